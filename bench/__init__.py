@@ -1,0 +1,1 @@
+"""Benchmarks: `microweld bench` runs every bench_*.py here and writes bench/last.json."""

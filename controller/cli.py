@@ -1,0 +1,87 @@
+"""The `microweld` command line.
+
+Simulator commands run `python -m firmware_sim` in a child process: nothing in the controller
+imports the simulator, exactly as it could not import a real supply's firmware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from drivers.config.materials import materials_schema
+from drivers.config.schedule import Schedule
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _forward(module: str, argv: list[str]) -> int:
+    # Pass the arguments through untouched and give back the child's exit code.
+    return subprocess.call([sys.executable, "-m", module, *argv])
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write the JSON schemas of every config file kind into a folder."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    schemas = {
+        "schedule": Schedule.model_json_schema(),
+        "materials": materials_schema(),
+    }
+    for name, schema in schemas.items():
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmarks in bench/ and write bench/last.json."""
+    runner = REPO / "bench" / "run.py"
+    if not runner.exists():
+        print(
+            f"error: {runner} not found; benchmarks run from a source checkout (pip install -e .)",
+            file=sys.stderr,
+        )
+        return 2
+    cmd = [sys.executable, str(runner)]
+    for name in args.only or []:
+        cmd += ["--only", name]
+    return subprocess.call(cmd, cwd=REPO)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `microweld`."""
+    ap = argparse.ArgumentParser(
+        prog="microweld",
+        description="Controller, monitor and simulator for resistance microwelding of fine wire.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "simulate",
+        add_help=False,
+        help="run one weld on the simulator's physical model (see: microweld simulate --help)",
+    )
+    sch = sub.add_parser("schema", help="write the JSON schemas of the config files")
+    sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
+    sch.set_defaults(func=cmd_schema)
+    bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
+    bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
+    bench.set_defaults(func=cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `microweld`; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "simulate":
+        return _forward("firmware_sim", argv)
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Typed clients for the supply, the force head and the waveform stream; wire formats, configs."""

@@ -1,0 +1,388 @@
+"""Weld schedule files (configs/schedules/*.toml): supply, process, head, noise and model settings.
+
+A schedule says what the supply and head are set to and what is being welded. The physical
+constants of the simulated process (tip size, contact conductances, kinetics) sit in the same file
+with defaults, so `--set` reaches every model parameter and a sweep is one file plus overrides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from drivers.config.loader import ConfigError, Strict, parse_model
+
+Ms = Annotated[float, Field(ge=0.0, le=10_000.0)]
+
+
+def _check_step(value: float, step: float, name: str) -> None:
+    # Supplies take settings in fixed steps; a value between steps would be silently rounded by
+    # the hardware, so it is refused here instead.
+    n = value / step
+    if abs(n - round(n)) > 1e-6 * max(1.0, abs(n)):
+        raise ValueError(f"{name} = {value} is not a multiple of the supply's step {step}")
+
+
+class CDSupply(Strict):
+    """Capacitor-discharge supply with a pulse transformer; values referred as named."""
+
+    kind: Literal["cd"] = "cd"
+    capacitance_uf: float = Field(gt=0.0, le=100_000.0, description="bank capacitance, µF")
+    charge_voltage_v: float = Field(
+        gt=0.0, le=1000.0, description="charge voltage of the bank, V (energy ½CV² in Ws)"
+    )
+    turns_ratio: float = Field(gt=0.0, le=500.0, description="primary:secondary turns")
+    inductance_uh: float = Field(
+        gt=0.0, le=1000.0, description="leakage inductance referred to the secondary, µH"
+    )
+    resistance_mohm: float = Field(
+        ge=0.0, le=1000.0, description="winding + cable resistance referred to the secondary, mΩ"
+    )
+    pulse_tap: Literal["short", "medium", "long"] = Field(
+        "short", description="pulse-width tap: multiplies the inductance by 1, 4 or 16"
+    )
+    first_pulse_pct: float = Field(
+        0.0, ge=0.0, le=30.0, description="dual pulse: share of the energy in pulse 1, %"
+    )
+    interpulse_ms: Ms = Field(0.0, description="dual pulse: delay from pulse 1 to pulse 2, ms")
+    truncatable: bool = Field(False, description="a switch that can cut the pulse (SCR cannot)")
+    squeeze_ms: Ms = Field(0.0, description="delay from FIRE to the pulse, ms")
+    hold_ms: Ms = Field(10.0, description="force held after the pulse, ms")
+
+    @property
+    def energy_ws(self) -> float:
+        """Return the stored energy ½CV² (Ws)."""
+        return 0.5 * self.capacitance_uf * 1e-6 * self.charge_voltage_v**2
+
+    @model_validator(mode="after")
+    def _steps(self) -> CDSupply:
+        if self.first_pulse_pct > 0.0 and self.interpulse_ms <= 0.0:
+            raise ValueError("first_pulse_pct > 0 needs interpulse_ms > 0 (the second pulse delay)")
+        for name in ("interpulse_ms", "squeeze_ms", "hold_ms"):
+            _check_step(getattr(self, name), 0.01, name)
+        return self
+
+
+SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
+
+
+class InverterSupply(Strict):
+    """High-frequency inverter supply with closed-loop feedback and Amada-style segments."""
+
+    kind: Literal["inverter"] = "inverter"
+    bus_voltage_v: float = Field(48.0, gt=0.0, le=1000.0, description="DC bus, V")
+    pwm_khz: float = Field(20.0, ge=1.0, le=100.0, description="PWM frequency, kHz")
+    turns_ratio: float = Field(10.0, gt=0.0, le=500.0, description="primary:secondary turns")
+    inductance_uh: float = Field(
+        0.5, gt=0.0, le=1000.0, description="output inductance referred to the secondary, µH"
+    )
+    resistance_mohm: float = Field(
+        0.5, ge=0.0, le=1000.0, description="output resistance referred to the secondary, mΩ"
+    )
+    feedback_khz: float = Field(25.0, ge=1.0, le=100.0, description="feedback rate, kHz")
+    mode: Literal["current", "voltage", "power"] = Field(description="feedback quantity")
+    squeeze_ms: Ms = 0.0
+    up1_ms: Ms = 0.0
+    weld1_ms: Ms = Field(gt=0.0, le=10_000.0)
+    down1_ms: Ms = 0.0
+    cool_ms: Ms = 0.0
+    up2_ms: Ms = 0.0
+    weld2_ms: Ms = 0.0
+    down2_ms: Ms = 0.0
+    hold_ms: Ms = 10.0
+    weld1_current_a: float | None = Field(None, ge=0.0, le=20_000.0, description="A, step 1 A")
+    weld2_current_a: float | None = Field(None, ge=0.0, le=20_000.0, description="A, step 1 A")
+    weld1_voltage_v: float | None = Field(None, ge=0.0, le=100.0, description="V, step 1 mV")
+    weld2_voltage_v: float | None = Field(None, ge=0.0, le=100.0, description="V, step 1 mV")
+    weld1_power_w: float | None = Field(None, ge=0.0, le=100_000.0, description="W, step 1 W")
+    weld2_power_w: float | None = Field(None, ge=0.0, le=100_000.0, description="W, step 1 W")
+
+    @model_validator(mode="after")
+    def _setpoints(self) -> InverterSupply:
+        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}
+        step = {"current": 1.0, "voltage": 0.001, "power": 1.0}
+        for mode, suffix in unit.items():
+            for k in (1, 2):
+                name = f"weld{k}_{suffix}"
+                value = getattr(self, name)
+                if value is None:
+                    continue
+                if mode != self.mode:
+                    raise ValueError(f"{name} is set but mode is {self.mode!r}")
+                _check_step(value, step[mode], name)
+        if getattr(self, f"weld1_{unit[self.mode]}") is None:
+            raise ValueError(f"mode {self.mode!r} needs weld1_{unit[self.mode]}")
+        if self.weld2_ms > 0.0 and getattr(self, f"weld2_{unit[self.mode]}") is None:
+            raise ValueError(f"weld2_ms > 0 needs weld2_{unit[self.mode]}")
+        for seg in SEGMENTS:
+            _check_step(getattr(self, f"{seg}_ms"), 0.01, f"{seg}_ms")
+        if self.feedback_khz > self.pwm_khz * 2:
+            raise ValueError("feedback_khz above twice pwm_khz has nothing new to measure")
+        return self
+
+    def setpoint(self, k: int) -> float:
+        """Return the weld-k setpoint in the mode's unit (A, V or W)."""
+        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[self.mode]
+        value = getattr(self, f"weld{k}_{unit}")
+        return 0.0 if value is None else float(value)
+
+
+class Tip(Strict):
+    """Hot thermocompression tip (Mo or W): a resistor the current loops through."""
+
+    cold_resistance_mohm: float = Field(3.0, gt=0.0, le=100.0, description="at ambient, mΩ")
+    mass_mg: float = Field(14.0, gt=0.0, le=10_000.0, description="heated mass, mg")
+    sink_conductance_w_k: float = Field(
+        0.55, gt=0.0, le=100.0, description="conductance of the tip legs to the holder, W/K"
+    )
+    contact_length_mm: float = Field(
+        0.80, gt=0.0, le=10.0, description="length of wire under the tip face, mm"
+    )
+    wear_mohm_per_weld: float = Field(
+        0.0001, ge=0.0, le=1.0, description="tip resistance gained per weld since dressing, mΩ"
+    )
+
+
+class ProcessModel(Strict):
+    """Constants of the process model; defaults are calibrated, see firmware_sim/model.py."""
+
+    metal_contact_w_m2k: float = Field(
+        5.0e5, gt=0.0, le=1e9, description="bare metal contact conductance, W/(m²·K)"
+    )
+    enamel_flow_per_s: float = Field(
+        20.0, ge=0.0, le=1e9, description="enamel squeeze-out rate at softening + 1 ΔT, 1/s"
+    )
+    enamel_flow_span_c: float = Field(
+        40.0, gt=0.0, le=1000.0, description="temperature rise that multiplies flow by e, °C"
+    )
+    enamel_decomposition_per_s: float = Field(
+        200.0, ge=0.0, le=1e9, description="enamel burn-off rate at decomposition, 1/s"
+    )
+    bond_rate_per_s: float = Field(
+        6.0e7, ge=0.0, le=1e15, description="solid-state bond rate prefactor, 1/s"
+    )
+    bond_activation_k: float = Field(
+        9000.0, ge=0.0, le=1e6, description="bond activation energy over R, K"
+    )
+    bond_strain_ref: float = Field(
+        0.5, gt=0.0, le=10.0, description="log strain that fully exposes fresh metal"
+    )
+    bond_strength_mpa: float = Field(
+        20.0, gt=0.0, le=2000.0, description="shear strength of a full bond, MPa"
+    )
+    flow_rate_m_s: float = Field(
+        0.05, gt=0.0, le=10.0, description="plastic flow speed at twice the flow load, m/s"
+    )
+    constraint_factor: float = Field(
+        1.15, ge=1.0, le=5.0, description="plane-strain constraint on the flow stress"
+    )
+    heel_knee_pct: float = Field(
+        45.0,
+        ge=0.0,
+        le=100.0,
+        description="set-down below which the wire heel keeps full strength, %",
+    )
+    heel_anneal_c: float = Field(
+        600.0, ge=0.0, le=3000.0, description="wire temperature where the heel starts to soften, °C"
+    )
+    heel_anneal_span_c: float = Field(
+        400.0, gt=0.0, le=3000.0, description="span over which the heel loses 40 % strength, °C"
+    )
+    overdeform_pct: float = Field(
+        80.0, gt=0.0, le=200.0, description="set-down above which the joint is over-deformed, %"
+    )
+    cut_pct: float = Field(92.0, gt=0.0, le=200.0, description="set-down that cuts the wire, %")
+    residue_pct: float = Field(
+        85.0, ge=0.0, le=100.0, description="enamel removed below which residue is a defect, %"
+    )
+    force_ref_n: float = Field(10.0, gt=0.0, le=1000.0, description="reference force, N")
+    # direct welding
+    film_resistivity_nohm_m2: float = Field(
+        0.02, ge=0.0, le=1e6, description="faying-surface film resistivity when cold, nΩ·m²"
+    )
+    film_decay_c: float = Field(
+        150.0, gt=0.0, le=5000.0, description="temperature rise that divides the film by e, °C"
+    )
+    electrode_film_nohm_m2: float = Field(
+        0.01, ge=0.0, le=1e6, description="electrode-contact film resistivity, nΩ·m²"
+    )
+    electrode_heat_capacity_j_k: float = Field(
+        0.05, gt=0.0, le=1e6, description="heat capacity of an electrode tip, J/K"
+    )
+    electrode_sink_w_k: float = Field(
+        2.0, gt=0.0, le=1e6, description="conductance of an electrode to its cooled holder, W/K"
+    )
+    stick_c: float = Field(
+        1000.0,
+        gt=0.0,
+        le=5000.0,
+        description="electrode/wire interface temperature that sticks, °C",
+    )
+    expulsion_melt_fraction: float = Field(
+        0.5, gt=0.0, le=1.0, description="molten share of the junction that expels at force_ref_n"
+    )
+    wire_fin_length_mm: float = Field(
+        1.0, gt=0.0, le=100.0, description="diffusion length along the wire out of the joint, mm"
+    )
+
+
+class Process(Strict):
+    """What is welded and how: thermocompression, direct, or a resistor (calibration bar)."""
+
+    kind: Literal["thermocompression", "direct", "resistor"]
+    load_mohm: float = Field(5.0, gt=0.0, le=10_000.0, description="resistor load, mΩ")
+    wire: str = Field("Cu", description="wire material (materials.toml wires)")
+    wire_diameter_mm: float = Field(0.1, ge=0.01, le=2.0, description="nominal diameter, mm")
+    enamel: str | None = Field("polyurethane", description="enamel (materials.toml enamels)")
+    enamel_grade: Literal[1, 2, 3] = Field(1, description="enamel thickness grade")
+    terminal: str = Field("phosphor_bronze", description="terminal (materials.toml terminals)")
+    terminal_thickness_mm: float = Field(0.2, gt=0.0, le=5.0, description="mm")
+    coating: str | None = Field(None, description="terminal coating (materials.toml coatings)")
+    electrode: str = Field("Mo", description="tip or electrode (materials.toml electrodes)")
+    missing_wire: bool = Field(False, description="no wire under the electrode (a fault case)")
+    tip: Tip = Field(default_factory=Tip)
+    model: ProcessModel = Field(default_factory=ProcessModel)
+
+
+class Head(Strict):
+    """Servo force head: speeds, force, spring compliance and servo follow-up."""
+
+    force_n: float = Field(gt=0.0, le=500.0, description="firing force, N")
+    approach_speed_mm_s: float = Field(20.0, gt=0.0, le=500.0, description="fast approach, mm/s")
+    search_speed_mm_s: float = Field(2.0, gt=0.0, le=50.0, description="soft-touch search, mm/s")
+    start_gap_mm: float = Field(0.3, ge=0.0, le=50.0, description="start height above part, mm")
+    search_gap_mm: float = Field(0.05, ge=0.0, le=10.0, description="search from this gap, mm")
+    contact_threshold_n: float = Field(0.2, gt=0.0, le=50.0, description="contact detect, N")
+    force_ramp_n_per_ms: float = Field(2.0, gt=0.0, le=1000.0, description="force ramp, N/ms")
+    spring_rate_n_per_mm: float = Field(20.0, gt=0.0, le=100_000.0, description="N/mm")
+    servo_time_constant_ms: float = Field(2.0, gt=0.0, le=1000.0, description="follow-up lag, ms")
+    max_speed_mm_s: float = Field(500.0, gt=0.0, le=5000.0, description="motor speed limit, mm/s")
+    retract_speed_mm_s: float = Field(50.0, gt=0.0, le=5000.0, description="mm/s")
+    fire_at_force_pct: float = Field(
+        100.0, ge=10.0, le=100.0, description="fire before full force (Fukumoto), % of force_n"
+    )
+
+    @model_validator(mode="after")
+    def _gaps(self) -> Head:
+        if self.contact_threshold_n >= self.force_n:
+            raise ValueError("contact_threshold_n must be below force_n")
+        return self
+
+
+class Noise(Strict):
+    """Measurement noise, part spread and drift; all drawn from the seed."""
+
+    current_full_scale_a: float = Field(5000.0, gt=0.0, description="ADC full scale, A")
+    voltage_full_scale_v: float = Field(10.0, gt=0.0, description="ADC full scale, V")
+    force_full_scale_n: float = Field(100.0, gt=0.0, description="ADC full scale, N")
+    adc_bits: int = Field(16, ge=8, le=24, description="ADC resolution, bits (bipolar)")
+    current_noise_a: float = Field(0.5, ge=0.0, description="rms noise, A")
+    voltage_noise_v: float = Field(0.001, ge=0.0, description="rms noise, V")
+    force_noise_n: float = Field(0.01, ge=0.0, description="rms noise, N")
+    position_noise_um: float = Field(0.1, ge=0.0, description="rms noise, µm")
+    position_resolution_um: float = Field(0.1, gt=0.0, description="encoder step, µm")
+    wire_diameter_sd_pct: float = Field(0.5, ge=0.0, le=20.0, description="1σ spread, %")
+    enamel_sd_pct: float = Field(5.0, ge=0.0, le=50.0, description="1σ spread of build, %")
+    misplaced_probability: float = Field(0.0, ge=0.0, le=1.0, description="wire off-centre")
+    missing_probability: float = Field(0.0, ge=0.0, le=1.0, description="no wire at all")
+    welds_since_dressing: int = Field(0, ge=0, le=10_000_000, description="tip wear state")
+
+
+class Sim(Strict):
+    """Integration settings of the simulator."""
+
+    step_us: float = Field(1.0, ge=0.05, le=5.0, description="explicit step, µs")
+    output_khz: float = Field(50.0, ge=1.0, le=1000.0, description="monitor sample rate, kHz")
+    ambient_c: float = Field(25.0, ge=-40.0, le=100.0, description="°C")
+    max_ms: float = Field(2000.0, gt=0.0, le=60_000.0, description="give up after, ms")
+
+    @model_validator(mode="after")
+    def _decimation(self) -> Sim:
+        n = 1000.0 / (self.output_khz * self.step_us)
+        if abs(n - round(n)) > 1e-9 or round(n) < 1:
+            raise ValueError("output period must be a whole number of steps (1000/(kHz·µs))")
+        return self
+
+
+class Schedule(Strict):
+    """A weld schedule: the supply, the head, the process, and the simulator's view of them."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    supply: Annotated[CDSupply | InverterSupply, Field(discriminator="kind")]
+    process: Process
+    head: Head
+    noise: Noise = Field(default_factory=Noise)
+    sim: Sim = Field(default_factory=Sim)
+
+    def digest(self) -> str:
+        """Return a short SHA-256 of the schedule's canonical JSON (for the QA log)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _parse_value(text: str) -> Any:
+    # --set values are TOML scalars: numbers, booleans, quoted or bare strings.
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
+    """Return a copy of data with each `dotted.key=value` (or `~dotted.key` removal) applied."""
+    out = json.loads(json.dumps(data))
+    for item in overrides:
+        if item.startswith("~"):
+            # `~dotted.key` removes a value, e.g. the old setpoint when switching feedback mode.
+            *path, last = item[1:].split(".")
+            node = out
+            for part in path:
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            if not isinstance(node, dict) or last not in node:
+                raise ConfigError(source, [(f"--set {item}", "no such key to remove")])
+            del node[last]
+            continue
+        if "=" not in item:
+            raise ConfigError(source, [(f"--set {item}", "expected dotted.key=value")])
+        key, _, text = item.partition("=")
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ConfigError(source, [(f"--set {item}", "empty key")])
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(source, [(f"--set {key}", f"{part} is not a table")])
+            node = child
+        node[parts[-1]] = _parse_value(text.strip())
+    return out
+
+
+def load_schedule(path: str | Path, overrides: list[str] | None = None) -> Schedule:
+    """Read a schedule file, apply `dotted.key=value` overrides, and validate it."""
+    import tomllib
+
+    path = Path(path)
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(source, [("(file)", f"cannot read: {exc.strerror or exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [("(syntax)", f"not valid TOML: {exc}")]) from None
+    if overrides:
+        data = apply_overrides(data, overrides, source)
+    return parse_model(Schedule, data, source)
+
+
+def energy_to_voltage_v(energy_ws: float, capacitance_uf: float) -> float:
+    """Return the charge voltage (V) that stores energy_ws in capacitance_uf."""
+    return math.sqrt(2.0 * energy_ws / (capacitance_uf * 1e-6))

@@ -1,0 +1,856 @@
+"""Numba kernel of the simulated weld: supply circuit, thermal nodes, enamel, mechanics, head.
+
+One explicit step is about 1 µs; `advance` runs whole blocks of output samples so that no Python
+runs per step. Parameters and state are flat float64 vectors (layout below) so the kernel compiles
+once with a fixed signature, can be cached, and its state can be carried between blocks, copied
+and compared bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# Parameter vector layout (float64); built by firmware_sim.model.pack_params.
+P_DT_S = 0
+P_DECIM = 1
+P_T0_C = 2
+P_PROCESS_KIND = 3
+P_SUPPLY_KIND = 4
+P_CD_C_F = 5
+P_CD_V1 = 6
+P_CD_V2 = 7
+P_CD_T2_S = 8
+P_CD_TRUNCATABLE = 9
+P_INV_VSRC_V = 10
+P_INV_PWM_PERIOD_S = 11
+P_INV_CTRL_PERIOD_S = 12
+P_INV_MODE = 13
+P_INV_DUTY_MAX = 14
+P_INV_GAIN = 15
+P_SEG_SQUEEZE_S = 16
+P_SEG_UP1_S = 17
+P_SEG_WELD1_S = 18
+P_SEG_DOWN1_S = 19
+P_SEG_COOL_S = 20
+P_SEG_UP2_S = 21
+P_SEG_WELD2_S = 22
+P_SEG_DOWN2_S = 23
+P_SEG_HOLD_S = 24
+P_SP1 = 25
+P_SP2 = 26
+P_L_H = 27
+P_RW_OHM = 28
+P_RES_LOAD_OHM = 29
+P_RES_HEAT_CAP = 30
+P_TIP_R0_OHM = 31
+P_TIP_ALPHA = 32
+P_TIP_CAP = 33
+P_TIP_G_SINK = 34
+P_TIP_TM = 35
+P_TIP_LAT = 36
+P_WIRE_D_M = 37
+P_WIRE_RHO0 = 38
+P_WIRE_ALPHA = 39
+P_WIRE_CAP_PER_M = 40
+P_WIRE_TM = 41
+P_WIRE_LAT_PER_M = 42
+P_WIRE_K = 43
+P_WIRE_G_FIN = 44
+P_WIRE_SIGY0_PA = 45
+P_WIRE_E_PA = 46
+P_WIRE_N = 47
+P_WIRE_SOFT_EXP = 48
+P_WIRE_BREAKING_N = 49
+P_CONTACT_LEN_M = 50
+P_ENAMEL_H0_M = 51
+P_ENAMEL_K = 52
+P_ENAMEL_SOFT_C = 53
+P_ENAMEL_FLOW_RATE = 54
+P_ENAMEL_FLOW_DT_C = 55
+P_ENAMEL_DEC_C = 56
+P_ENAMEL_DEC_RATE = 57
+P_H_METAL = 58
+P_TERM_CAP = 59
+P_TERM_G_SINK = 60
+P_TERM_TM = 61
+P_COATING_SOLIDUS_C = 62
+P_BOND_K0 = 63
+P_BOND_Q_K = 64
+P_BOND_EPS_REF = 65
+P_BOND_STRENGTH_PA = 66
+P_FLOW_V0 = 67
+P_CONSTRAINT = 68
+P_HEEL_KNEE = 69
+P_HEEL_ANNEAL_C = 70
+P_HEEL_ANNEAL_SPAN_C = 71
+P_OVERDEFORM_FRAC = 72
+P_CUT_FRAC = 73
+P_MISSING_WIRE = 74
+P_DW_RHO0 = 75
+P_DW_ALPHA = 76
+P_DW_HARDNESS0_PA = 77
+P_FILM_RHO_OHM_M2 = 78
+P_FILM_DECAY_C = 79
+P_EC_FILM_OHM_M2 = 80
+P_EL_CAP = 81
+P_EL_G_SINK = 82
+P_JUNCTION_LEN_M = 83
+P_STICK_C = 84
+P_EXPEL_FRAC0 = 85
+P_FORCE_REF_N = 86
+P_HEAD_FORCE_N = 87
+P_HEAD_APPROACH_M_S = 88
+P_HEAD_SEARCH_M_S = 89
+P_HEAD_START_GAP_M = 90
+P_HEAD_SEARCH_GAP_M = 91
+P_HEAD_CONTACT_N = 92
+P_HEAD_RAMP_N_S = 93
+P_HEAD_K_N_M = 94
+P_HEAD_TAU_S = 95
+P_HEAD_FIRE_PCT = 96
+P_HEAD_RETRACT_M_S = 97
+P_HEAD_VMAX_M_S = 98
+P_AUTO_FIRE = 99
+P_AUTO_RETRACT = 100
+P_CD_HOLD_A = 101
+N_PARAMS = 102
+
+# State vector layout (float64), carried between blocks.
+S_T = 0
+S_STEP = 1
+S_PHASE = 2
+S_HEAD_MODE = 3
+S_MOTOR_M = 4
+S_SETDOWN_M = 5
+S_CONTACT = 6
+S_CONTACT_M = 7
+S_AT_FORCE = 8
+S_T_AT_FORCE = 9
+S_FIRE = 10
+S_T_FIRE = 11
+S_SUPPLY_STATE = 12
+S_STOP_REQ = 13
+S_T_SUPPLY_END = 14
+S_CURRENT_ON = 15
+S_T_I_START = 16
+S_T_I_END = 17
+S_VC = 18
+S_I = 19
+S_PULSE_IDX = 20
+S_DUTY = 21
+S_CTRL_ACC = 22
+S_CTRL_N = 23
+S_PWM_PHASE = 24
+S_SEG_T_START = 25
+S_SEG_IDX = 26
+S_H0 = 27
+S_H1 = 28
+S_H2 = 29
+S_H3 = 30
+S_H4 = 31
+S_E_TOP = 32
+S_E_BOT = 33
+S_S_WIRE = 34
+S_BOND = 35
+S_E_ELEC = 36
+S_E_LOSS = 37
+S_I_PEAK = 38
+S_T_IF_PEAK = 39
+S_T_WIRE_PEAK = 40
+S_T_EL_PEAK = 41
+S_BURN_T = 42
+S_EXPELLED = 43
+S_R_LAST = 44
+S_V_LAST = 45
+S_ENERGY_TIP = 46
+S_RETRACT = 47
+S_T_RETRACT_DONE = 48
+S_N_FIRE = 49
+N_STATE = 50
+
+# process kinds
+PROC_RESISTOR = 0
+PROC_THERMOCOMPRESSION = 1
+PROC_DIRECT = 2
+# supply kinds
+SUP_CD = 0
+SUP_INVERTER = 1
+# inverter feedback modes
+MODE_CURRENT = 0
+MODE_VOLTAGE = 1
+MODE_POWER = 2
+# head modes (commanded)
+HEAD_IDLE = 0
+HEAD_APPROACH = 1
+HEAD_RETRACT = 2
+# head phases (observed)
+PH_APPROACH = 0
+PH_SEARCH = 1
+PH_RAMP = 2
+PH_AT_FORCE = 3
+PH_RETRACT = 4
+PH_IDLE = 5
+# supply states
+SS_IDLE = 0
+SS_RUNNING = 1
+SS_DONE = 2
+# output channels
+OUT_CURRENT = 0
+OUT_VOLTAGE = 1
+OUT_FORCE = 2
+OUT_POSITION = 3
+N_OUT = 4
+
+_KELVIN = 273.15
+_R_GAS = 8.314
+
+
+@njit(cache=True, inline="always")
+def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
+    # Enthalpy is the state so that a melt plateau and the energy balance are exact.
+    hs = cap * (tm - t0)
+    if h <= hs:
+        return t0 + h / cap
+    if h <= hs + lat:
+        return tm
+    return tm + (h - hs - lat) / cap
+
+
+@njit(cache=True, inline="always")
+def _clip(x: float, lo: float, hi: float) -> float:
+    return lo if x < lo else (hi if x > hi else x)
+
+
+@njit(cache=True)
+def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
+    """Return the wire's flow stress (Pa) at plastic strain eps and temperature (°C)."""
+    sy = p[P_WIRE_SIGY0_PA]
+    hard = (1.0 + p[P_WIRE_E_PA] * max(eps, 0.0) / sy) ** p[P_WIRE_N]
+    theta = _clip((temp_c - p[P_T0_C]) / (p[P_WIRE_TM] - p[P_T0_C]), 0.0, 1.0)
+    e = p[P_WIRE_SOFT_EXP]
+    # x**1.5 as x*sqrt(x): this runs every physics step and pow costs several times more.
+    soft = (1.0 - theta) * math.sqrt(1.0 - theta) if e == 1.5 else (1.0 - theta) ** e
+    soft = max(soft, 0.01)
+    return sy * hard * soft
+
+
+@njit(cache=True)
+def stadium_width_m(d: float, s: float) -> float:
+    """Return the flat contact width (m) of a round wire of diameter d flattened by s (m)."""
+    # Volume is conserved: the section becomes a stadium of height h (flat w + two half discs).
+    h = max(d - s, 0.02 * d)
+    a0 = math.pi * d * d / 4.0
+    return max((a0 - math.pi * h * h / 4.0) / h, 0.02 * d)
+
+
+@njit(cache=True, inline="always")
+def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
+    """Inverter setpoint at time t since fire, and the segment index (9 = finished)."""
+    edges = (
+        p[P_SEG_SQUEEZE_S],
+        p[P_SEG_UP1_S],
+        p[P_SEG_WELD1_S],
+        p[P_SEG_DOWN1_S],
+        p[P_SEG_COOL_S],
+        p[P_SEG_UP2_S],
+        p[P_SEG_WELD2_S],
+        p[P_SEG_DOWN2_S],
+        p[P_SEG_HOLD_S],
+    )
+    t0 = 0.0
+    for k in range(9):
+        dur = edges[k]
+        if t < t0 + dur:
+            x = (t - t0) / dur
+            if k == 1:
+                return p[P_SP1] * x, k
+            if k == 2:
+                return p[P_SP1], k
+            if k == 3:
+                return p[P_SP1] * (1.0 - x), k
+            if k == 5:
+                return p[P_SP2] * x, k
+            if k == 6:
+                return p[P_SP2], k
+            if k == 7:
+                return p[P_SP2] * (1.0 - x), k
+            return 0.0, k
+        t0 += dur
+    return 0.0, 9
+
+
+@njit(cache=True)
+def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
+    """Return the load resistance (Ω) seen by the supply in the present state."""
+    kind = int(p[P_PROCESS_KIND])
+    t0 = p[P_T0_C]
+    if kind == PROC_RESISTOR:
+        return p[P_RES_LOAD_OHM]
+    if kind == PROC_THERMOCOMPRESSION:
+        tt = _temp(s[S_H0], p[P_TIP_CAP], p[P_TIP_TM], p[P_TIP_LAT], t0)
+        return p[P_TIP_R0_OHM] * (1.0 + p[P_TIP_ALPHA] * (tt - t0))
+    # direct welding: contacts and bulk in series
+    if p[P_MISSING_WIRE] > 0.5:
+        return _direct_missing_r(p, force_n)
+    r_fay, r_ec1, r_ec2, r_b1, r_b2 = _direct_resistances(p, s, force_n)
+    return r_fay + r_ec1 + r_ec2 + r_b1 + r_b2
+
+
+@njit(cache=True, inline="always")
+def _direct_missing_r(p: np.ndarray, force_n: float) -> float:
+    # Electrodes closed on each other: a large, hard Cu-Cu contact.
+    f = max(force_n, 0.05)
+    return p[P_EC_FILM_OHM_M2] / (f / p[P_DW_HARDNESS0_PA] * 10.0) + 2e-5
+
+
+@njit(cache=True)
+def _direct_resistances(
+    p: np.ndarray, s: np.ndarray, force_n: float
+) -> tuple[float, float, float, float, float]:
+    t0 = p[P_T0_C]
+    cap = p[P_WIRE_CAP_PER_M] * p[P_JUNCTION_LEN_M]
+    lat = p[P_WIRE_LAT_PER_M] * p[P_JUNCTION_LEN_M]
+    tj = _temp(s[S_H0], cap, p[P_WIRE_TM], lat, t0)
+    t1 = _temp(s[S_H1], cap, p[P_WIRE_TM], lat, t0)
+    t2 = _temp(s[S_H2], cap, p[P_WIRE_TM], lat, t0)
+    d = p[P_WIRE_D_M]
+    a0 = math.pi * d * d / 4.0
+    f = max(force_n, 0.05)
+    # Babu-type contact: real area from force over hot hardness, constriction plus a film that
+    # breaks down with temperature; both fall with pressure and temperature.
+    rho_j = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (tj - t0))
+    hj = 3.0 * flow_stress_pa(p, 0.0, tj) * (p[P_DW_HARDNESS0_PA] / (3.0 * p[P_WIRE_SIGY0_PA]))
+    a_geo = math.pi * d * max(s[S_SETDOWN_M], 1e-7) / 2.0
+    a_f = min(f / max(hj, 1e5), a0)
+    a_f = max(a_f, a_geo)
+    a_f = min(a_f, a0)
+    film = p[P_FILM_RHO_OHM_M2] * math.exp(-max(tj - t0, 0.0) / p[P_FILM_DECAY_C])
+    r_fay = rho_j / (2.0 * math.sqrt(a_f / math.pi)) + film / a_f
+    r_ec = [0.0, 0.0]
+    tes = (t1, t2)
+    for k in range(2):
+        te = tes[k]
+        rho_e = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (te - t0))
+        he = 3.0 * flow_stress_pa(p, 0.0, te) * (p[P_DW_HARDNESS0_PA] / (3.0 * p[P_WIRE_SIGY0_PA]))
+        a_e = min(f / max(he, 1e5) * 2.0, a0)
+        r_ec[k] = rho_e / (2.0 * math.sqrt(a_e / math.pi)) + p[P_EC_FILM_OHM_M2] / a_e
+    rb1 = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (t1 - t0)) * d / a0
+    rb2 = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (t2 - t0)) * d / a0
+    return r_fay, r_ec[0], r_ec[1], rb1, rb2
+
+
+@njit(cache=True)
+def part_top_m(p: np.ndarray) -> float:
+    """Return the height (m) of the part's top surface above the terminal before any set-down."""
+    if p[P_MISSING_WIRE] > 0.5:
+        return 0.0
+    kind = int(p[P_PROCESS_KIND])
+    if kind == PROC_THERMOCOMPRESSION:
+        return p[P_WIRE_D_M] + 2.0 * p[P_ENAMEL_H0_M]
+    if kind == PROC_DIRECT:
+        return 2.0 * p[P_WIRE_D_M]
+    return 0.0
+
+
+@njit(cache=True)
+def init_state(p: np.ndarray, s: np.ndarray) -> None:
+    """Reset the state vector for a new weld: head at its start height, everything cold."""
+    s[:] = 0.0
+    s[S_HEAD_MODE] = HEAD_IDLE
+    s[S_PHASE] = PH_IDLE
+    s[S_MOTOR_M] = part_top_m(p) + p[P_HEAD_START_GAP_M]
+    s[S_E_TOP] = p[P_ENAMEL_H0_M]
+    s[S_E_BOT] = p[P_ENAMEL_H0_M]
+    s[S_BURN_T] = -1.0
+    s[S_T_I_START] = -1.0
+    s[S_T_I_END] = -1.0
+    s[S_T_AT_FORCE] = -1.0
+    s[S_T_FIRE] = -1.0
+    s[S_T_SUPPLY_END] = -1.0
+    s[S_T_RETRACT_DONE] = -1.0
+    s[S_T_IF_PEAK] = p[P_T0_C]
+    s[S_T_WIRE_PEAK] = p[P_T0_C]
+    s[S_T_EL_PEAK] = p[P_T0_C]
+    s[S_SEG_IDX] = -1.0
+
+
+@njit(cache=True)
+def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
+    """Advance the servo head one step; return (force N, tip height m)."""
+    surface = part_top_m(p) - s[S_SETDOWN_M]
+    k = p[P_HEAD_K_N_M]
+    m = s[S_MOTOR_M]
+    force = k * (surface - m) if m < surface else 0.0
+    mode = int(s[S_HEAD_MODE])
+    if mode == HEAD_APPROACH:
+        if s[S_CONTACT] < 0.5:
+            if m > surface + p[P_HEAD_SEARCH_GAP_M]:
+                s[S_PHASE] = PH_APPROACH
+                m -= p[P_HEAD_APPROACH_M_S] * dt
+            else:
+                s[S_PHASE] = PH_SEARCH
+                m -= p[P_HEAD_SEARCH_M_S] * dt
+            if force >= p[P_HEAD_CONTACT_N]:
+                s[S_CONTACT] = 1.0
+                s[S_CONTACT_M] = surface
+        else:
+            target = p[P_HEAD_FORCE_N]
+            if s[S_AT_FORCE] < 0.5:
+                s[S_PHASE] = PH_RAMP
+                # Ramp the spring at the force rate; the motor speed it takes is bounded.
+                v = min(p[P_HEAD_RAMP_N_S] / k, p[P_HEAD_VMAX_M_S])
+                m -= v * dt
+                force = k * (surface - m)
+                if force >= target * p[P_HEAD_FIRE_PCT] / 100.0 and s[S_T_AT_FORCE] < 0.0:
+                    s[S_T_AT_FORCE] = s[S_T]
+                if force >= target:
+                    s[S_AT_FORCE] = 1.0
+                    m = surface - target / k
+            else:
+                s[S_PHASE] = PH_AT_FORCE
+                # Servo follow-up: the spring compression is restored with a first-order lag, so
+                # fast set-down dips the force as on a real head.
+                err = (surface - target / k) - m
+                v = _clip(err / p[P_HEAD_TAU_S], -p[P_HEAD_VMAX_M_S], p[P_HEAD_VMAX_M_S])
+                m += v * dt
+    elif mode == HEAD_RETRACT:
+        s[S_PHASE] = PH_RETRACT
+        m += p[P_HEAD_RETRACT_M_S] * dt
+        s[S_AT_FORCE] = 0.0
+        if m >= surface and s[S_T_RETRACT_DONE] < 0.0:
+            s[S_T_RETRACT_DONE] = s[S_T]
+            s[S_CONTACT] = 0.0
+    s[S_MOTOR_M] = m
+    force = k * (surface - m) if m < surface else 0.0
+    return force, max(m, surface)
+
+
+@njit(cache=True)
+def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
+    """Run n electrical steps of the CD circuit with the load held; return ∫i² dt (A²·s)."""
+    if s[S_SUPPLY_STATE] != SS_RUNNING:
+        s[S_T] += n * dt
+        return 0.0
+    r = r_load + p[P_RW_OHM]
+    ll = p[P_L_H]
+    c = p[P_CD_C_F]
+    # RK4 of the linear RLC with R frozen is a fixed 2x2 map: precompute it once per block.
+    # x' = A x with x = (i, vc): A = [[-r/L, 1/L], [-1/C, 0]]
+    a11, a12, a21 = -r / ll, 1.0 / ll, -1.0 / c
+    h = dt
+    # M = I + hA + (hA)^2/2 + (hA)^3/6 + (hA)^4/24, built by Horner on 2x2 matrices
+    m11, m12, m21, m22 = 1.0, 0.0, 0.0, 1.0
+    for k in (4.0, 3.0, 2.0, 1.0):
+        # M <- I + (h/k) A M
+        n11 = 1.0 + h / k * (a11 * m11 + a12 * m21)
+        n12 = h / k * (a11 * m12 + a12 * m22)
+        n21 = h / k * (a21 * m11)
+        n22 = 1.0 + h / k * (a21 * m12)
+        m11, m12, m21, m22 = n11, n12, n21, n22
+    # RK4's midpoint current (i_a + i_b)/2 is linear in (i, vc) too; Simpson on i² uses it.
+    q = 0.5 * h
+    ia_i, ia_v = 1.0 + q * a11, q * a12
+    va_i, va_v = q * a21, 1.0
+    ib_i = 1.0 + q * (a11 * ia_i + a12 * va_i)
+    ib_v = q * (a11 * ia_v + a12 * va_v)
+    mid_i, mid_v = 0.5 * (ia_i + ib_i), 0.5 * (ia_v + ib_v)
+    i0 = s[S_I]
+    vc = s[S_VC]
+    on = s[S_CURRENT_ON] > 0.5
+    idx = int(s[S_PULSE_IDX])
+    t = s[S_T]
+    t_fire = s[S_T_FIRE]
+    truncate = s[S_STOP_REQ] > 0.5 and p[P_CD_TRUNCATABLE] > 0.5
+    hold = p[P_CD_HOLD_A]
+    i2 = 0.0
+    peak = s[S_I_PEAK]
+    for _ in range(n):
+        if not on:
+            v = p[P_CD_V1] if idx == 0 else p[P_CD_V2]
+            if idx >= 2 or v <= 0.0 or s[S_STOP_REQ] > 0.5:
+                s[S_SUPPLY_STATE] = SS_DONE
+                s[S_T_SUPPLY_END] = t
+                t += dt
+                continue
+            start = t_fire + (0.0 if idx == 0 else p[P_CD_T2_S])
+            if t < start:
+                t += dt
+                continue
+            vc = v
+            i0 = 0.0
+            on = True
+            s[S_N_FIRE] += 1.0
+            if s[S_T_I_START] < 0.0:
+                s[S_T_I_START] = t
+        if truncate:
+            # A truncating switch commutates the pulse off at once.
+            i0 = 0.0
+            on = False
+            idx = 2
+            t += dt
+            continue
+        i1 = m11 * i0 + m12 * vc
+        v1 = m21 * i0 + m22 * vc
+        im = mid_i * i0 + mid_v * vc
+        if (i1 <= 0.0 and i0 > 0.0) or (0.0 < i1 < hold and i1 < i0):
+            # The SCR blocks reverse current, and turns off below its holding current.
+            frac = i0 / (i0 - i1) if i1 <= 0.0 else 1.0
+            i2 += i0 * i0 * dt * frac / 3.0
+            vc = vc + (v1 - vc) * frac
+            i0 = 0.0
+            on = False
+            idx += 1
+            s[S_T_I_END] = t + dt * frac
+            t += dt
+            continue
+        i2 += dt / 6.0 * (i0 * i0 + 4.0 * im * im + i1 * i1)
+        i0 = i1
+        vc = v1
+        if i0 > peak:
+            peak = i0
+        t += dt
+    s[S_I] = i0
+    s[S_VC] = vc
+    s[S_CURRENT_ON] = 1.0 if on else 0.0
+    s[S_PULSE_IDX] = idx
+    s[S_I_PEAK] = peak
+    s[S_T] = t
+    return i2
+
+
+@njit(cache=True)
+def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf: float) -> None:
+    """Update the PWM duty at a feedback tick from the period's mean measurement y."""
+    sp, seg = _seg_setpoint(p, tf)
+    stop = s[S_STOP_REQ] > 0.5
+    s[S_SEG_IDX] = seg
+    duty = s[S_DUTY]
+    if stop or sp <= 0.0 or seg not in (1, 2, 3, 5, 6, 7):
+        duty = 0.0
+    else:
+        mode = int(p[P_INV_MODE])
+        lin_sp = math.sqrt(sp) if mode == MODE_POWER else sp
+        lin_y = math.sqrt(max(y, 0.0)) if mode == MODE_POWER else max(y, 0.0)
+        if duty <= 0.0 or lin_y <= 1e-3 * lin_sp:
+            # From rest: feed-forward on the present load; feedback corrects it.
+            r_tot = r_load + p[P_RW_OHM]
+            rl = max(r_load, 1e-6)
+            if mode == MODE_CURRENT:
+                v_need = sp * r_tot
+            elif mode == MODE_VOLTAGE:
+                v_need = sp * r_tot / rl
+            else:
+                v_need = math.sqrt(sp * rl) * r_tot / rl
+            duty = v_need / p[P_INV_VSRC_V]
+        else:
+            # The output is proportional to duty on a resistive load: a ratio step is
+            # gain-free, and damping keeps it stable against the L/R lag.
+            target = min(duty * lin_sp / lin_y, 2.0 * duty + 0.02)
+            duty = duty + p[P_INV_GAIN] * (target - duty)
+        duty = _clip(duty, 0.0, p[P_INV_DUTY_MAX])
+    s[S_DUTY] = duty
+    if (seg >= 9 or stop) and s[S_I] <= 0.0 and duty <= 0.0:
+        s[S_SUPPLY_STATE] = SS_DONE
+        s[S_T_SUPPLY_END] = s[S_T]
+
+
+@njit(cache=True)
+def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
+    """Run n electrical steps of the inverter with the load held; return ∫i² dt (A²·s)."""
+    if s[S_SUPPLY_STATE] != SS_RUNNING:
+        s[S_T] += n * dt
+        return 0.0
+    r = r_load + p[P_RW_OHM]
+    tau = p[P_L_H] / r
+    a = math.exp(-dt / tau)
+    c1 = 2.0 * tau * (1.0 - a)
+    c2 = tau / 2.0 * (1.0 - a * a)
+    i_on = p[P_INV_VSRC_V] / r
+    span = dt / p[P_INV_PWM_PERIOD_S]
+    inv_span = 1.0 / span
+    period = p[P_INV_CTRL_PERIOD_S]
+    mode = int(p[P_INV_MODE])
+    i0 = s[S_I]
+    phase = s[S_PWM_PHASE]
+    acc = s[S_CTRL_ACC]
+    cnt = s[S_CTRL_N]
+    t = s[S_T]
+    i2 = 0.0
+    peak = s[S_I_PEAK]
+    t_end = s[S_T_I_END]
+    # The feedback sample is c1·i + c2·i² (I, V = i·R or P = i²·R): no branch per step.
+    f1 = 1.0 if mode == MODE_CURRENT else (r_load if mode == MODE_VOLTAGE else 0.0)
+    f2 = r_load if mode == MODE_POWER else 0.0
+    need = period - 0.5 * dt
+    running = True
+    duty = s[S_DUTY]
+    stop = s[S_STOP_REQ] > 0.5
+    for _ in range(n):
+        if not running:
+            t += dt
+            continue
+        acc += (f1 + f2 * i0) * i0
+        cnt += 1.0
+        if cnt * dt >= need or (stop and duty > 0.0):
+            s[S_T] = t
+            s[S_I] = i0
+            _inverter_control(p, s, r_load, acc / cnt, t - s[S_T_FIRE])
+            acc = 0.0
+            cnt = 0.0
+            duty = s[S_DUTY]
+            running = s[S_SUPPLY_STATE] == SS_RUNNING
+            if duty > 0.0 and s[S_CURRENT_ON] < 0.5:
+                s[S_CURRENT_ON] = 1.0
+                s[S_N_FIRE] += 1.0
+                if s[S_T_I_START] < 0.0:
+                    s[S_T_I_START] = t
+        # share of this step the bridge conducts: overlap of [phase, phase+span) with the
+        # carrier's on-window [0, duty) of this period and of the next
+        hi = phase + span
+        on = (max(0.0, min(hi, duty) - phase) + max(0.0, min(hi - 1.0, duty))) * inv_span
+        phase = hi if hi < 1.0 else hi - 1.0
+        i_ss = on * i_on
+        x = i0 - i_ss
+        i1 = i_ss + x * a
+        if i1 < 0.0 or (on <= 0.0 and i1 < 0.05):
+            # The rectifier's forward drop ends the freewheeling tail in finite time.
+            i2 += i0 * i0 * dt / 3.0
+            i1 = 0.0
+            if duty <= 0.0:
+                s[S_CURRENT_ON] = 0.0
+        else:
+            # ∫i² over the step of an exponential approach: closed form.
+            i2 += i_ss * i_ss * dt + i_ss * x * c1 + x * x * c2
+            t_end = t + dt
+        i0 = i1
+        peak = max(peak, i0)
+        t += dt
+    s[S_T_I_END] = t_end
+    s[S_I] = i0
+    s[S_PWM_PHASE] = phase
+    s[S_CTRL_ACC] = acc
+    s[S_CTRL_N] = cnt
+    s[S_I_PEAK] = peak
+    s[S_T] = t
+    return i2
+
+
+@njit(cache=True, inline="always")
+def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
+    # Softened enamel is squeezed out (viscosity falls ~exponentially with temperature, pressure
+    # drives the flow); above its decomposition temperature it also burns away.
+    rate = 0.0
+    if temp_c > p[P_ENAMEL_SOFT_C]:
+        x = min((temp_c - p[P_ENAMEL_SOFT_C]) / p[P_ENAMEL_FLOW_DT_C], 8.0)
+        rate += p[P_ENAMEL_FLOW_RATE] * pf * (math.exp(x) - 1.0)
+    if temp_c > p[P_ENAMEL_DEC_C]:
+        x = min((temp_c - p[P_ENAMEL_DEC_C]) / p[P_ENAMEL_FLOW_DT_C], 8.0)
+        rate += p[P_ENAMEL_DEC_RATE] * math.exp(x)
+    return rate
+
+
+@njit(cache=True)
+def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: float) -> None:
+    t0 = p[P_T0_C]
+    cap_w = p[P_WIRE_CAP_PER_M] * p[P_CONTACT_LEN_M]
+    lat_w = p[P_WIRE_LAT_PER_M] * p[P_CONTACT_LEN_M]
+    tt = _temp(s[S_H0], p[P_TIP_CAP], p[P_TIP_TM], p[P_TIP_LAT], t0)
+    tw = _temp(s[S_H1], cap_w, p[P_WIRE_TM], lat_w, t0)
+    tm = _temp(s[S_H2], p[P_TERM_CAP], p[P_TERM_TM], 0.0, t0)
+    lc = p[P_CONTACT_LEN_M]
+    d = p[P_WIRE_D_M]
+    q_ts = p[P_TIP_G_SINK] * (tt - t0)
+    q_tb = p[P_TERM_G_SINK] * (tm - t0)
+    if p[P_MISSING_WIRE] > 0.5:
+        # The tip lands on the bare terminal: a flat metal contact, nothing to flatten.
+        q_tm = p[P_H_METAL] * lc * lc * 0.5 * (tt - tm)
+        s[S_H0] += (q_joule - q_tm - q_ts) * dt
+        s[S_H2] += (q_tm - q_tb) * dt
+        s[S_E_LOSS] += (q_ts + q_tb) * dt
+        s[S_T_IF_PEAK] = max(s[S_T_IF_PEAK], 0.5 * (tt + tm))
+        s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], tt)
+        return
+    w = stadium_width_m(d, s[S_S_WIRE])
+    area = w * lc
+    ke = p[P_ENAMEL_K]
+    g_tw = area / (s[S_E_TOP] / ke + 1.0 / p[P_H_METAL])
+    g_wt = area / (s[S_E_BOT] / ke + 1.0 / p[P_H_METAL])
+    q_tw = g_tw * (tt - tw)
+    q_wt = g_wt * (tw - tm)
+    q_wf = p[P_WIRE_G_FIN] * (tw - t0)
+    s[S_H0] += (q_joule - q_tw - q_ts) * dt
+    s[S_H1] += (q_tw - q_wt - q_wf) * dt
+    s[S_H2] += (q_wt - q_tb) * dt
+    s[S_E_LOSS] += (q_ts + q_wf + q_tb) * dt
+    # enamel films on both sides of the wire
+    pf = min(force / p[P_FORCE_REF_N], 3.0)
+    # Each film sits on the wire and shears on its hot face: weight the faces accordingly.
+    t_top = 0.5 * (tt + tw)
+    t_bot = 0.7 * tw + 0.3 * tm
+    # Below softening nothing flows; a film already gone stays gone (skip the exps).
+    h_gone = 1e-6 * p[P_ENAMEL_H0_M]
+    if t_top > p[P_ENAMEL_SOFT_C] and s[S_E_TOP] > h_gone:
+        s[S_E_TOP] *= math.exp(-_enamel_rate(p, t_top, pf) * dt)
+    if t_bot > p[P_ENAMEL_SOFT_C] and s[S_E_BOT] > h_gone:
+        s[S_E_BOT] *= math.exp(-_enamel_rate(p, t_bot, pf) * dt)
+    # plastic flattening of the wire between flat tip and terminal
+    sw = s[S_S_WIRE]
+    h = max(d - sw, 0.02 * d)
+    eps = math.log(d / h)
+    f_req = p[P_CONSTRAINT] * (1.0 + 0.05 * w / h) * flow_stress_pa(p, eps, tw) * w * lc
+    if force > f_req:
+        sw += p[P_FLOW_V0] * min(force / f_req - 1.0, 10.0) * dt
+        s[S_S_WIRE] = min(sw, 0.98 * d)
+    h0 = p[P_ENAMEL_H0_M]
+    s[S_SETDOWN_M] = 2.0 * h0 - s[S_E_TOP] - s[S_E_BOT] + s[S_S_WIRE]
+    if s[S_BURN_T] < 0.0 and s[S_E_TOP] + s[S_E_BOT] <= h0:
+        s[S_BURN_T] = s[S_T]
+    # solid-state bond at the wire/terminal interface: needs bare metal, heat and deformation
+    clean = 1.0 - s[S_E_BOT] / h0
+    if clean > 1e-6 and t_bot > t0 + 50.0 and s[S_BOND] < 1.0 - 1e-12:
+        kin = p[P_BOND_K0] * math.exp(-p[P_BOND_Q_K] / (t_bot + _KELVIN))
+        g = min(eps / p[P_BOND_EPS_REF], 1.0)
+        s[S_BOND] += (1.0 - s[S_BOND]) * (1.0 - math.exp(-kin * clean * g * dt))
+    s[S_T_IF_PEAK] = max(s[S_T_IF_PEAK], t_bot)
+    s[S_T_WIRE_PEAK] = max(s[S_T_WIRE_PEAK], tw)
+    s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], t_top)
+
+
+@njit(cache=True)
+def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: float) -> None:
+    t0 = p[P_T0_C]
+    cap = p[P_WIRE_CAP_PER_M] * p[P_JUNCTION_LEN_M]
+    lat = p[P_WIRE_LAT_PER_M] * p[P_JUNCTION_LEN_M]
+    tmw = p[P_WIRE_TM]
+    te1 = t0 + s[S_H3] / p[P_EL_CAP]
+    te2 = t0 + s[S_H4] / p[P_EL_CAP]
+    q3 = p[P_EL_G_SINK] * (te1 - t0)
+    q4 = p[P_EL_G_SINK] * (te2 - t0)
+    if p[P_MISSING_WIRE] > 0.5:
+        r = _direct_missing_r(p, force)
+        s[S_H3] += (0.5 * r * i2dt) - q3 * dt
+        s[S_H4] += (0.5 * r * i2dt) - q4 * dt
+        s[S_E_LOSS] += (q3 + q4) * dt
+        return
+    d = p[P_WIRE_D_M]
+    a0 = math.pi * d * d / 4.0
+    r_fay, r_ec1, r_ec2, rb1, rb2 = _direct_resistances(p, s, force)
+    tj = _temp(s[S_H0], cap, tmw, lat, t0)
+    t1 = _temp(s[S_H1], cap, tmw, lat, t0)
+    t2 = _temp(s[S_H2], cap, tmw, lat, t0)
+    # conduction through each wire between the junction and its electrode contact
+    g_w = p[P_WIRE_K] * a0 / d
+    a_e = min(max(force, 0.05) / p[P_DW_HARDNESS0_PA] * 2.0, a0)
+    g_e = p[P_H_METAL] * a_e
+    q01 = g_w * (tj - t1)
+    q02 = g_w * (tj - t2)
+    q13 = g_e * (t1 - te1)
+    q24 = g_e * (t2 - te2)
+    q0f = p[P_WIRE_G_FIN] * (tj - t0)
+    s[S_H0] += (r_fay + 0.5 * (rb1 + rb2)) * i2dt - (q01 + q02 + q0f) * dt
+    s[S_H1] += 0.5 * (rb1 + r_ec1) * i2dt + (q01 - q13) * dt
+    s[S_H2] += 0.5 * (rb2 + r_ec2) * i2dt + (q02 - q24) * dt
+    s[S_H3] += 0.5 * r_ec1 * i2dt + (q13 - q3) * dt
+    s[S_H4] += 0.5 * r_ec2 * i2dt + (q24 - q4) * dt
+    s[S_E_LOSS] += (q0f + q3 + q4) * dt
+    # indentation of the crossed wires into each other: F = H(T) * π d δ / 2
+    delta = s[S_S_WIRE]
+    eps = min(delta / d, 1.5)
+    hard = 3.0 * flow_stress_pa(p, eps, tj) * (p[P_DW_HARDNESS0_PA] / (3.0 * p[P_WIRE_SIGY0_PA]))
+    # The melt is contained by the solid ring around it, so the junction never goes fully soft.
+    hard = max(hard, 0.1 * p[P_DW_HARDNESS0_PA])
+    f_req = hard * math.pi * d * max(delta, 1e-9) / 2.0
+    if force > f_req:
+        delta += p[P_FLOW_V0] * min(force / f_req - 1.0, 10.0) * dt
+        s[S_S_WIRE] = min(delta, d)
+    # expulsion: molten metal escapes once the melt outgrows what the force contains
+    hs = cap * (tmw - t0)
+    fm = (s[S_H0] - hs) / lat
+    if fm > 0.0 and s[S_EXPELLED] < 0.5:
+        limit = _clip(p[P_EXPEL_FRAC0] * math.sqrt(max(force, 0.0) / p[P_FORCE_REF_N]), 0.05, 0.95)
+        if fm > limit:
+            s[S_EXPELLED] = 1.0
+            lost = 0.5 * s[S_H0]
+            s[S_H0] -= lost
+            s[S_E_LOSS] += lost
+            s[S_S_WIRE] = min(s[S_S_WIRE] + 0.25 * d, 1.5 * d)
+    s[S_SETDOWN_M] = s[S_S_WIRE]
+    # solid-state bond (or a nugget once the junction melts)
+    if fm > 0.0:
+        s[S_BOND] = 1.0
+    elif tj > t0:
+        kin = p[P_BOND_K0] * math.exp(-p[P_BOND_Q_K] / (tj + _KELVIN))
+        s[S_BOND] += (1.0 - s[S_BOND]) * (1.0 - math.exp(-kin * dt))
+    if s[S_BURN_T] < 0.0 and fm > 0.0:
+        s[S_BURN_T] = s[S_T]
+    s[S_T_IF_PEAK] = max(s[S_T_IF_PEAK], tj)
+    s[S_T_WIRE_PEAK] = max(s[S_T_WIRE_PEAK], max(tj, max(t1, t2)))
+    s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], max(t1, t2))
+
+
+@njit(cache=True)
+def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, float, float]:
+    """Advance one physics step (n_fast electrical steps); return (I A, V V, F N, tip m)."""
+    dt = p[P_DT_S]
+    dt_slow = n_fast * dt
+    force, tip = _head_step(p, s, dt_slow)
+    # the sequence the station runs on its own when told to (simulate CLI, auto mode)
+    if p[P_AUTO_FIRE] > 0.5 and s[S_FIRE] < 0.5 and s[S_T_AT_FORCE] >= 0.0:
+        fire(p, s)
+    if (
+        p[P_AUTO_RETRACT] > 0.5
+        and s[S_SUPPLY_STATE] == SS_DONE
+        and int(s[S_HEAD_MODE]) != HEAD_RETRACT
+        and s[S_T] - s[S_T_SUPPLY_END]
+        >= (p[P_SEG_HOLD_S] if int(p[P_SUPPLY_KIND]) == SUP_CD else 0.0)
+    ):
+        s[S_HEAD_MODE] = HEAD_RETRACT
+    r_load = load_resistance_ohm(p, s, force)
+    if int(p[P_SUPPLY_KIND]) == SUP_CD:
+        i2dt = _fast_cd(p, s, r_load, n_fast, dt)
+    else:
+        i2dt = _fast_inverter(p, s, r_load, n_fast, dt)
+    # The thermal, enamel and mechanical time constants are >= 100 µs: they step at the block
+    # rate, fed with the block's exact Joule energy, so the energy ledger stays exact.
+    kind = int(p[P_PROCESS_KIND])
+    q = r_load * i2dt
+    s[S_E_ELEC] += q
+    if kind == PROC_RESISTOR:
+        s[S_H0] += q
+    elif kind == PROC_THERMOCOMPRESSION:
+        _tc_step(p, s, dt_slow, q / dt_slow, force)
+    else:
+        _direct_step(p, s, dt_slow, i2dt, force)
+    s[S_STEP] += n_fast
+    i1 = s[S_I]
+    return i1, i1 * r_load, force, tip
+
+
+@njit(cache=True)
+def fire(p: np.ndarray, s: np.ndarray) -> None:
+    """Start the supply's pulse sequence now (the FIRE command)."""
+    if s[S_FIRE] > 0.5:
+        return
+    s[S_FIRE] = 1.0
+    s[S_T_FIRE] = s[S_T]
+    s[S_SUPPLY_STATE] = SS_RUNNING
+    s[S_PULSE_IDX] = 0.0
+    if int(p[P_SUPPLY_KIND]) == SUP_CD:
+        # The CD supply waits the squeeze time before pulse 1 (the head holds force meanwhile).
+        s[S_T_FIRE] = s[S_T] + p[P_SEG_SQUEEZE_S]
+
+
+@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", cache=True)
+def advance(p: np.ndarray, s: np.ndarray, out: np.ndarray, n_out: int) -> int:
+    """Advance n_out output samples (each p[P_DECIM] steps); write I A, V V, F N, position µm."""
+    decim = int(p[P_DECIM])
+    for k in range(n_out):
+        i, v, f, x = _block(p, s, decim)
+        out[k, OUT_CURRENT] = i
+        out[k, OUT_VOLTAGE] = v
+        out[k, OUT_FORCE] = f
+        out[k, OUT_POSITION] = x * 1e6
+    return n_out

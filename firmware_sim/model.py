@@ -1,0 +1,250 @@
+"""Turn a schedule and the materials database into the kernel's parameters, run a weld, judge it.
+
+Everything random (part spread, missing wire, ADC noise) is drawn from one seeded generator, in
+a fixed order, so the same seed gives the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from drivers.config.materials import Materials, load_materials
+from drivers.config.schedule import CDSupply, InverterSupply, Schedule
+from firmware_sim import kernel as K
+
+TAP_FACTOR = {"short": 1.0, "medium": 4.0, "long": 16.0}
+MODE_CODE = {"current": K.MODE_CURRENT, "voltage": K.MODE_VOLTAGE, "power": K.MODE_POWER}
+PROC_CODE = {
+    "resistor": K.PROC_RESISTOR,
+    "thermocompression": K.PROC_THERMOCOMPRESSION,
+    "direct": K.PROC_DIRECT,
+}
+# Latent heats of fusion (J/g) for metals whose entry in materials.toml does not carry one.
+# Source: CRC Handbook of Chemistry and Physics, 97th ed., "Heat of fusion of the elements".
+LATENT_J_G = {"Cu": 205.0, "Ni": 298.0, "Mo": 390.0, "W": 285.0, "316LVM": 270.0, "Pt-10Ir": 110.0}
+RESISTOR_HEAT_CAPACITY_J_K = 1.0e3  # a shorting bar: massive, stays near ambient
+SCR_HOLDING_A = 0.05  # primary-side SCR holding current, A (typical for a 50 A-class SCR)
+
+
+@dataclass
+class Part:
+    """The part actually under the electrode for one weld (drawn from the schedule's spread)."""
+
+    wire_diameter_mm: float
+    enamel_um: float
+    missing_wire: bool
+    misplaced: bool
+    contact_length_mm: float
+
+
+@dataclass
+class Weld:
+    """A prepared weld: kernel parameters, state, the drawn part and the generator for noise."""
+
+    schedule: Schedule
+    params: np.ndarray
+    state: np.ndarray
+    part: Part
+    rng: np.random.Generator
+    wire_strength_n: float
+    info: dict[str, float] = field(default_factory=dict)
+
+
+def _latent_j_g(name: str, material: Any) -> float:
+    value = getattr(material, "latent_heat_j_g", None)
+    if value is not None:
+        return float(value)
+    return LATENT_J_G.get(name, 250.0)
+
+
+def draw_part(schedule: Schedule, rng: np.random.Generator) -> Part:
+    """Draw this weld's part from the schedule's nominal values and spread."""
+    pr, nz = schedule.process, schedule.noise
+    # Always draw the same number of variates in the same order: the seed fixes every weld.
+    z = rng.standard_normal(2)
+    u = rng.random(2)
+    d = pr.wire_diameter_mm * (1.0 + nz.wire_diameter_sd_pct / 100.0 * float(z[0]))
+    enamel = 0.0
+    misplaced = bool(u[0] < nz.misplaced_probability)
+    length = pr.tip.contact_length_mm * (0.4 if misplaced else 1.0)
+    return Part(
+        wire_diameter_mm=max(d, 0.2 * pr.wire_diameter_mm),
+        enamel_um=enamel + float(z[1]),  # replaced below once the grade's build is known
+        missing_wire=pr.missing_wire or bool(u[1] < nz.missing_probability),
+        misplaced=misplaced,
+        contact_length_mm=length,
+    )
+
+
+def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = None) -> Weld:
+    """Build the kernel parameters and initial state for one weld of this schedule."""
+    mats = materials or load_materials()
+    rng = np.random.default_rng(seed)
+    part = draw_part(schedule, rng)
+    pr, hd, sup, sim, nz = (
+        schedule.process,
+        schedule.head,
+        schedule.supply,
+        schedule.sim,
+        schedule.noise,
+    )
+    p = np.zeros(K.N_PARAMS)
+    dt = sim.step_us * 1e-6
+    p[K.P_DT_S] = dt
+    p[K.P_DECIM] = round(1000.0 / (sim.output_khz * sim.step_us))
+    p[K.P_T0_C] = sim.ambient_c
+    p[K.P_PROCESS_KIND] = PROC_CODE[pr.kind]
+    p[K.P_MISSING_WIRE] = 1.0 if (part.missing_wire and pr.kind != "resistor") else 0.0
+
+    # supply
+    if isinstance(sup, CDSupply):
+        n = sup.turns_ratio
+        c_sec = sup.capacitance_uf * 1e-6 * n * n
+        e_total = sup.energy_ws
+        e1 = e_total * sup.first_pulse_pct / 100.0
+        c_pri = sup.capacitance_uf * 1e-6
+        # Each pulse's bank is charged to hold its share of the energy; referred to the secondary.
+        p[K.P_SUPPLY_KIND] = K.SUP_CD
+        p[K.P_CD_C_F] = c_sec
+        p[K.P_CD_V1] = math.sqrt(2.0 * e1 / c_pri) / n if e1 > 0 else 0.0
+        p[K.P_CD_V2] = math.sqrt(2.0 * (e_total - e1) / c_pri) / n
+        if e1 <= 0:
+            p[K.P_CD_V1], p[K.P_CD_V2] = p[K.P_CD_V2], 0.0
+        p[K.P_CD_T2_S] = sup.interpulse_ms * 1e-3
+        p[K.P_CD_TRUNCATABLE] = 1.0 if sup.truncatable else 0.0
+        p[K.P_CD_HOLD_A] = SCR_HOLDING_A * n
+        p[K.P_L_H] = sup.inductance_uh * 1e-6 * TAP_FACTOR[sup.pulse_tap]
+        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
+        p[K.P_SEG_SQUEEZE_S] = sup.squeeze_ms * 1e-3
+        p[K.P_SEG_HOLD_S] = sup.hold_ms * 1e-3
+    else:
+        assert isinstance(sup, InverterSupply)
+        p[K.P_SUPPLY_KIND] = K.SUP_INVERTER
+        p[K.P_INV_VSRC_V] = sup.bus_voltage_v / sup.turns_ratio
+        # A full bridge with a centre-tapped rectifier puts two output pulses in each PWM period.
+        p[K.P_INV_PWM_PERIOD_S] = 0.5e-3 / sup.pwm_khz
+        p[K.P_INV_CTRL_PERIOD_S] = 1e-3 / sup.feedback_khz
+        p[K.P_INV_MODE] = MODE_CODE[sup.mode]
+        p[K.P_INV_DUTY_MAX] = 0.95
+        p[K.P_INV_GAIN] = 0.35
+        p[K.P_L_H] = sup.inductance_uh * 1e-6
+        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
+        for name in ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold"):
+            p[getattr(K, f"P_SEG_{name.upper()}_S")] = getattr(sup, f"{name}_ms") * 1e-3
+        p[K.P_SP1] = sup.setpoint(1)
+        p[K.P_SP2] = sup.setpoint(2)
+
+    # process
+    m = pr.model
+    p[K.P_RES_LOAD_OHM] = pr.load_mohm * 1e-3
+    p[K.P_H_METAL] = m.metal_contact_w_m2k
+    p[K.P_FLOW_V0] = m.flow_rate_m_s
+    p[K.P_CONSTRAINT] = m.constraint_factor
+    p[K.P_FORCE_REF_N] = m.force_ref_n
+    p[K.P_BOND_K0] = m.bond_rate_per_s
+    p[K.P_BOND_Q_K] = m.bond_activation_k
+    p[K.P_BOND_EPS_REF] = m.bond_strain_ref
+    p[K.P_BOND_STRENGTH_PA] = m.bond_strength_mpa * 1e6
+    p[K.P_HEEL_KNEE] = m.heel_knee_pct / 100.0
+    p[K.P_HEEL_ANNEAL_C] = m.heel_anneal_c
+    p[K.P_HEEL_ANNEAL_SPAN_C] = m.heel_anneal_span_c
+    p[K.P_OVERDEFORM_FRAC] = m.overdeform_pct / 100.0
+    p[K.P_CUT_FRAC] = m.cut_pct / 100.0
+    wire_strength = 0.0
+    if pr.kind != "resistor":
+        wire = mats.get("wires", pr.wire)
+        d = part.wire_diameter_mm * 1e-3
+        a0 = math.pi * d * d / 4.0
+        p[K.P_WIRE_D_M] = d
+        p[K.P_WIRE_RHO0] = wire.resistivity_ohm_m
+        p[K.P_WIRE_ALPHA] = wire.temp_coeff_per_k
+        p[K.P_WIRE_CAP_PER_M] = wire.density_kg_m3 * wire.specific_heat_j_kgk * a0
+        p[K.P_WIRE_TM] = wire.liquidus_c
+        p[K.P_WIRE_LAT_PER_M] = wire.density_kg_m3 * a0 * _latent_j_g(pr.wire, wire) * 1e3
+        p[K.P_WIRE_K] = wire.conductivity_w_mk
+        p[K.P_WIRE_G_FIN] = 2.0 * wire.conductivity_w_mk * a0 / (m.wire_fin_length_mm * 1e-3)
+        p[K.P_WIRE_SIGY0_PA] = wire.yield_mpa * 1e6
+        p[K.P_WIRE_E_PA] = wire.youngs_gpa * 1e9
+        p[K.P_WIRE_N] = wire.hardening_n
+        p[K.P_WIRE_SOFT_EXP] = 1.5
+        wire_strength = wire.uts_mpa * 1e6 * a0
+        p[K.P_WIRE_BREAKING_N] = wire_strength
+    if pr.kind == "thermocompression":
+        tip_mat = mats.get("electrodes", pr.electrode)
+        tip = pr.tip
+        r0 = (tip.cold_resistance_mohm + tip.wear_mohm_per_weld * nz.welds_since_dressing) * 1e-3
+        p[K.P_TIP_R0_OHM] = r0
+        p[K.P_TIP_ALPHA] = tip_mat.temp_coeff_per_k
+        p[K.P_TIP_CAP] = tip.mass_mg * 1e-6 * tip_mat.specific_heat_j_kgk
+        p[K.P_TIP_G_SINK] = tip.sink_conductance_w_k
+        p[K.P_TIP_TM] = tip_mat.liquidus_c
+        p[K.P_TIP_LAT] = tip.mass_mg * 1e-3 * _latent_j_g(pr.electrode, tip_mat)
+        p[K.P_CONTACT_LEN_M] = part.contact_length_mm * 1e-3
+        if pr.enamel is None:
+            build = 0.05
+            enamel_k, soft, dec = 0.2, 150.0, 300.0
+        else:
+            en = mats.get("enamels", pr.enamel)
+            build = en.build_um(pr.enamel_grade)
+            enamel_k, soft, dec = en.conductivity_w_mk, en.softening_c, en.decomposition_c
+        part.enamel_um = max(build * (1.0 + nz.enamel_sd_pct / 100.0 * part.enamel_um), 0.05)
+        p[K.P_ENAMEL_H0_M] = part.enamel_um * 1e-6
+        p[K.P_ENAMEL_K] = enamel_k
+        p[K.P_ENAMEL_SOFT_C] = soft
+        p[K.P_ENAMEL_DEC_C] = dec
+        p[K.P_ENAMEL_FLOW_RATE] = m.enamel_flow_per_s
+        p[K.P_ENAMEL_FLOW_DT_C] = m.enamel_flow_span_c
+        p[K.P_ENAMEL_DEC_RATE] = m.enamel_decomposition_per_s
+        term = mats.get("terminals", pr.terminal)
+        t = pr.terminal_thickness_mm * 1e-3
+        lc = part.contact_length_mm * 1e-3
+        # The terminal zone under the joint: a patch a few wire widths across; it spreads heat
+        # radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
+        vol = lc * 3.0 * p[K.P_WIRE_D_M] * t
+        p[K.P_TERM_CAP] = term.density_kg_m3 * term.specific_heat_j_kgk * vol
+        p[K.P_TERM_G_SINK] = 2.0 * math.pi * term.conductivity_w_mk * t / math.log(20.0)
+        p[K.P_TERM_TM] = term.liquidus_c
+        p[K.P_COATING_SOLIDUS_C] = mats.get("coatings", pr.coating).solidus_c if pr.coating else 1e9
+    elif pr.kind == "direct":
+        wire = mats.get("wires", pr.wire)
+        p[K.P_DW_RHO0] = wire.resistivity_ohm_m
+        p[K.P_DW_ALPHA] = wire.temp_coeff_per_k
+        p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
+        p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9
+        p[K.P_FILM_DECAY_C] = m.film_decay_c
+        p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9
+        p[K.P_EL_CAP] = m.electrode_heat_capacity_j_k
+        p[K.P_EL_G_SINK] = m.electrode_sink_w_k
+        p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M]
+        p[K.P_STICK_C] = m.stick_c
+        p[K.P_EXPEL_FRAC0] = m.expulsion_melt_fraction
+        p[K.P_COATING_SOLIDUS_C] = 1e9
+    else:
+        p[K.P_COATING_SOLIDUS_C] = 1e9
+    if pr.kind == "thermocompression":
+        p[K.P_STICK_C] = m.stick_c
+    # the resistor load keeps its heat in node 0 of a massive bar
+    p[K.P_TIP_CAP] = p[K.P_TIP_CAP] if pr.kind != "resistor" else RESISTOR_HEAT_CAPACITY_J_K
+    p[K.P_TIP_TM] = p[K.P_TIP_TM] if pr.kind != "resistor" else 1e9
+
+    # head
+    p[K.P_HEAD_FORCE_N] = hd.force_n
+    p[K.P_HEAD_APPROACH_M_S] = hd.approach_speed_mm_s * 1e-3
+    p[K.P_HEAD_SEARCH_M_S] = hd.search_speed_mm_s * 1e-3
+    p[K.P_HEAD_START_GAP_M] = hd.start_gap_mm * 1e-3
+    p[K.P_HEAD_SEARCH_GAP_M] = hd.search_gap_mm * 1e-3
+    p[K.P_HEAD_CONTACT_N] = hd.contact_threshold_n
+    p[K.P_HEAD_RAMP_N_S] = hd.force_ramp_n_per_ms * 1e3
+    p[K.P_HEAD_K_N_M] = hd.spring_rate_n_per_mm * 1e3
+    p[K.P_HEAD_TAU_S] = hd.servo_time_constant_ms * 1e-3
+    p[K.P_HEAD_FIRE_PCT] = hd.fire_at_force_pct
+    p[K.P_HEAD_RETRACT_M_S] = hd.retract_speed_mm_s * 1e-3
+    p[K.P_HEAD_VMAX_M_S] = hd.max_speed_mm_s * 1e-3
+
+    s = np.zeros(K.N_STATE)
+    K.init_state(p, s)
+    return Weld(schedule, p, s, part, rng, wire_strength)

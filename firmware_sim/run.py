@@ -1,0 +1,208 @@
+"""Run a whole weld on its own (approach, squeeze, fire, hold, retract) and report the outcome.
+
+This is the simulator's stand-alone mode, used by `microweld simulate` and by the physics tests;
+behind the protocols the station drives the same kernel block by block on the controller's orders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from firmware_sim import kernel as K
+from firmware_sim.model import Weld
+
+BLOCK_SAMPLES = 50  # 1 ms at 50 kHz: how often the run loop looks at the sequence
+TAIL_S = 1e-3  # recorded after the head has left the part
+
+DEFECTS = (
+    "none",
+    "enamel_residue",
+    "over_deformation",
+    "wire_cut",
+    "electrode_stick",
+    "expulsion",
+    "coating_remelt",
+    "missing_wire",
+)
+
+
+@dataclass
+class Outcome:
+    """Ground truth of one weld (for tests and sweeps; never shown to the controller)."""
+
+    jbf_n: float
+    wire_strength_n: float
+    jbf_pct_of_wire: float
+    setdown_um: float
+    setdown_pct: float
+    peak_interface_temp_c: float
+    peak_wire_temp_c: float
+    peak_electrode_temp_c: float
+    enamel_removed_fraction: float
+    defect: str
+    burn_through_ms: float | None
+    energy_j: float
+    heat_lost_j: float
+    heat_stored_j: float
+    peak_current_a: float
+    weld_time_ms: float
+    mean_weld_voltage_v: float
+    bond_fraction: float
+    wire_diameter_mm: float
+    enamel_um: float
+
+
+def _heel_factor(p: np.ndarray, setdown_frac: float, t_wire_peak: float) -> float:
+    # The wire breaks at the heel where it leaves the joint: thinned by set-down beyond a knee,
+    # and softened (grain growth) once it ran hot.
+    knee = p[K.P_HEEL_KNEE]
+    g = 1.0 if setdown_frac <= knee else max(0.0, (1.0 - setdown_frac) / (1.0 - knee))
+    x = (t_wire_peak - p[K.P_HEEL_ANNEAL_C]) / p[K.P_HEEL_ANNEAL_SPAN_C]
+    soft = 1.0 - 0.4 * min(max(x, 0.0), 1.0)
+    return g * soft
+
+
+def judge(weld: Weld, clean: np.ndarray) -> Outcome:
+    """Return the weld's ground truth from the kernel's final state and its clean waveform."""
+    p, s = weld.params, weld.state
+    kind = int(p[K.P_PROCESS_KIND])
+    t0 = p[K.P_T0_C]
+    d = p[K.P_WIRE_D_M]
+    missing = p[K.P_MISSING_WIRE] > 0.5
+    setdown = s[K.S_SETDOWN_M]
+    ref = d if kind == K.PROC_THERMOCOMPRESSION else 2.0 * d
+    frac = setdown / ref if ref > 0 else 0.0
+    removed = 1.0
+    jbf = 0.0
+    bond = s[K.S_BOND]
+    if kind == K.PROC_THERMOCOMPRESSION and not missing:
+        h0 = p[K.P_ENAMEL_H0_M]
+        removed = 1.0 - s[K.S_E_BOT] / h0
+        from firmware_sim.kernel import stadium_width_m
+
+        area = stadium_width_m(d, s[K.S_S_WIRE]) * p[K.P_CONTACT_LEN_M]
+        f_bond = bond * max(removed, 0.0) * p[K.P_BOND_STRENGTH_PA] * area
+        f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
+        jbf = min(f_bond, f_heel)
+    elif kind == K.PROC_DIRECT and not missing:
+        area = min(math.pi * d * setdown / 2.0, math.pi * d * d / 2.0)
+        f_bond = bond * p[K.P_BOND_STRENGTH_PA] * area
+        f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
+        jbf = min(f_bond, f_heel) * (0.5 if s[K.S_EXPELLED] > 0.5 else 1.0)
+    if kind == K.PROC_RESISTOR:
+        defect = "none"
+    elif missing:
+        defect = "missing_wire"
+    elif s[K.S_EXPELLED] > 0.5:
+        defect = "expulsion"
+    elif frac >= p[K.P_CUT_FRAC] or (
+        kind == K.PROC_THERMOCOMPRESSION and s[K.S_T_WIRE_PEAK] >= p[K.P_WIRE_TM]
+    ):
+        defect = "wire_cut"
+    elif s[K.S_T_EL_PEAK] >= p[K.P_STICK_C]:
+        defect = "electrode_stick"
+    elif frac >= p[K.P_OVERDEFORM_FRAC]:
+        defect = "over_deformation"
+    elif (
+        kind == K.PROC_THERMOCOMPRESSION
+        and removed * 100.0 < weld.schedule.process.model.residue_pct
+    ):
+        defect = "enamel_residue"
+    elif s[K.S_T_IF_PEAK] >= p[K.P_COATING_SOLIDUS_C]:
+        defect = "coating_remelt"
+    else:
+        defect = "none"
+    if defect in ("wire_cut", "missing_wire"):
+        jbf = 0.0
+    t_start = s[K.S_T_I_START]
+    burn = s[K.S_BURN_T]
+    stored = float(s[K.S_H0] + s[K.S_H1] + s[K.S_H2] + s[K.S_H3] + s[K.S_H4])
+    # Weld time and mean voltage over the span where the current is above 10 % of its peak,
+    # as a weld monitor counts them (the inductive tail is not weld time).
+    i = clean[:, K.OUT_CURRENT]
+    on = np.flatnonzero(i > 0.1 * max(float(i.max()), 1e-9))
+    period = p[K.P_DT_S] * p[K.P_DECIM]
+    weld_ms = (on[-1] - on[0] + 1) * period * 1e3 if on.size else 0.0
+    mean_v = float(clean[on[0] : on[-1] + 1, K.OUT_VOLTAGE].mean()) if on.size else 0.0
+    return Outcome(
+        jbf_n=float(jbf),
+        wire_strength_n=float(weld.wire_strength_n),
+        jbf_pct_of_wire=float(100.0 * jbf / weld.wire_strength_n) if weld.wire_strength_n else 0.0,
+        setdown_um=float(setdown * 1e6),
+        setdown_pct=float(100.0 * frac),
+        peak_interface_temp_c=float(s[K.S_T_IF_PEAK]),
+        peak_wire_temp_c=float(max(s[K.S_T_WIRE_PEAK], t0)),
+        peak_electrode_temp_c=float(s[K.S_T_EL_PEAK]),
+        enamel_removed_fraction=float(removed),
+        defect=defect,
+        burn_through_ms=float((burn - t_start) * 1e3) if burn >= 0.0 and t_start >= 0 else None,
+        energy_j=float(s[K.S_E_ELEC]),
+        heat_lost_j=float(s[K.S_E_LOSS]),
+        heat_stored_j=stored,
+        peak_current_a=float(s[K.S_I_PEAK]),
+        weld_time_ms=float(weld_ms),
+        mean_weld_voltage_v=float(mean_v),
+        bond_fraction=float(bond),
+        wire_diameter_mm=float(weld.part.wire_diameter_mm),
+        enamel_um=float(weld.part.enamel_um),
+    )
+
+
+def measure(weld: Weld, clean: np.ndarray) -> np.ndarray:
+    """Return what the station's ADCs report for clean samples: noise, then quantisation."""
+    nz = weld.schedule.noise
+    out = np.empty_like(clean)
+    noise = weld.rng.standard_normal(clean.shape)
+    half = float(2 ** (nz.adc_bits - 1))
+    for ch, (fs, sd) in enumerate(
+        (
+            (nz.current_full_scale_a, nz.current_noise_a),
+            (nz.voltage_full_scale_v, nz.voltage_noise_v),
+            (nz.force_full_scale_n, nz.force_noise_n),
+        )
+    ):
+        lsb = fs / half
+        x = clean[:, ch] + sd * noise[:, ch]
+        out[:, ch] = np.clip(np.round(x / lsb), -half, half - 1) * lsb
+    res = nz.position_resolution_um
+    out[:, 3] = np.round((clean[:, 3] + nz.position_noise_um * noise[:, 3]) / res) * res
+    return out
+
+
+@dataclass
+class Result:
+    """A finished stand-alone weld: time base, clean and measured waveforms, and its outcome."""
+
+    t_s: np.ndarray
+    clean: np.ndarray
+    measured: np.ndarray
+    outcome: Outcome
+
+    def summary(self) -> dict[str, Any]:
+        """Return the outcome as a plain dict (for result.json)."""
+        return asdict(self.outcome)
+
+
+def run(weld: Weld) -> Result:
+    """Run the weld's whole sequence on its own and return waveforms and ground truth."""
+    p, s = weld.params, weld.state
+    p[K.P_AUTO_FIRE] = 1.0
+    p[K.P_AUTO_RETRACT] = 1.0
+    s[K.S_HEAD_MODE] = K.HEAD_APPROACH
+    period = p[K.P_DT_S] * p[K.P_DECIM]
+    max_samples = int(weld.schedule.sim.max_ms * 1e-3 / period) + BLOCK_SAMPLES
+    out = np.zeros((max_samples, K.N_OUT))
+    n = 0
+    while n + BLOCK_SAMPLES <= max_samples:
+        K.advance(p, s, out[n : n + BLOCK_SAMPLES], BLOCK_SAMPLES)
+        n += BLOCK_SAMPLES
+        done = s[K.S_T_RETRACT_DONE]
+        if done >= 0.0 and s[K.S_T] - done >= TAIL_S:
+            break
+    clean = out[:n].copy()
+    t = (np.arange(n) + 1) * period
+    return Result(t, clean, measure(weld, clean), judge(weld, clean))

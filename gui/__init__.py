@@ -1,0 +1,1 @@
+"""PySide6 + pyqtgraph operator station (subscribes to the controller; never drives hardware)."""
