@@ -208,7 +208,7 @@ _KELVIN = 273.15
 _R_GAS = 8.314
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
     # Enthalpy is the state so that a melt plateau and the energy balance are exact.
     hs = cap * (tm - t0)
@@ -219,12 +219,12 @@ def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
     return tm + (h - hs - lat) / cap
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else (hi if x > hi else x)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     """Return the wire's flow stress (Pa) at plastic strain eps and temperature (°C)."""
     sy = p[P_WIRE_SIGY0_PA]
@@ -237,7 +237,7 @@ def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     return sy * hard * soft
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stadium_width_m(d: float, s: float) -> float:
     """Return the flat contact width (m) of a round wire of diameter d flattened by s (m)."""
     # Volume is conserved: the section becomes a stadium of height h (flat w + two half discs).
@@ -246,7 +246,7 @@ def stadium_width_m(d: float, s: float) -> float:
     return max((a0 - math.pi * h * h / 4.0) / h, 0.02 * d)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
     """Inverter setpoint at time t since fire, and the segment index (9 = finished)."""
     edges = (
@@ -282,7 +282,7 @@ def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
     return 0.0, 9
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     """Return the load resistance (Ω) seen by the supply in the present state."""
     kind = int(p[P_PROCESS_KIND])
@@ -299,14 +299,14 @@ def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     return r_fay + r_ec1 + r_ec2 + r_b1 + r_b2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _direct_missing_r(p: np.ndarray, force_n: float) -> float:
     # Electrodes closed on each other: a large, hard Cu-Cu contact.
     f = max(force_n, 0.05)
     return p[P_EC_FILM_OHM_M2] / (f / p[P_DW_HARDNESS0_PA] * 10.0) + 2e-5
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _direct_resistances(
     p: np.ndarray, s: np.ndarray, force_n: float
 ) -> tuple[float, float, float, float, float]:
@@ -342,7 +342,7 @@ def _direct_resistances(
     return r_fay, r_ec[0], r_ec[1], rb1, rb2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def part_top_m(p: np.ndarray) -> float:
     """Return the height (m) of the part's top surface above the terminal before any set-down."""
     if p[P_MISSING_WIRE] > 0.5:
@@ -355,7 +355,7 @@ def part_top_m(p: np.ndarray) -> float:
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def init_state(p: np.ndarray, s: np.ndarray) -> None:
     """Reset the state vector for a new weld: head at its start height, everything cold."""
     s[:] = 0.0
@@ -377,7 +377,7 @@ def init_state(p: np.ndarray, s: np.ndarray) -> None:
     s[S_SEG_IDX] = -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     """Advance the servo head one step; return (force N, tip height m)."""
     surface = part_top_m(p) - s[S_SETDOWN_M]
@@ -428,7 +428,7 @@ def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     return force, max(m, surface)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the CD circuit with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
@@ -521,7 +521,7 @@ def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> 
     return i2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf: float) -> None:
     """Update the PWM duty at a feedback tick from the period's mean measurement y."""
     sp, seg = _seg_setpoint(p, tf)
@@ -557,7 +557,7 @@ def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf:
         s[S_T_SUPPLY_END] = s[S_T]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the inverter with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
@@ -638,7 +638,7 @@ def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: floa
     return i2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
     # Softened enamel is squeezed out (viscosity falls ~exponentially with temperature, pressure
     # drives the flow); above its decomposition temperature it also burns away.
@@ -652,7 +652,7 @@ def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
     return rate
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: float) -> None:
     t0 = p[P_T0_C]
     cap_w = p[P_WIRE_CAP_PER_M] * p[P_CONTACT_LEN_M]
@@ -719,7 +719,7 @@ def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: flo
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], t_top)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: float) -> None:
     t0 = p[P_T0_C]
     cap = p[P_WIRE_CAP_PER_M] * p[P_JUNCTION_LEN_M]
@@ -791,7 +791,7 @@ def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: fl
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], max(t1, t2))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, float, float]:
     """Advance one physics step (n_fast electrical steps); return (I A, V V, F N, tip m)."""
     dt = p[P_DT_S]
@@ -829,7 +829,7 @@ def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, flo
     return i1, i1 * r_load, force, tip
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fire(p: np.ndarray, s: np.ndarray) -> None:
     """Start the supply's pulse sequence now (the FIRE command)."""
     if s[S_FIRE] > 0.5:
@@ -843,7 +843,7 @@ def fire(p: np.ndarray, s: np.ndarray) -> None:
         s[S_T_FIRE] = s[S_T] + p[P_SEG_SQUEEZE_S]
 
 
-@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", cache=True)
+@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", cache=True, error_model="numpy")
 def advance(p: np.ndarray, s: np.ndarray, out: np.ndarray, n_out: int) -> int:
     """Advance n_out output samples (each p[P_DECIM] steps); write I A, V V, F N, position µm."""
     decim = int(p[P_DECIM])

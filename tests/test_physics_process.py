@@ -175,3 +175,22 @@ def test_part_spread_and_tip_wear_come_from_the_seed() -> None:
     worn = simulate(TC_INV, "noise.welds_since_dressing=20000").outcome
     # a worn tip has more resistance: at constant voltage it takes less power
     assert worn.energy_j < fresh.energy_j
+
+
+def test_block_size_never_changes_the_weld() -> None:
+    # The station will advance the kernel in blocks of whatever size the clock asks for.
+    def run_in_blocks(block: int) -> np.ndarray:
+        weld = prepare(load_schedule(TC_INV))
+        p, s = weld.params, weld.state
+        p[K.P_AUTO_FIRE] = 1.0
+        p[K.P_AUTO_RETRACT] = 1.0
+        s[K.S_HEAD_MODE] = K.HEAD_APPROACH
+        out = np.zeros((3000, K.N_OUT))
+        for k in range(0, 3000, block):
+            K.advance(p, s, out[k : k + block], min(block, 3000 - k))
+        return out
+
+    ref = run_in_blocks(3000)
+    assert ref[:, K.OUT_CURRENT].max() > 100.0
+    for block in (1, 7, 64):
+        assert run_in_blocks(block).tobytes() == ref.tobytes()
