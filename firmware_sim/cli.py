@@ -7,13 +7,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
-from firmware_sim.model import prepare
-from firmware_sim.run import Result, run
+
+if TYPE_CHECKING:
+    from firmware_sim.run import Result
 
 WAVEFORM_HEADER = "t_s,current_a,voltage_v,force_n,position_um"
 
@@ -62,6 +64,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    cache = Path(__file__).resolve().parent / "__pycache__"
+    if not any(cache.glob("kernel.advance-*.nbi")):
+        # The kernel is compiled on first use and cached; say so rather than look hung.
+        print("compiling the simulator kernel (first run only, about 20 s) ...", file=sys.stderr)
+    from firmware_sim.model import prepare
+    from firmware_sim.run import run
+
     t0 = time.perf_counter()
     result = run(prepare(schedule, seed=args.seed))
     wall = time.perf_counter() - t0

@@ -116,7 +116,17 @@ P_HEAD_VMAX_M_S = 98
 P_AUTO_FIRE = 99
 P_AUTO_RETRACT = 100
 P_CD_HOLD_A = 101
-N_PARAMS = 102
+P_PHYS_EVERY = 102
+# derived once per weld by `derive` (so no division runs per step)
+P_PART_TOP_M = 103
+P_HEAD_COMP_M = 104
+P_HEAD_RAMP_V = 105
+P_HEAD_INV_TAU = 106
+P_INV_SPAN = 107
+P_INV_INV_SPAN = 108
+P_DT_OVER_L = 109
+P_INV_STEPS_PER_TICK = 110
+N_PARAMS = 111
 
 # State vector layout (float64), carried between blocks.
 S_T = 0
@@ -169,7 +179,15 @@ S_ENERGY_TIP = 46
 S_RETRACT = 47
 S_T_RETRACT_DONE = 48
 S_N_FIRE = 49
-N_STATE = 50
+S_R_LOAD = 50
+S_I2_ACC = 51
+S_PHYS_N = 52
+S_R_FAY = 53
+S_R_EC1 = 54
+S_R_EC2 = 55
+S_R_B1 = 56
+S_R_B2 = 57
+N_STATE = 58
 
 # process kinds
 PROC_RESISTOR = 0
@@ -224,7 +242,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else (hi if x > hi else x)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     """Return the wire's flow stress (Pa) at plastic strain eps and temperature (°C)."""
     sy = p[P_WIRE_SIGY0_PA]
@@ -237,7 +255,7 @@ def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     return sy * hard * soft
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def stadium_width_m(d: float, s: float) -> float:
     """Return the flat contact width (m) of a round wire of diameter d flattened by s (m)."""
     # Volume is conserved: the section becomes a stadium of height h (flat w + two half discs).
@@ -356,8 +374,27 @@ def part_top_m(p: np.ndarray) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def derive(p: np.ndarray) -> None:
+    """Fill the derived parameters (reciprocals, geometry) from the primary ones."""
+    p[P_PART_TOP_M] = part_top_m(p)
+    k = p[P_HEAD_K_N_M]
+    p[P_HEAD_COMP_M] = p[P_HEAD_FORCE_N] / k
+    p[P_HEAD_RAMP_V] = min(p[P_HEAD_RAMP_N_S] / k, p[P_HEAD_VMAX_M_S])
+    p[P_HEAD_INV_TAU] = 1.0 / p[P_HEAD_TAU_S]
+    if int(p[P_SUPPLY_KIND]) == SUP_INVERTER:
+        p[P_INV_SPAN] = p[P_DT_S] / p[P_INV_PWM_PERIOD_S]
+        p[P_INV_INV_SPAN] = 1.0 / p[P_INV_SPAN]
+        # a feedback tick falls on the step where the count reaches period/dt (half-step slack)
+        p[P_INV_STEPS_PER_TICK] = p[P_INV_CTRL_PERIOD_S] / p[P_DT_S] - 0.5
+    p[P_DT_OVER_L] = p[P_DT_S] / p[P_L_H]
+    if p[P_PHYS_EVERY] < 1.0:
+        p[P_PHYS_EVERY] = 1.0
+
+
+@njit(cache=True, error_model="numpy")
 def init_state(p: np.ndarray, s: np.ndarray) -> None:
     """Reset the state vector for a new weld: head at its start height, everything cold."""
+    derive(p)
     s[:] = 0.0
     s[S_HEAD_MODE] = HEAD_IDLE
     s[S_PHASE] = PH_IDLE
@@ -375,12 +412,13 @@ def init_state(p: np.ndarray, s: np.ndarray) -> None:
     s[S_T_WIRE_PEAK] = p[P_T0_C]
     s[S_T_EL_PEAK] = p[P_T0_C]
     s[S_SEG_IDX] = -1.0
+    _refresh_load(p, s, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     """Advance the servo head one step; return (force N, tip height m)."""
-    surface = part_top_m(p) - s[S_SETDOWN_M]
+    surface = p[P_PART_TOP_M] - s[S_SETDOWN_M]
     k = p[P_HEAD_K_N_M]
     m = s[S_MOTOR_M]
     force = k * (surface - m) if m < surface else 0.0
@@ -401,20 +439,19 @@ def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
             if s[S_AT_FORCE] < 0.5:
                 s[S_PHASE] = PH_RAMP
                 # Ramp the spring at the force rate; the motor speed it takes is bounded.
-                v = min(p[P_HEAD_RAMP_N_S] / k, p[P_HEAD_VMAX_M_S])
-                m -= v * dt
+                m -= p[P_HEAD_RAMP_V] * dt
                 force = k * (surface - m)
                 if force >= target * p[P_HEAD_FIRE_PCT] / 100.0 and s[S_T_AT_FORCE] < 0.0:
                     s[S_T_AT_FORCE] = s[S_T]
                 if force >= target:
                     s[S_AT_FORCE] = 1.0
-                    m = surface - target / k
+                    m = surface - p[P_HEAD_COMP_M]
             else:
                 s[S_PHASE] = PH_AT_FORCE
                 # Servo follow-up: the spring compression is restored with a first-order lag, so
                 # fast set-down dips the force as on a real head.
-                err = (surface - target / k) - m
-                v = _clip(err / p[P_HEAD_TAU_S], -p[P_HEAD_VMAX_M_S], p[P_HEAD_VMAX_M_S])
+                err = (surface - p[P_HEAD_COMP_M]) - m
+                v = _clip(err * p[P_HEAD_INV_TAU], -p[P_HEAD_VMAX_M_S], p[P_HEAD_VMAX_M_S])
                 m += v * dt
     elif mode == HEAD_RETRACT:
         s[S_PHASE] = PH_RETRACT
@@ -428,7 +465,7 @@ def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     return force, max(m, surface)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the CD circuit with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
@@ -460,6 +497,41 @@ def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> 
     i0 = s[S_I]
     vc = s[S_VC]
     on = s[S_CURRENT_ON] > 0.5
+    if on and n > 1 and s[S_STOP_REQ] < 0.5:
+        # Mid-pulse the block is M^n applied once; its Joule energy is the drop of the stored
+        # energy ½Li² + ½Cv² over R. Taken only when the current stays above the SCR's holding
+        # current and is monotone over the block (the peak then sits at an end); otherwise the
+        # block is stepped one by one below.
+        p11, p12, p21, p22 = 1.0, 0.0, 0.0, 1.0
+        b11, b12, b21, b22 = m11, m12, m21, m22
+        e = n
+        while e > 0:
+            if e & 1:
+                p11, p12, p21, p22 = (
+                    b11 * p11 + b12 * p21,
+                    b11 * p12 + b12 * p22,
+                    b21 * p11 + b22 * p21,
+                    b21 * p12 + b22 * p22,
+                )
+            e >>= 1
+            if e:
+                b11, b12, b21, b22 = (
+                    b11 * b11 + b12 * b21,
+                    b11 * b12 + b12 * b22,
+                    b21 * b11 + b22 * b21,
+                    b21 * b12 + b22 * b22,
+                )
+        i_n = p11 * i0 + p12 * vc
+        v_n = p21 * i0 + p22 * vc
+        d0 = vc - r * i0
+        d_n = v_n - r * i_n
+        if i_n > p[P_CD_HOLD_A] and (d0 >= 0.0) == (d_n >= 0.0):
+            e_drop = 0.5 * ll * (i0 * i0 - i_n * i_n) + 0.5 * c * (vc * vc - v_n * v_n)
+            s[S_I] = i_n
+            s[S_VC] = v_n
+            s[S_I_PEAK] = max(s[S_I_PEAK], i_n)
+            s[S_T] += n * dt
+            return max(e_drop / r, 0.0)
     idx = int(s[S_PULSE_IDX])
     t = s[S_T]
     t_fire = s[S_T_FIRE]
@@ -521,7 +593,7 @@ def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> 
     return i2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf: float) -> None:
     """Update the PWM duty at a feedback tick from the period's mean measurement y."""
     sp, seg = _seg_setpoint(p, tf)
@@ -557,21 +629,23 @@ def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf:
         s[S_T_SUPPLY_END] = s[S_T]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the inverter with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
         s[S_T] += n * dt
         return 0.0
     r = r_load + p[P_RW_OHM]
-    tau = p[P_L_H] / r
-    a = math.exp(-dt / tau)
-    c1 = 2.0 * tau * (1.0 - a)
-    c2 = tau / 2.0 * (1.0 - a * a)
-    i_on = p[P_INV_VSRC_V] / r
-    span = dt / p[P_INV_PWM_PERIOD_S]
-    inv_span = 1.0 / span
-    period = p[P_INV_CTRL_PERIOD_S]
+    inv_r = 1.0 / r
+    tau = p[P_L_H] * inv_r
+    dt_tau = r * p[P_DT_OVER_L]
+    one_minus_a = -math.expm1(-dt_tau)
+    a = 1.0 - one_minus_a
+    c1 = 2.0 * tau * one_minus_a
+    c2 = 0.5 * tau * one_minus_a * (1.0 + a)
+    i_on = p[P_INV_VSRC_V] * inv_r
+    span = p[P_INV_SPAN]
+    inv_span = p[P_INV_INV_SPAN]
     mode = int(p[P_INV_MODE])
     i0 = s[S_I]
     phase = s[S_PWM_PHASE]
@@ -584,17 +658,58 @@ def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: floa
     # The feedback sample is c1·i + c2·i² (I, V = i·R or P = i²·R): no branch per step.
     f1 = 1.0 if mode == MODE_CURRENT else (r_load if mode == MODE_VOLTAGE else 0.0)
     f2 = r_load if mode == MODE_POWER else 0.0
-    need = period - 0.5 * dt
     running = True
     duty = s[S_DUTY]
     stop = s[S_STOP_REQ] > 0.5
-    for _ in range(n):
+    inv_oma = 1.0 / one_minus_a
+    inv_oma2 = inv_oma / (1.0 + a)
+    steps_per_tick = p[P_INV_STEPS_PER_TICK]
+    j = 0
+    while j < n:
         if not running:
-            t += dt
-            continue
+            t += (n - j) * dt
+            break
+        # A run of k steps with the bridge fully on (or fully off) and no feedback tick is the
+        # same affine map k times: apply it in closed form (geometric sums), exactly as stepping
+        # would, so one exp serves the run instead of k.
+        free = 0 if (stop and duty > 0.0) else math.ceil(steps_per_tick - cnt) - 1
+        k = 0
+        on_run = 0.0
+        if free >= 2:
+            hi = phase + span
+            if hi <= duty:
+                k = int((duty - phase) * inv_span)
+                on_run = 1.0
+            elif phase >= duty and hi <= 1.0:
+                k = int((1.0 - phase) * inv_span)
+            k = min(k, free, n - j)
+        if k >= 2:
+            i_ss = on_run * i_on
+            x0 = i0 - i_ss
+            em = 1.0 - math.exp(-k * dt_tau)  # 1 - a^k (k·dt/τ >> 1e-13: no cancellation)
+            ik = i_ss + x0 * (1.0 - em)
+            if on_run > 0.0 or ik >= 0.05:
+                s1 = em * inv_oma  # Σ a^q, q < k
+                s2 = em * (2.0 - em) * inv_oma2  # Σ a^2q, q < k
+                acc += f1 * (k * i_ss + x0 * s1) + f2 * (
+                    k * i_ss * i_ss + 2.0 * i_ss * x0 * s1 + x0 * x0 * s2
+                )
+                cnt += k
+                i2 += k * i_ss * i_ss * dt + i_ss * x0 * c1 * s1 + x0 * x0 * c2 * s2
+                if ik > 0.0:
+                    t_end = t + k * dt
+                i0 = ik
+                peak = max(peak, i0)  # a run is monotone: its end bounds it
+                phase += k * span
+                if phase >= 1.0:
+                    phase -= 1.0
+                t += k * dt
+                j += k
+                continue
+        # one step on its own: a feedback tick, a PWM edge inside the step, or the tail's end
         acc += (f1 + f2 * i0) * i0
         cnt += 1.0
-        if cnt * dt >= need or (stop and duty > 0.0):
+        if cnt >= steps_per_tick or (stop and duty > 0.0):
             s[S_T] = t
             s[S_I] = i0
             _inverter_control(p, s, r_load, acc / cnt, t - s[S_T_FIRE])
@@ -628,6 +743,7 @@ def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: floa
         i0 = i1
         peak = max(peak, i0)
         t += dt
+        j += 1
     s[S_T_I_END] = t_end
     s[S_I] = i0
     s[S_PWM_PHASE] = phase
@@ -652,7 +768,7 @@ def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
     return rate
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: float) -> None:
     t0 = p[P_T0_C]
     cap_w = p[P_WIRE_CAP_PER_M] * p[P_CONTACT_LEN_M]
@@ -730,14 +846,15 @@ def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: fl
     q3 = p[P_EL_G_SINK] * (te1 - t0)
     q4 = p[P_EL_G_SINK] * (te2 - t0)
     if p[P_MISSING_WIRE] > 0.5:
-        r = _direct_missing_r(p, force)
+        r = s[S_R_LOAD]
         s[S_H3] += (0.5 * r * i2dt) - q3 * dt
         s[S_H4] += (0.5 * r * i2dt) - q4 * dt
         s[S_E_LOSS] += (q3 + q4) * dt
         return
     d = p[P_WIRE_D_M]
     a0 = math.pi * d * d / 4.0
-    r_fay, r_ec1, r_ec2, rb1, rb2 = _direct_resistances(p, s, force)
+    # the resistances the supply saw over this step (cached when the step began)
+    r_fay, r_ec1, r_ec2, rb1, rb2 = s[S_R_FAY], s[S_R_EC1], s[S_R_EC2], s[S_R_B1], s[S_R_B2]
     tj = _temp(s[S_H0], cap, tmw, lat, t0)
     t1 = _temp(s[S_H1], cap, tmw, lat, t0)
     t2 = _temp(s[S_H2], cap, tmw, lat, t0)
@@ -791,12 +908,33 @@ def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: fl
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], max(t1, t2))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
+def _refresh_load(p: np.ndarray, s: np.ndarray, force: float) -> None:
+    """Cache the load resistance (and, for direct welding, its parts) for the next interval."""
+    if int(p[P_PROCESS_KIND]) == PROC_DIRECT and p[P_MISSING_WIRE] < 0.5:
+        r_fay, r_ec1, r_ec2, rb1, rb2 = _direct_resistances(p, s, force)
+        s[S_R_FAY] = r_fay
+        s[S_R_EC1] = r_ec1
+        s[S_R_EC2] = r_ec2
+        s[S_R_B1] = rb1
+        s[S_R_B2] = rb2
+        s[S_R_LOAD] = r_fay + r_ec1 + r_ec2 + rb1 + rb2
+    elif int(p[P_PROCESS_KIND]) == PROC_THERMOCOMPRESSION:
+        t0 = p[P_T0_C]
+        tt = _temp(s[S_H0], p[P_TIP_CAP], p[P_TIP_TM], p[P_TIP_LAT], t0)
+        s[S_R_LOAD] = p[P_TIP_R0_OHM] * (1.0 + p[P_TIP_ALPHA] * (tt - t0))
+    elif int(p[P_PROCESS_KIND]) == PROC_RESISTOR:
+        s[S_R_LOAD] = p[P_RES_LOAD_OHM]
+    else:
+        s[S_R_LOAD] = load_resistance_ohm(p, s, force)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, float, float]:
-    """Advance one physics step (n_fast electrical steps); return (I A, V V, F N, tip m)."""
+    """Advance one output sample (n_fast electrical steps); return (I A, V V, F N, tip m)."""
     dt = p[P_DT_S]
-    dt_slow = n_fast * dt
-    force, tip = _head_step(p, s, dt_slow)
+    dt_out = n_fast * dt
+    force, tip = _head_step(p, s, dt_out)
     # the sequence the station runs on its own when told to (simulate CLI, auto mode)
     if p[P_AUTO_FIRE] > 0.5 and s[S_FIRE] < 0.5 and s[S_T_AT_FORCE] >= 0.0:
         fire(p, s)
@@ -808,23 +946,31 @@ def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, flo
         >= (p[P_SEG_HOLD_S] if int(p[P_SUPPLY_KIND]) == SUP_CD else 0.0)
     ):
         s[S_HEAD_MODE] = HEAD_RETRACT
-    r_load = load_resistance_ohm(p, s, force)
+    r_load = s[S_R_LOAD]
     if int(p[P_SUPPLY_KIND]) == SUP_CD:
-        i2dt = _fast_cd(p, s, r_load, n_fast, dt)
+        s[S_I2_ACC] += _fast_cd(p, s, r_load, n_fast, dt)
     else:
-        i2dt = _fast_inverter(p, s, r_load, n_fast, dt)
-    # The thermal, enamel and mechanical time constants are >= 100 µs: they step at the block
-    # rate, fed with the block's exact Joule energy, so the energy ledger stays exact.
-    kind = int(p[P_PROCESS_KIND])
-    q = r_load * i2dt
-    s[S_E_ELEC] += q
-    if kind == PROC_RESISTOR:
-        s[S_H0] += q
-    elif kind == PROC_THERMOCOMPRESSION:
-        _tc_step(p, s, dt_slow, q / dt_slow, force)
-    else:
-        _direct_step(p, s, dt_slow, i2dt, force)
+        s[S_I2_ACC] += _fast_inverter(p, s, r_load, n_fast, dt)
     s[S_STEP] += n_fast
+    s[S_PHYS_N] += 1.0
+    if s[S_PHYS_N] >= p[P_PHYS_EVERY]:
+        # Heat, enamel and mechanics have time constants >= 0.3 ms: they step every few output
+        # samples, fed with the exact Joule energy of the electrical steps (the ledger stays
+        # exact); the head and the circuit run at every sample.
+        dt_phys = s[S_PHYS_N] * dt_out
+        i2dt = s[S_I2_ACC]
+        q = r_load * i2dt
+        s[S_E_ELEC] += q
+        kind = int(p[P_PROCESS_KIND])
+        if kind == PROC_RESISTOR:
+            s[S_H0] += q
+        elif kind == PROC_THERMOCOMPRESSION:
+            _tc_step(p, s, dt_phys, q / dt_phys, force)
+        else:
+            _direct_step(p, s, dt_phys, i2dt, force)
+        s[S_I2_ACC] = 0.0
+        s[S_PHYS_N] = 0.0
+        _refresh_load(p, s, force)
     i1 = s[S_I]
     return i1, i1 * r_load, force, tip
 

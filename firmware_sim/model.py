@@ -97,6 +97,7 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_DT_S] = dt
     p[K.P_DECIM] = round(1000.0 / (sim.output_khz * sim.step_us))
     p[K.P_T0_C] = sim.ambient_c
+    p[K.P_PHYS_EVERY] = sim.physics_every
     p[K.P_PROCESS_KIND] = PROC_CODE[pr.kind]
     p[K.P_MISSING_WIRE] = 1.0 if (part.missing_wire and pr.kind != "resistor") else 0.0
 

@@ -298,6 +298,12 @@ class Sim(Strict):
 
     step_us: float = Field(1.0, ge=0.05, le=5.0, description="explicit step, µs")
     output_khz: float = Field(50.0, ge=1.0, le=1000.0, description="monitor sample rate, kHz")
+    physics_every: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="output samples per step of heat, enamel and mechanics (20 µs each)",
+    )
     ambient_c: float = Field(25.0, ge=-40.0, le=100.0, description="°C")
     max_ms: float = Field(2000.0, gt=0.0, le=60_000.0, description="give up after, ms")
 
