@@ -1,0 +1,228 @@
+"""Everything that touches pymodbus, in one module.
+
+pymodbus is pinned to 3.16.x (pyproject) because it changes its API in minor releases; 3.16
+deprecates the old datastore for SimData/SimDevice, which the station uses. Clients get a small
+synchronous `ModbusLink` with timeouts, bounded reconnect back-off and plain exceptions; the
+simulated station gets `serve_tcp` / `serve_rtu` over SimDevice with an action hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from pymodbus import FramerType, pymodbus_apply_logging_config
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import ModbusException
+from pymodbus.framer import FramerRTU, FramerSocket
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
+from pymodbus.pdu.decoders import DecodePDU
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersRequest,
+    ReadHoldingRegistersResponse,
+    WriteSingleRegisterRequest,
+    WriteSingleRegisterResponse,
+)
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+# pymodbus logs every frame at debug level and tracebacks for expected refusals: keep it quiet.
+pymodbus_apply_logging_config(logging.CRITICAL)
+
+ILLEGAL_FUNCTION = int(ExcCodes.ILLEGAL_FUNCTION)
+ILLEGAL_ADDRESS = int(ExcCodes.ILLEGAL_ADDRESS)
+ILLEGAL_VALUE = int(ExcCodes.ILLEGAL_VALUE)
+DEVICE_FAILURE = int(ExcCodes.DEVICE_FAILURE)
+DEVICE_BUSY = int(ExcCodes.DEVICE_BUSY)
+EXCEPTION_NAMES = {int(c): c.name.lower() for c in ExcCodes}
+
+
+class LinkError(ConnectionError):
+    """No usable answer: timeout, disconnect, or a garbled reply."""
+
+
+class DeviceRefusedError(RuntimeError):
+    """The device answered with a Modbus exception (illegal address, value, busy ...)."""
+
+    def __init__(self, what: str, code: int) -> None:
+        self.code = code
+        name = EXCEPTION_NAMES.get(code, f"code {code}")
+        super().__init__(f"{what}: device refused with exception {code} ({name})")
+
+
+@dataclass
+class Backoff:
+    """Bounded exponential back-off between reconnect attempts (s)."""
+
+    first_s: float = 0.05
+    max_s: float = 2.0
+    _next: float = 0.0
+    _wait: float = 0.0
+
+    def ready(self, now: float) -> bool:
+        """Return True if a reconnect may be tried now."""
+        return now >= self._next
+
+    def failed(self, now: float) -> None:
+        """Note a failed attempt: the next wait doubles, up to max_s."""
+        self._wait = min(self.max_s, self._wait * 2 if self._wait else self.first_s)
+        self._next = now + self._wait
+
+    def succeeded(self) -> None:
+        """Note a working link: back to the first wait."""
+        self._wait = 0.0
+        self._next = 0.0
+
+
+class ModbusLink:
+    """A synchronous Modbus master over a pymodbus client (TCP, RTU on a serial URL or pty)."""
+
+    def __init__(
+        self, client: ModbusTcpClient | ModbusSerialClient, backoff: Backoff | None = None
+    ) -> None:
+        self.client = client
+        self.backoff = backoff or Backoff()
+
+    def _ensure(self) -> None:
+        if self.client.connected:
+            return
+        now = time.monotonic()
+        if not self.backoff.ready(now):
+            raise LinkError("link down; waiting before the next reconnect")
+        if not self.client.connect():
+            self.backoff.failed(now)
+            raise LinkError("cannot connect")
+        self.backoff.succeeded()
+
+    def _call(self, what: str, fn: Callable[[], ModbusPDU]) -> ModbusPDU:
+        self._ensure()
+        try:
+            reply = fn()
+        except ModbusException as exc:
+            # A timeout or a broken frame: drop the connection so stale bytes cannot be taken
+            # for the next reply, and let the caller decide (FIRE is never resent blindly).
+            self.client.close()
+            raise LinkError(f"{what}: {exc}") from None
+        if isinstance(reply, ExceptionResponse):
+            raise DeviceRefusedError(what, int(reply.exception_code))
+        if reply.isError():
+            raise LinkError(f"{what}: error reply {reply}")
+        return reply
+
+    def read(self, unit: int, address: int, count: int) -> list[int]:
+        """Read count holding registers from address (FC 3); return the words."""
+        reply = self._call(
+            f"read {count} @ {address} (unit {unit})",
+            lambda: self.client.read_holding_registers(address, count=count, device_id=unit),
+        )
+        words = list(reply.registers)
+        if len(words) != count:
+            raise LinkError(f"read @ {address}: {len(words)} words instead of {count}")
+        return words
+
+    def write(self, unit: int, address: int, words: Sequence[int]) -> None:
+        """Write words from address (FC 6 for one word, FC 16 for more)."""
+        what = f"write {list(words)} @ {address} (unit {unit})"
+        if len(words) == 1:
+            self._call(what, lambda: self.client.write_register(address, words[0], device_id=unit))
+        else:
+            self._call(what, lambda: self.client.write_registers(address, words, device_id=unit))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()
+
+
+def tcp_link(host: str, port: int, timeout_s: float = 0.5) -> ModbusLink:
+    """Return a link to a Modbus TCP server (no pymodbus retries: the drivers decide)."""
+    return ModbusLink(ModbusTcpClient(host, port=port, timeout=timeout_s, retries=0))
+
+
+def rtu_link(url: str, baudrate: int = 115200, timeout_s: float = 0.5) -> ModbusLink:
+    """Return a link to Modbus RTU devices on a serial port, pty path or pyserial URL."""
+    return ModbusLink(ModbusSerialClient(url, baudrate=baudrate, timeout=timeout_s, retries=0))
+
+
+# --- frames (for byte-exact tests and the fuzzers) ---------------------------------------------
+
+
+def read_request_frame(framing: str, unit: int, address: int, count: int, tid: int = 1) -> bytes:
+    """Return the wire bytes of a read-holding-registers request ("rtu" or "tcp" framing)."""
+    return _frame(
+        framing,
+        ReadHoldingRegistersRequest(dev_id=unit, transaction_id=tid, address=address, count=count),
+    )
+
+
+def write_request_frame(framing: str, unit: int, address: int, value: int, tid: int = 1) -> bytes:
+    """Return the wire bytes of a write-single-register request."""
+    pdu = WriteSingleRegisterRequest(
+        dev_id=unit, transaction_id=tid, address=address, registers=[value]
+    )
+    return _frame(framing, pdu)
+
+
+def read_response_frame(framing: str, unit: int, words: Sequence[int], tid: int = 1) -> bytes:
+    """Return the wire bytes of a read-holding-registers response."""
+    pdu = ReadHoldingRegistersResponse(registers=list(words), dev_id=unit, transaction_id=tid)
+    return _frame(framing, pdu)
+
+
+def write_response_frame(framing: str, unit: int, address: int, value: int, tid: int = 1) -> bytes:
+    """Return the wire bytes of a write-single-register response (an echo of the request)."""
+    pdu = WriteSingleRegisterResponse(
+        dev_id=unit, transaction_id=tid, address=address, registers=[value]
+    )
+    return _frame(framing, pdu)
+
+
+def exception_frame(framing: str, unit: int, function: int, code: int, tid: int = 1) -> bytes:
+    """Return the wire bytes of an exception reply to a function code."""
+    pdu = ExceptionResponse(function, code, device_id=unit, transaction=tid)
+    return _frame(framing, pdu)
+
+
+def _frame(framing: str, pdu: ModbusPDU) -> bytes:
+    framer = {"rtu": FramerRTU, "tcp": FramerSocket}[framing](DecodePDU(is_server=False))
+    return bytes(framer.buildFrame(pdu))
+
+
+# --- server side (the simulated station) -------------------------------------------------------
+
+# action(function_code, start_address, address, count, registers, values_or_None) -> code | None
+Action = Callable[[int, int, int, int, list[int], list[int] | None], Awaitable[int | None]]
+
+
+def device(unit: int, n_registers: int, action: Action) -> SimDevice:
+    """Return a simulated Modbus device: n holding registers from 0, every access via action."""
+
+    async def hook(
+        fc: int,
+        start: int,
+        address: int,
+        count: int,
+        regs: list[int],
+        values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        words = None if values is None else [int(v) for v in values]
+        code = await action(fc, start, address, count, regs, words)
+        return None if code is None else ExcCodes(code)
+
+    return SimDevice(
+        unit,
+        simdata=[SimData(0, count=n_registers, values=0, datatype=DataType.REGISTERS)],
+        action=hook,
+    )
+
+
+def tcp_server(devices: list[SimDevice], host: str, port: int) -> ModbusTcpServer:
+    """Return a Modbus TCP server for the devices (start it with `await server.serve_forever()`)."""
+    return ModbusTcpServer(devices, address=(host, port))
+
+
+def rtu_server(devices: list[SimDevice], port: str, baudrate: int = 115200) -> ModbusSerialServer:
+    """Return a Modbus RTU server on a serial device (e.g. the slave side of a pty pair)."""
+    return ModbusSerialServer(devices, framer=FramerType.RTU, port=port, baudrate=baudrate)
