@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from drivers.config.materials import Materials, load_materials
-from drivers.config.schedule import CDSupply, InverterSupply, Schedule
+from drivers.config.schedule import CDSupply, Head, InverterSupply, Schedule
 from firmware_sim import kernel as K
 
 TAP_FACTOR = {"short": 1.0, "medium": 4.0, "long": 16.0}
@@ -101,43 +101,7 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_PROCESS_KIND] = PROC_CODE[pr.kind]
     p[K.P_MISSING_WIRE] = 1.0 if (part.missing_wire and pr.kind != "resistor") else 0.0
 
-    # supply
-    if isinstance(sup, CDSupply):
-        n = sup.turns_ratio
-        c_sec = sup.capacitance_uf * 1e-6 * n * n
-        e_total = sup.energy_ws
-        e1 = e_total * sup.first_pulse_pct / 100.0
-        c_pri = sup.capacitance_uf * 1e-6
-        # Each pulse's bank is charged to hold its share of the energy; referred to the secondary.
-        p[K.P_SUPPLY_KIND] = K.SUP_CD
-        p[K.P_CD_C_F] = c_sec
-        p[K.P_CD_V1] = math.sqrt(2.0 * e1 / c_pri) / n if e1 > 0 else 0.0
-        p[K.P_CD_V2] = math.sqrt(2.0 * (e_total - e1) / c_pri) / n
-        if e1 <= 0:
-            p[K.P_CD_V1], p[K.P_CD_V2] = p[K.P_CD_V2], 0.0
-        p[K.P_CD_T2_S] = sup.interpulse_ms * 1e-3
-        p[K.P_CD_TRUNCATABLE] = 1.0 if sup.truncatable else 0.0
-        p[K.P_CD_HOLD_A] = SCR_HOLDING_A * n
-        p[K.P_L_H] = sup.inductance_uh * 1e-6 * TAP_FACTOR[sup.pulse_tap]
-        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
-        p[K.P_SEG_SQUEEZE_S] = sup.squeeze_ms * 1e-3
-        p[K.P_SEG_HOLD_S] = sup.hold_ms * 1e-3
-    else:
-        assert isinstance(sup, InverterSupply)
-        p[K.P_SUPPLY_KIND] = K.SUP_INVERTER
-        p[K.P_INV_VSRC_V] = sup.bus_voltage_v / sup.turns_ratio
-        # A full bridge with a centre-tapped rectifier puts two output pulses in each PWM period.
-        p[K.P_INV_PWM_PERIOD_S] = 0.5e-3 / sup.pwm_khz
-        p[K.P_INV_CTRL_PERIOD_S] = 1e-3 / sup.feedback_khz
-        p[K.P_INV_MODE] = MODE_CODE[sup.mode]
-        p[K.P_INV_DUTY_MAX] = 0.95
-        p[K.P_INV_GAIN] = 0.35
-        p[K.P_L_H] = sup.inductance_uh * 1e-6
-        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
-        for name in ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold"):
-            p[getattr(K, f"P_SEG_{name.upper()}_S")] = getattr(sup, f"{name}_ms") * 1e-3
-        p[K.P_SP1] = sup.setpoint(1)
-        p[K.P_SP2] = sup.setpoint(2)
+    pack_supply(p, sup)
 
     # process
     m = pr.model
@@ -232,7 +196,55 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_TIP_CAP] = p[K.P_TIP_CAP] if pr.kind != "resistor" else RESISTOR_HEAT_CAPACITY_J_K
     p[K.P_TIP_TM] = p[K.P_TIP_TM] if pr.kind != "resistor" else 1e9
 
-    # head
+    pack_head(p, hd)
+
+    s = np.zeros(K.N_STATE)
+    K.init_state(p, s)
+    return Weld(schedule, p, s, part, rng, wire_strength)
+
+
+def pack_supply(p: np.ndarray, sup: CDSupply | InverterSupply) -> None:
+    """Write the supply's settings into the kernel parameters (also when re-armed with new ones)."""
+    if isinstance(sup, CDSupply):
+        n = sup.turns_ratio
+        c_sec = sup.capacitance_uf * 1e-6 * n * n
+        e_total = sup.energy_ws
+        e1 = e_total * sup.first_pulse_pct / 100.0
+        c_pri = sup.capacitance_uf * 1e-6
+        # Each pulse's bank is charged to hold its share of the energy; referred to the secondary.
+        p[K.P_SUPPLY_KIND] = K.SUP_CD
+        p[K.P_CD_C_F] = c_sec
+        p[K.P_CD_V1] = math.sqrt(2.0 * e1 / c_pri) / n if e1 > 0 else 0.0
+        p[K.P_CD_V2] = math.sqrt(2.0 * (e_total - e1) / c_pri) / n
+        if e1 <= 0:
+            p[K.P_CD_V1], p[K.P_CD_V2] = p[K.P_CD_V2], 0.0
+        p[K.P_CD_T2_S] = sup.interpulse_ms * 1e-3
+        p[K.P_CD_TRUNCATABLE] = 1.0 if sup.truncatable else 0.0
+        p[K.P_CD_HOLD_A] = SCR_HOLDING_A * n
+        p[K.P_L_H] = sup.inductance_uh * 1e-6 * TAP_FACTOR[sup.pulse_tap]
+        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
+        p[K.P_SEG_SQUEEZE_S] = sup.squeeze_ms * 1e-3
+        p[K.P_SEG_HOLD_S] = sup.hold_ms * 1e-3
+    else:
+        assert isinstance(sup, InverterSupply)
+        p[K.P_SUPPLY_KIND] = K.SUP_INVERTER
+        p[K.P_INV_VSRC_V] = sup.bus_voltage_v / sup.turns_ratio
+        # A full bridge with a centre-tapped rectifier puts two output pulses in each PWM period.
+        p[K.P_INV_PWM_PERIOD_S] = 0.5e-3 / sup.pwm_khz
+        p[K.P_INV_CTRL_PERIOD_S] = 1e-3 / sup.feedback_khz
+        p[K.P_INV_MODE] = MODE_CODE[sup.mode]
+        p[K.P_INV_DUTY_MAX] = 0.95
+        p[K.P_INV_GAIN] = 0.35
+        p[K.P_L_H] = sup.inductance_uh * 1e-6
+        p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
+        for name in ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold"):
+            p[getattr(K, f"P_SEG_{name.upper()}_S")] = getattr(sup, f"{name}_ms") * 1e-3
+        p[K.P_SP1] = sup.setpoint(1)
+        p[K.P_SP2] = sup.setpoint(2)
+
+
+def pack_head(p: np.ndarray, hd: Head) -> None:
+    """Write the force head's settings into the kernel parameters."""
     p[K.P_HEAD_FORCE_N] = hd.force_n
     p[K.P_HEAD_APPROACH_M_S] = hd.approach_speed_mm_s * 1e-3
     p[K.P_HEAD_SEARCH_M_S] = hd.search_speed_mm_s * 1e-3
@@ -245,7 +257,3 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_HEAD_FIRE_PCT] = hd.fire_at_force_pct
     p[K.P_HEAD_RETRACT_M_S] = hd.retract_speed_mm_s * 1e-3
     p[K.P_HEAD_VMAX_M_S] = hd.max_speed_mm_s * 1e-3
-
-    s = np.zeros(K.N_STATE)
-    K.init_state(p, s)
-    return Weld(schedule, p, s, part, rng, wire_strength)

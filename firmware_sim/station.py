@@ -1,0 +1,459 @@
+"""The simulated station's devices: a supply and a force head, their registers, and the weld.
+
+Pure logic, no I/O: register reads and writes come in as words, time advances in blocks of
+samples, and stream frames come out as bytes. `firmware_sim.serve` puts it behind Modbus TCP,
+Modbus RTU and the waveform stream. The controller sees only what a real station would show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from drivers import frames
+from drivers.config.loader import ConfigError, parse_model
+from drivers.config.materials import Materials, load_materials
+from drivers.config.schedule import Schedule, apply_overrides
+from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
+from drivers.regmap import Register, RegisterMap, RegisterValueError, load_register_map
+from firmware_sim import kernel as K
+from firmware_sim.model import Weld, pack_head, pack_supply, prepare
+from firmware_sim.run import measure
+
+SUPPLY_UNIT = 1
+HEAD_UNIT = 2
+SAMPLE_RATE_HZ = 50_000.0
+
+FAULT_NONE = 0
+FAULT_NOT_CHARGED = 1
+FAULT_OVER_TEMPERATURE = 2
+FAULT_HEARTBEAT = 3
+FAULT_SERVO = 8
+
+TAPS = ("short", "medium", "long")
+MODES = ("current", "voltage", "power")
+SUPPLY_SETTINGS_CD = (
+    "charge_voltage_v",
+    "first_pulse_pct",
+    "interpulse_ms",
+    "squeeze_ms",
+    "hold_ms",
+)
+SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
+HEAD_SETTINGS = {
+    "force_setpoint_n": "force_n",
+    "approach_speed_mm_s": "approach_speed_mm_s",
+    "search_speed_mm_s": "search_speed_mm_s",
+    "force_ramp_n_per_ms": "force_ramp_n_per_ms",
+    "fire_at_force_pct": "fire_at_force_pct",
+}
+# the engineering scales of the stream's channels (units per LSB): A, V, N, µm
+STREAM_SCALES = np.array([0.1, 1e-4, 2e-3, 0.05])
+
+
+@dataclass
+class Heartbeat:
+    """A device's watchdog: armed by the first heartbeat write, tripped by silence."""
+
+    timeout_s: float = 0.5
+    last_value: int | None = None
+    last_t: float = 0.0
+
+    def beat(self, value: int, t: float) -> None:
+        """Note a heartbeat write at virtual time t."""
+        self.last_value = value
+        self.last_t = t
+
+    def expired(self, t: float) -> bool:
+        """Return True if heartbeats began and then stopped for longer than the timeout."""
+        return self.last_value is not None and t - self.last_t > self.timeout_s
+
+
+@dataclass
+class Device:
+    """One Modbus device of the station: its map, its register image, its watchdog."""
+
+    unit: int
+    regmap: RegisterMap
+    image: list[int] = field(default_factory=list)
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    fault: int = FAULT_NONE
+
+    def __post_init__(self) -> None:
+        self.image = [0] * self.regmap.span()[1]
+        self.owner: dict[int, Register] = {}
+        for reg in self.regmap.registers:
+            for a in range(reg.address, reg.address + reg.words):
+                self.owner[a] = reg
+
+    def set(self, name: str, value: float) -> None:
+        """Store an engineering value in the image (values that cannot be shown are saturated)."""
+        reg = self.regmap[name]
+        lo, hi = reg.min, reg.max
+        raw_max = {"u16": 0xFFFF, "i16": 0x7FFF, "u32": 0xFFFFFFFF, "i32": 0x7FFFFFFF}[reg.type]
+        raw_min = {"u16": 0, "i16": -0x8000, "u32": 0, "i32": -0x80000000}[reg.type]
+        raw = round(value / reg.scale)
+        raw = min(max(raw, raw_min), raw_max)
+        if lo is not None and raw * reg.scale < lo:
+            raw = round(lo / reg.scale)
+        if hi is not None and raw * reg.scale > hi:
+            raw = round(hi / reg.scale)
+        words = reg.encode(raw * reg.scale)
+        self.image[reg.address : reg.address + reg.words] = words
+
+    def get(self, name: str) -> float:
+        """Return the engineering value held in the image."""
+        reg = self.regmap[name]
+        return reg.decode(self.image[reg.address : reg.address + reg.words])
+
+
+class Station:
+    """A weld supply and a servo force head on one simulated bench, driven block by block."""
+
+    def __init__(
+        self, schedule: Schedule, seed: int = 0, materials: Materials | None = None
+    ) -> None:
+        self.schedule = schedule
+        self.seed = seed
+        self.materials = materials or load_materials()
+        kind = "cd_supply" if schedule.supply.kind == "cd" else "inverter_supply"
+        self.supply = Device(SUPPLY_UNIT, load_register_map(kind))
+        self.head = Device(HEAD_UNIT, load_register_map("servo_head"))
+        self.devices = {SUPPLY_UNIT: self.supply, HEAD_UNIT: self.head}
+        self.weld_index = 0
+        self.weld: Weld = self._new_weld(schedule)
+        self.weld_count = 0
+        self.armed = False
+        self.weld_done = False
+        self.homed = True
+        self.sample = 0
+        self.seq = 0
+        self.injected_supply_fault = FAULT_NONE
+        self.injected_head_fault = FAULT_NONE
+        self._load_settings()
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def _load_settings(self) -> None:
+        sup, hd = self.schedule.supply, self.schedule.head
+        s = self.supply
+        s.set("watchdog_ms", s.heartbeat.timeout_s * 1e3)
+        self.head.set("watchdog_ms", self.head.heartbeat.timeout_s * 1e3)
+        if sup.kind == "cd":
+            s.set("capacitance_uf", sup.capacitance_uf)
+            s.set("pulse_tap", TAPS.index(sup.pulse_tap))
+            for name in SUPPLY_SETTINGS_CD:
+                s.set(name, getattr(sup, name))
+        else:
+            s.set("mode", MODES.index(sup.mode))
+            for seg in SEGMENTS:
+                s.set(f"{seg}_ms", getattr(sup, f"{seg}_ms"))
+            unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[sup.mode]
+            s.set(f"weld1_{unit}", sup.setpoint(1))
+            s.set(f"weld2_{unit}", sup.setpoint(2))
+        for reg_name, field_name in HEAD_SETTINGS.items():
+            self.head.set(reg_name, getattr(hd, field_name))
+
+    def _settings_schedule(self) -> Schedule:
+        """Return the schedule with the supply and head settings now held in the registers."""
+        s = self.supply
+        sets: list[str] = []
+        if self.schedule.supply.kind == "cd":
+            sets.append(f"supply.pulse_tap={TAPS[int(s.get('pulse_tap'))]}")
+            sets += [f"supply.{n}={s.get(n)}" for n in SUPPLY_SETTINGS_CD]
+        else:
+            mode = MODES[int(s.get("mode"))]
+            unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[mode]
+            sets.append(f"supply.mode={mode}")
+            sets += [f"supply.{seg}_ms={s.get(f'{seg}_ms')}" for seg in SEGMENTS]
+            for k in (1, 2):
+                for u in ("current_a", "voltage_v", "power_w"):
+                    sets.append(f"~supply.weld{k}_{u}")
+                if k == 1 or s.get("weld2_ms") > 0:
+                    sets.append(f"supply.weld{k}_{unit}={s.get(f'weld{k}_{unit}')}")
+        sets += [f"head.{f}={self.head.get(r)}" for r, f in HEAD_SETTINGS.items()]
+        data = self.schedule.model_dump(mode="json", exclude_none=True)
+        removable = [x for x in sets if not x.startswith("~") or self._has(data, x[1:])]
+        return parse_model(Schedule, apply_overrides(data, removable, "registers"), "registers")
+
+    @staticmethod
+    def _has(data: dict[str, object], dotted: str) -> bool:
+        node: object = data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    def _new_weld(self, schedule: Schedule) -> Weld:
+        # Each weld gets its own part (spread, noise) from the station seed and the weld index.
+        weld = prepare(
+            schedule, seed=self.seed * 1_000_003 + self.weld_index, materials=self.materials
+        )
+        self.weld_index += 1
+        return weld
+
+    # --- time ----------------------------------------------------------------------------------
+
+    @property
+    def t(self) -> float:
+        """Return the station's virtual time (s)."""
+        return self.sample / SAMPLE_RATE_HZ
+
+    def advance(self, n: int) -> list[bytes]:
+        """Advance n samples of virtual time; return the stream frames they produced."""
+        p, s = self.weld.params, self.weld.state
+        was_running = s[K.S_SUPPLY_STATE] == K.SS_RUNNING
+        clean = np.zeros((n, K.N_OUT))
+        K.advance(p, s, clean, n)
+        measured = measure(self.weld, clean)
+        out = [frames.encode_samples(self.seq, self.sample, measured, STREAM_SCALES)]
+        self.seq += 1
+        self.sample += n
+        self._clamp_home()
+        if was_running and s[K.S_SUPPLY_STATE] == K.SS_DONE:
+            out.append(self._finish_weld())
+        self._watch()
+        return out
+
+    def _clamp_home(self) -> None:
+        p, s = self.weld.params, self.weld.state
+        home = p[K.P_PART_TOP_M] + p[K.P_HEAD_START_GAP_M]
+        if int(s[K.S_HEAD_MODE]) == K.HEAD_RETRACT and s[K.S_MOTOR_M] >= home:
+            s[K.S_MOTOR_M] = home
+            s[K.S_HEAD_MODE] = K.HEAD_IDLE
+            s[K.S_PHASE] = K.PH_IDLE
+            s[K.S_CONTACT] = 0.0
+            self.homed = True
+
+    def _finish_weld(self) -> bytes:
+        s, p = self.weld.state, self.weld.params
+        energy = s[K.S_E_ELEC] + s[K.S_R_LOAD] * s[K.S_I2_ACC]
+        t_on = s[K.S_T_I_START]
+        weld_ms = (s[K.S_T_I_END] - t_on) * 1e3 if t_on >= 0 else 0.0
+        self.supply.set("last_peak_current_a", s[K.S_I_PEAK])
+        self.supply.set("last_energy_j", energy)
+        self.supply.set("last_weld_time_ms", weld_ms)
+        self.weld_done = True
+        del p
+        summary = frames.Summary(
+            self.weld_count,
+            self._supply_status(),
+            float(s[K.S_I_PEAK]),
+            float(energy),
+            float(weld_ms),
+            int(self.sample),
+        )
+        frame = frames.encode_summary(self.seq, self.sample, summary)
+        self.seq += 1
+        return frame
+
+    def _watch(self) -> None:
+        # A device whose heartbeat stops goes to its safe state on its own.
+        for dev in self.devices.values():
+            if dev.fault == FAULT_NONE and dev.heartbeat.expired(self.t):
+                dev.fault = FAULT_HEARTBEAT
+                self.safe_state()
+
+    def safe_state(self) -> None:
+        """Disarm, stop any current and retract the head."""
+        s = self.weld.state
+        self.armed = False
+        if s[K.S_SUPPLY_STATE] == K.SS_RUNNING:
+            s[K.S_STOP_REQ] = 1.0
+        if int(s[K.S_HEAD_MODE]) != K.HEAD_IDLE or not self.homed:
+            s[K.S_HEAD_MODE] = K.HEAD_RETRACT
+
+    # --- status --------------------------------------------------------------------------------
+
+    @property
+    def welding(self) -> bool:
+        """Return True while the supply's pulse sequence runs."""
+        return bool(self.weld.state[K.S_SUPPLY_STATE] == K.SS_RUNNING)
+
+    def _supply_fault(self) -> int:
+        return self.supply.fault or self.injected_supply_fault
+
+    def _supply_status(self) -> int:
+        bits = self.supply.regmap.status_bits
+        fault = self._supply_fault()
+        hb_ok = not self.supply.heartbeat.expired(self.t)
+        flags = {
+            "ready": fault == FAULT_NONE and hb_ok and not self.welding,
+            "charged": self.injected_supply_fault != FAULT_NOT_CHARGED and not self.welding,
+            "armed": self.armed,
+            "welding": self.welding,
+            "fault": fault != FAULT_NONE,
+            "weld_done": self.weld_done,
+            "heartbeat_ok": hb_ok,
+        }
+        return sum(1 << bits[k] for k, v in flags.items() if v and k in bits)
+
+    def _head_status(self) -> int:
+        s = self.weld.state
+        bits = self.head.regmap.status_bits
+        mode = int(s[K.S_HEAD_MODE])
+        fault = self.head.fault or self.injected_head_fault
+        flags = {
+            "homed": self.homed,
+            "contact": s[K.S_CONTACT] > 0.5,
+            "at_force": self._at_force(),
+            "moving": mode == K.HEAD_RETRACT or (mode == K.HEAD_APPROACH and s[K.S_AT_FORCE] < 0.5),
+            "fault": fault != FAULT_NONE,
+            "heartbeat_ok": not self.head.heartbeat.expired(self.t),
+        }
+        return sum(1 << bits[k] for k, v in flags.items() if v and k in bits)
+
+    def _at_force(self) -> bool:
+        s = self.weld.state
+        # with fire-before-full-force the head reports "at force" at its firing fraction
+        return int(s[K.S_HEAD_MODE]) == K.HEAD_APPROACH and s[K.S_T_AT_FORCE] >= 0.0
+
+    def refresh(self) -> None:
+        """Bring the live (read-only) registers up to date."""
+        s, p = self.weld.state, self.weld.params
+        sup, head = self.supply, self.head
+        sup.set("status", self._supply_status())
+        sup.set("fault_code", self._supply_fault())
+        sup.set("weld_count", self.weld_count)
+        if "charge_actual_v" in sup.regmap:
+            charged = self.injected_supply_fault != FAULT_NOT_CHARGED
+            sup.set("charge_actual_v", sup.get("charge_voltage_v") if charged else 0.0)
+        sup.set(
+            "temperature_c", 85.0 if self.injected_supply_fault == FAULT_OVER_TEMPERATURE else 31.0
+        )
+        head.set("status", self._head_status())
+        head.set("fault_code", self.head.fault or self.injected_head_fault)
+        surface = p[K.P_PART_TOP_M] - s[K.S_SETDOWN_M]
+        head.set("position_um", max(s[K.S_MOTOR_M], surface) * 1e6)
+        k = p[K.P_HEAD_K_N_M]
+        head.set("force_n", max(k * (surface - s[K.S_MOTOR_M]), 0.0))
+        head.set("contact", 1 if s[K.S_CONTACT] > 0.5 else 0)
+        head.set("at_force", 1 if self._at_force() else 0)
+        head.set("contact_position_um", s[K.S_CONTACT_M] * 1e6)
+
+    # --- Modbus access -------------------------------------------------------------------------
+
+    def read(self, unit: int, address: int, count: int) -> list[int] | int:
+        """Return the words at address (or a Modbus exception code)."""
+        dev = self.devices.get(unit)
+        if dev is None or address + count > len(dev.image):
+            return ILLEGAL_ADDRESS
+        self.refresh()
+        return dev.image[address : address + count]
+
+    def write(self, unit: int, address: int, words: list[int]) -> int | None:
+        """Apply a write of words at address; return None, or the Modbus exception code."""
+        dev = self.devices.get(unit)
+        if dev is None:
+            return ILLEGAL_ADDRESS
+        end = address + len(words)
+        regs: list[Register] = []
+        a = address
+        while a < end:
+            reg = dev.owner.get(a)
+            # whole registers only, and only writable ones
+            if reg is None or reg.address != a or a + reg.words > end or not reg.writable:
+                return ILLEGAL_ADDRESS
+            regs.append(reg)
+            a += reg.words
+        values = []
+        for reg in regs:
+            off = reg.address - address
+            value = reg.decode(words[off : off + reg.words])
+            try:
+                reg.check(value)
+            except RegisterValueError:
+                return ILLEGAL_VALUE
+            values.append((reg, value))
+        for reg, value in values:
+            code = self._apply(
+                dev, reg, value, words[reg.address - address : reg.address - address + reg.words]
+            )
+            if code is not None:
+                return code
+        return None
+
+    def _apply(self, dev: Device, reg: Register, value: float, words: list[int]) -> int | None:
+        name = reg.name
+        if name == "heartbeat":
+            dev.heartbeat.beat(int(value), self.t)
+            dev.image[reg.address] = words[0]
+            return None
+        if name == "stop":
+            if dev is self.supply:
+                self.weld.state[K.S_STOP_REQ] = 1.0
+            return None
+        if self.welding and name not in ("disarm",):
+            return DEVICE_BUSY  # nothing but STOP (and heartbeat) while a weld runs
+        if name == "watchdog_ms":
+            dev.heartbeat.timeout_s = value / 1e3
+        elif dev is self.supply:
+            return self._supply_command(name, value)
+        else:
+            return self._head_command(name, value)
+        dev.image[reg.address : reg.address + reg.words] = words
+        return None
+
+    def _supply_command(self, name: str, value: float) -> int | None:
+        s, p = self.weld.state, self.weld.params
+        if name == "arm":
+            if self._supply_fault() != FAULT_NONE:
+                return DEVICE_FAILURE
+            try:
+                sched = self._settings_schedule()
+            except ConfigError:
+                return ILLEGAL_VALUE
+            pack_supply(p, sched.supply)
+            K.derive(p)
+            self.armed = True
+            self.weld_done = False
+        elif name == "fire":
+            if self._supply_fault() != FAULT_NONE:
+                return DEVICE_FAILURE
+            if not self.armed or not self._at_force():
+                return DEVICE_BUSY
+            K.fire(p, s)
+            self.armed = False
+            self.weld_count += 1
+        elif name == "disarm":
+            self.armed = False
+        elif name == "reset":
+            self.supply.fault = FAULT_NONE
+            self.supply.heartbeat = Heartbeat(self.supply.heartbeat.timeout_s)
+            self.armed = False
+        else:
+            self.supply.set(name, value)
+            self.armed = False  # new settings take effect at the next ARM
+        return None
+
+    def _head_command(self, name: str, value: float) -> int | None:
+        s = self.weld.state
+        fault = self.head.fault or self.injected_head_fault
+        if name == "approach":
+            if fault != FAULT_NONE:
+                return DEVICE_FAILURE
+            if not self.homed:
+                return DEVICE_BUSY
+            try:
+                sched = self._settings_schedule()
+            except ConfigError:
+                return ILLEGAL_VALUE
+            # a new part is under the electrode for every cycle
+            self.weld = self._new_weld(sched)
+            self.armed = False
+            self.weld_done = False
+            self.homed = False
+            self.weld.state[K.S_HEAD_MODE] = K.HEAD_APPROACH
+        elif name in ("retract", "home"):
+            s[K.S_HEAD_MODE] = K.HEAD_RETRACT
+        elif name == "reset":
+            self.head.fault = FAULT_NONE
+            self.head.heartbeat = Heartbeat(self.head.heartbeat.timeout_s)
+        else:
+            self.head.set(name, value)
+            if not self.homed:
+                pack_head(self.weld.params, self._settings_schedule().head)
+                K.derive(self.weld.params)
+        return None
