@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="run one weld on the simulator's physical model (see: microweld simulate --help)",
     )
+    sub.add_parser(
+        "sim",
+        add_help=False,
+        help="run the simulated station: Modbus TCP/RTU and the stream (see: microweld sim --help)",
+    )
     sch = sub.add_parser("schema", help="write the JSON schemas of the config files")
     sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
     sch.set_defaults(func=cmd_schema)
@@ -79,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "simulate":
         return _forward("firmware_sim", argv)
+    if argv and argv[0] == "sim":
+        return _forward("firmware_sim", ["station", *argv[1:]])
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

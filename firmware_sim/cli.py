@@ -89,6 +89,34 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_SCHEDULE = (
+    Path(__file__).resolve().parents[1] / "configs" / "schedules" / ("tc_inverter_cu100_pb200.toml")
+)
+
+
+def cmd_station(args: argparse.Namespace) -> int:
+    """Run the simulated station until SIGINT/SIGTERM."""
+    import asyncio
+
+    try:
+        schedule = load_schedule(args.schedule, args.set)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from firmware_sim.serve import serve
+    from firmware_sim.station import Station
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}, not only on loopback", file=sys.stderr)
+    station = Station(schedule, seed=args.seed)
+    asyncio.run(
+        serve(
+            station, args.host, args.modbus_port, args.stream_port, args.clock, rtu=not args.no_rtu
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the simulator's argument parser."""
     ap = argparse.ArgumentParser(prog="python -m firmware_sim", description=__doc__)
@@ -105,10 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0, help="seed of part spread and noise")
     sim.add_argument("--out", default="sim_out", help="output folder (default: sim_out)")
     sim.set_defaults(func=cmd_simulate)
+    st = sub.add_parser("station", help="run the simulated station behind Modbus and the stream")
+    st.add_argument(
+        "schedule",
+        nargs="?",
+        default=str(DEFAULT_SCHEDULE),
+        help="schedule whose process and settings the station starts with",
+    )
+    st.add_argument("--set", action="append", default=[], metavar="dotted.key=value")
+    st.add_argument("--seed", type=int, default=0, help="seed of part spread and noise")
+    st.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    st.add_argument("--modbus-port", type=int, default=0, help="Modbus TCP port (0: choose)")
+    st.add_argument("--stream-port", type=int, default=0, help="stream TCP port (0: choose)")
+    st.add_argument("--clock", choices=("paced", "lockstep"), default="paced")
+    st.add_argument("--no-rtu", action="store_true", help="no Modbus RTU on a pty pair")
+    st.set_defaults(func=cmd_station)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator's command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["station", *argv]  # `python -m firmware_sim` alone starts a station
     args = build_parser().parse_args(argv)
     return int(args.func(args))

@@ -1,0 +1,87 @@
+"""A Modbus device driven through its register map: registers become typed attributes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, overload
+
+from drivers.modbus import ModbusLink
+from drivers.regmap import RegisterMap, load_register_map
+
+MAX_READ = 125  # registers per Modbus read request
+
+
+class Reg:
+    """A register as an attribute: reading it polls the device, setting it writes (checked)."""
+
+    def __init__(self, doc: str = "") -> None:
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> Reg: ...
+    @overload
+    def __get__(self, obj: RegisterDevice, objtype: type | None = None) -> float: ...
+    def __get__(self, obj: RegisterDevice | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj.read(self.name)
+
+    def __set__(self, obj: RegisterDevice, value: float) -> None:
+        obj.write(self.name, value)
+
+
+class RegisterDevice:
+    """Base of the drivers: a unit on a Modbus link, described by a register map file."""
+
+    MAP: ClassVar[str]
+
+    def __init__(self, link: ModbusLink, unit: int, regmap: RegisterMap | None = None) -> None:
+        self.link = link
+        self.unit = unit
+        self.regmap = regmap or load_register_map(self.MAP)
+        self._beat = 0
+        # Every register the driver names must exist in the map, so a map and a driver that
+        # drifted apart fail at construction, not mid-weld.
+        for klass in type(self).__mro__:
+            for attr, value in vars(klass).items():
+                if isinstance(value, Reg) and attr not in self.regmap:
+                    raise KeyError(f"{type(self).__name__}.{attr}: not in {self.regmap.model}")
+
+    def read(self, name: str) -> float:
+        """Return a register's engineering value, read from the device now."""
+        reg = self.regmap[name]
+        return reg.decode(self.link.read(self.unit, reg.address, reg.words))
+
+    def read_all(self) -> dict[str, float]:
+        """Return every register of the map, read in as few requests as possible."""
+        lo, hi = self.regmap.span()
+        words: list[int] = []
+        for a in range(lo, hi, MAX_READ):
+            words += self.link.read(self.unit, a, min(MAX_READ, hi - a))
+        return {
+            r.name: r.decode(words[r.address - lo : r.address - lo + r.words])
+            for r in self.regmap.registers
+        }
+
+    def write(self, name: str, value: float) -> None:
+        """Write a register; an out-of-range or read-only value raises before anything is sent."""
+        reg = self.regmap[name]
+        if not reg.writable:
+            raise PermissionError(f"{self.regmap.model}.{name} is read-only")
+        self.link.write(self.unit, reg.address, reg.encode(value))
+
+    def command(self, name: str) -> None:
+        """Send a command register (write 1)."""
+        self.write(name, 1)
+
+    def status(self) -> dict[str, bool]:
+        """Return the named status bits."""
+        return self.regmap.status_flags(int(self.read("status")))
+
+    def heartbeat(self) -> None:
+        """Write the next heartbeat value (the device's watchdog expects it to change)."""
+        self._beat = (self._beat + 1) & 0xFFFF
+        self.write("heartbeat", self._beat)

@@ -1,0 +1,109 @@
+"""Start the simulated station as its own process, as the controller does (tests only)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import serial
+
+from drivers.frames import Frame
+from drivers.head import ServoForceHead
+from drivers.modbus import ModbusLink, rtu_link, tcp_link
+from drivers.stream import WaveformStream
+from drivers.supply import CDSupply, InverterSupply
+
+
+@dataclass
+class Running:
+    """A running station and where it listens."""
+
+    proc: subprocess.Popen[str]
+    modbus_tcp: tuple[str, int]
+    stream_tcp: tuple[str, int]
+    rtu: str | None
+    supply_unit: int
+    head_unit: int
+
+    def link(self, transport: str) -> ModbusLink:
+        """Return a Modbus link over "tcp" or "rtu"."""
+        if transport == "tcp":
+            return tcp_link(*self.modbus_tcp, timeout_s=1.0)
+        assert self.rtu is not None
+        return rtu_link(self.rtu, timeout_s=1.0)
+
+    def stream(self) -> WaveformStream:
+        """Return the waveform stream over TCP."""
+        host, port = self.stream_tcp
+        return WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+
+
+def _addr(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+@contextmanager
+def station(*args: str) -> Iterator[Running]:
+    """Run `python -m firmware_sim station ARGS` until the block ends; always clean it up."""
+    cmd = [sys.executable, "-m", "firmware_sim", "station", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(
+                f"station did not start: {proc.stderr.read() if proc.stderr else ''}"
+            )
+        ends = json.loads(line)
+        yield Running(
+            proc,
+            _addr(ends["modbus_tcp"]),
+            _addr(ends["stream_tcp"]),
+            ends["rtu"],
+            ends["supply_unit"],
+            ends["head_unit"],
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def drivers(
+    run: Running, transport: str, cd: bool = False
+) -> tuple[CDSupply | InverterSupply, ServoForceHead]:
+    """Return the supply and head drivers over one link."""
+    link = run.link(transport)
+    supply = (CDSupply if cd else InverterSupply)(link, run.supply_unit)
+    return supply, ServoForceHead(link, run.head_unit)
+
+
+def step(stream: WaveformStream, blocks: int = 1) -> list[Frame]:
+    """Grant a lockstep station `blocks` blocks and return their frames (and any summary)."""
+    stream.grant(blocks)
+    frames: list[Frame] = []
+    while sum(1 for f in frames if f.summary is None) < blocks:
+        got = stream.read(2.0)
+        if not got:
+            raise AssertionError(f"no frame within 2 s after {len(frames)} of {blocks}")
+        frames += got
+    return frames
+
+
+def step_until(stream: WaveformStream, done: Callable[[], bool], limit: int = 3000) -> list[Frame]:
+    """Step one block at a time until done() holds; return the frames seen."""
+    frames: list[Frame] = []
+    for _ in range(limit):
+        frames += step(stream)
+        if done():
+            return frames
+    raise AssertionError("condition not reached within the block limit")
