@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from drivers.config.loader import ConfigError
-from drivers.config.schedule import load_schedule
+from drivers.config.loader import ConfigError, parse_model
+from drivers.config.schedule import apply_overrides, load_schedule
 
 if TYPE_CHECKING:
     from firmware_sim.run import Result
@@ -103,15 +104,29 @@ def cmd_station(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from firmware_sim.faults import Faults
     from firmware_sim.serve import serve
     from firmware_sim.station import Station
 
+    try:
+        data = tomllib.loads(Path(args.faults).read_text()) if args.faults else {}
+        data = apply_overrides(data, args.fault, args.faults or "--fault")
+        faults = parse_model(Faults, data, args.faults or "--fault")
+    except (OSError, tomllib.TOMLDecodeError, ConfigError) as exc:
+        print(f"error: faults: {exc}", file=sys.stderr)
+        return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}, not only on loopback", file=sys.stderr)
-    station = Station(schedule, seed=args.seed)
+    station = Station(schedule, seed=args.seed, faults=faults)
     asyncio.run(
         serve(
-            station, args.host, args.modbus_port, args.stream_port, args.clock, rtu=not args.no_rtu
+            station,
+            args.host,
+            args.modbus_port,
+            args.stream_port,
+            args.clock,
+            rtu=not args.no_rtu,
+            faults=faults,
         )
     )
     return 0
@@ -147,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--stream-port", type=int, default=0, help="stream TCP port (0: choose)")
     st.add_argument("--clock", choices=("paced", "lockstep"), default="paced")
     st.add_argument("--no-rtu", action="store_true", help="no Modbus RTU on a pty pair")
+    st.add_argument("--faults", metavar="FILE.toml", help="faults to inject (see faults.py)")
+    st.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="name=value",
+        help="inject a fault, e.g. drop_reply_every=5, supply=not_charged",
+    )
     st.set_defaults(func=cmd_station)
     return ap
 

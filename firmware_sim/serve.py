@@ -20,6 +20,7 @@ import tty
 from dataclasses import asdict, dataclass
 
 from drivers import modbus
+from firmware_sim.faults import Faults, GarbageSource, ReplyFaults
 from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
 
 BLOCK = 50  # samples per stream frame: 1 ms at 50 kHz
@@ -45,31 +46,78 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-class PtyLink:
-    """Two pty pairs joined back to back: a virtual null-modem cable between two paths."""
+def _request_key(pdu: bytes) -> tuple[int, int, int]:
+    """Return (unit, function, address) of a request that starts with the unit byte."""
+    if len(pdu) < 4:
+        return (pdu[0] if pdu else 0, pdu[1] if len(pdu) > 1 else 0, -1)
+    return pdu[0], pdu[1], int.from_bytes(pdu[2:4], "big")
 
-    def __init__(self) -> None:
+
+class PtyLink:
+    """Two pty pairs joined back to back: a virtual null-modem cable, and where RTU faults happen.
+
+    The station's RTU server opens station_path, the client client_path; bytes from the client
+    are requests, bytes from the station are replies (a frame per write on a pty).
+    """
+
+    def __init__(self, faults: ReplyFaults, delay_s: float) -> None:
         self.m1, self.s1 = os.openpty()
         self.m2, self.s2 = os.openpty()
         for fd in (self.s1, self.s2):
             tty.setraw(fd)
         self.station_path = os.ttyname(self.s1)
         self.client_path = os.ttyname(self.s2)
-        self.bytes_relayed = 0
+        self.faults = faults
+        self.delay_s = delay_s
+        self.pending: str | None = None
+        self.dead_until = 0.0
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start copying bytes between the two sides."""
-        loop.add_reader(self.m1, self._copy, self.m1, self.m2)
-        loop.add_reader(self.m2, self._copy, self.m2, self.m1)
+        """Start relaying between the two sides."""
+        self.loop = loop
+        loop.add_reader(self.m2, self._request)
+        loop.add_reader(self.m1, self._reply)
 
-    def _copy(self, src: int, dst: int) -> None:
+    @staticmethod
+    def _read(fd: int) -> bytes:
         try:
-            data = os.read(src, 4096)
+            return os.read(fd, 4096)
         except OSError:
-            return  # the other side is not open (yet): nothing to relay
-        self.bytes_relayed += len(data)
+            return b""  # the other side is not open (yet)
+
+    @staticmethod
+    def _write(fd: int, data: bytes) -> None:
         with contextlib.suppress(OSError):
-            os.write(dst, data)
+            os.write(fd, data)
+
+    def _request(self) -> None:
+        data = self._read(self.m2)
+        if not data or time.monotonic() < self.dead_until:
+            return  # an unplugged line carries nothing
+        fault = self.faults.next(*_request_key(data))
+        if fault == "disconnect":
+            self.dead_until = time.monotonic() + 0.5
+            return
+        if fault == "exception" and len(data) >= 2:
+            self._write(
+                self.m2, modbus.exception_frame("rtu", data[0], data[1], modbus.DEVICE_BUSY)
+            )
+            return
+        self.pending = fault
+        self._write(self.m1, data)
+
+    def _reply(self) -> None:
+        data = self._read(self.m1)
+        fault, self.pending = self.pending, None
+        if not data or fault == "drop" or time.monotonic() < self.dead_until:
+            return
+        if fault == "corrupt":
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
+        if self.delay_s > 0 and self.loop is not None:
+            self.loop.call_later(self.delay_s, self._write, self.m2, data)
+        else:
+            self._write(self.m2, data)
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
         """Stop relaying and close every descriptor."""
@@ -78,6 +126,55 @@ class PtyLink:
         for fd in (self.m1, self.s1, self.m2, self.s2):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+class TcpFaultProxy:
+    """The public Modbus TCP port: forwards whole MBAP frames to the server behind it and
+    applies the wire faults (late, lost, 'busy' or cut) reply by reply."""
+
+    def __init__(self, upstream: tuple[str, int], faults: ReplyFaults, delay_s: float) -> None:
+        self.upstream = upstream
+        self.faults = faults
+        self.delay_s = delay_s
+
+    @staticmethod
+    async def _frame(reader: asyncio.StreamReader) -> bytes:
+        head = await reader.readexactly(7)
+        length = int.from_bytes(head[4:6], "big")
+        return head + await reader.readexactly(max(length - 1, 0))
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one client connection through its own upstream connection."""
+        up_r, up_w = await asyncio.open_connection(*self.upstream)
+        try:
+            while True:
+                request = await self._frame(reader)
+                fault = self.faults.next(*_request_key(request[6:]))
+                if fault == "disconnect":
+                    return
+                if fault == "exception":
+                    tid = int.from_bytes(request[0:2], "big")
+                    writer.write(
+                        modbus.exception_frame(
+                            "tcp", request[6], request[7], modbus.DEVICE_BUSY, tid=tid
+                        )
+                    )
+                    await writer.drain()
+                    continue
+                up_w.write(request)
+                await up_w.drain()
+                reply = await self._frame(up_r)
+                if fault == "drop":
+                    continue
+                if self.delay_s > 0:
+                    await asyncio.sleep(self.delay_s)
+                writer.write(reply)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            for w in (writer, up_w):
+                w.close()
 
 
 class StreamHub:
@@ -124,7 +221,9 @@ class StreamHub:
         self.credits -= 1
 
 
-async def _clock(station: Station, hub: StreamHub, stop: asyncio.Event) -> None:
+async def _clock(
+    station: Station, hub: StreamHub, stop: asyncio.Event, garbage: GarbageSource
+) -> None:
     period = BLOCK / 50_000.0
     next_t = time.monotonic()
     while not stop.is_set():
@@ -143,7 +242,7 @@ async def _clock(station: Station, hub: StreamHub, stop: asyncio.Event) -> None:
                 await asyncio.sleep(delay)
             elif delay < -0.1:
                 next_t = time.monotonic()  # fell far behind (suspended): do not race to catch up
-        await hub.send(b"".join(station.advance(BLOCK)))
+        await hub.send(b"".join(f + garbage.after_frame() for f in station.advance(BLOCK)))
 
 
 def _action(station: Station, unit: int) -> modbus.Action:
@@ -168,36 +267,43 @@ async def serve(
     stream_port: int = 0,
     clock: str = "paced",
     rtu: bool = True,
+    faults: Faults | None = None,
     announce: bool = True,
 ) -> None:
     """Run the station until SIGINT or SIGTERM."""
+    faults = faults or Faults()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    devices = [
-        modbus.device(unit, len(dev.image), _action(station, unit))
-        for unit, dev in station.devices.items()
-    ]
-    modbus_port = modbus_port or free_port(host)
-    tcp = modbus.tcp_server(devices, host, modbus_port)
-    tasks = [asyncio.ensure_future(tcp.serve_forever())]
-    link = None
-    if rtu:
-        link = PtyLink()
-        link.start(loop)
-        rtu_devices = [
+
+    def devices() -> list[modbus.SimDevice]:
+        return [
             modbus.device(unit, len(dev.image), _action(station, unit))
             for unit, dev in station.devices.items()
         ]
+
+    # pymodbus serves on a private loopback port; the public port is the fault-injecting proxy
+    inner_port = free_port("127.0.0.1")
+    tcp = modbus.tcp_server(devices(), "127.0.0.1", inner_port)
+    tasks = [asyncio.ensure_future(tcp.serve_forever())]
+    delay_s = faults.reply_delay_ms / 1e3
+    fire = (SUPPLY_UNIT, station.supply.regmap["fire"].address)
+    proxy = TcpFaultProxy(("127.0.0.1", inner_port), ReplyFaults(faults, fire), delay_s)
+    public = await asyncio.start_server(proxy.handle, host, modbus_port)
+    modbus_port = public.sockets[0].getsockname()[1]
+    link = None
+    if rtu:
+        link = PtyLink(ReplyFaults(faults, fire), delay_s)
+        link.start(loop)
         tasks.append(
-            asyncio.ensure_future(modbus.rtu_server(rtu_devices, link.station_path).serve_forever())
+            asyncio.ensure_future(modbus.rtu_server(devices(), link.station_path).serve_forever())
         )
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
-    tasks.append(asyncio.ensure_future(_clock(station, hub, stop)))
-    await asyncio.sleep(0.05)  # let the servers bind before saying where they are
+    tasks.append(asyncio.ensure_future(_clock(station, hub, stop, GarbageSource(faults))))
+    await asyncio.sleep(0.05)  # let pymodbus bind before saying where the station is
     ends = Endpoints(
         modbus_tcp=f"{host}:{modbus_port}",
         stream_tcp=f"{host}:{stream_port}",
@@ -207,7 +313,8 @@ async def serve(
     if announce:
         print(json.dumps(asdict(ends)), flush=True)
     await stop.wait()
-    stream.close()
+    for server in (public, stream):
+        server.close()
     for writer in list(hub.writers):
         writer.close()
     await tcp.shutdown()

@@ -18,6 +18,7 @@ from drivers.config.schedule import Schedule, apply_overrides
 from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.regmap import Register, RegisterMap, RegisterValueError, load_register_map
 from firmware_sim import kernel as K
+from firmware_sim.faults import Faults
 from firmware_sim.model import Weld, pack_head, pack_supply, prepare
 from firmware_sim.run import measure
 
@@ -112,7 +113,11 @@ class Station:
     """A weld supply and a servo force head on one simulated bench, driven block by block."""
 
     def __init__(
-        self, schedule: Schedule, seed: int = 0, materials: Materials | None = None
+        self,
+        schedule: Schedule,
+        seed: int = 0,
+        materials: Materials | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.schedule = schedule
         self.seed = seed
@@ -129,8 +134,13 @@ class Station:
         self.homed = True
         self.sample = 0
         self.seq = 0
-        self.injected_supply_fault = FAULT_NONE
-        self.injected_head_fault = FAULT_NONE
+        faults = faults or Faults()
+        self.injected_supply_fault = {
+            "none": FAULT_NONE,
+            "not_charged": FAULT_NOT_CHARGED,
+            "over_temperature": FAULT_OVER_TEMPERATURE,
+        }[faults.supply]
+        self.injected_head_fault = FAULT_SERVO if faults.head == "servo" else FAULT_NONE
         self._load_settings()
 
     # --- settings ------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""Fault injection: what goes wrong on the wire and in the devices, from a file or the CLI."""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from pydantic import Field
+
+from drivers.config.loader import Strict
+
+
+class Faults(Strict):
+    """Faults the station injects; counts are per Modbus reply or per stream frame (0: never)."""
+
+    reply_delay_ms: float = Field(0.0, ge=0.0, le=10_000.0, description="every reply late, ms")
+    drop_reply_every: int = Field(0, ge=0, description="every Nth reply is lost")
+    corrupt_crc_every: int = Field(0, ge=0, description="RTU: every Nth reply has a bad CRC")
+    exception_every: int = Field(0, ge=0, description="every Nth request answered 'busy' (6)")
+    disconnect_every: int = Field(
+        0, ge=0, description="TCP: connection cut at every Nth request; RTU: line dead 0.5 s"
+    )
+    drop_fire_reply: bool = Field(False, description="the reply to every FIRE is lost")
+    stream_garbage_every: int = Field(0, ge=0, description="garbage after every Nth frame")
+    stream_garbage_bytes: int = Field(256, ge=1, le=1 << 20, description="bytes per burst")
+    supply: Literal["none", "not_charged", "over_temperature"] = "none"
+    head: Literal["none", "servo"] = "none"
+    seed: int = Field(0, description="seed of the garbage bytes")
+
+
+class ReplyFaults:
+    """Decides, reply by reply, which wire fault to apply (shared by TCP proxy and RTU relay)."""
+
+    def __init__(self, faults: Faults, fire: tuple[int, int] = (0, -1)) -> None:
+        self.faults = faults
+        self.fire = fire  # (unit, address) of the supply's FIRE register
+        self.n = 0
+        self.injected: dict[str, int] = {}
+
+    def next(self, unit: int, function: int, address: int) -> str | None:
+        """Return the fault for this request's reply: drop, corrupt, exception, disconnect."""
+        self.n += 1
+        f = self.faults
+        if f.drop_fire_reply and function in (6, 16) and (unit, address) == self.fire:
+            self.injected["drop"] = self.injected.get("drop", 0) + 1
+            return "drop"
+        for name, every in (
+            ("disconnect", f.disconnect_every),
+            ("drop", f.drop_reply_every),
+            ("exception", f.exception_every),
+            ("corrupt", f.corrupt_crc_every),
+        ):
+            if every and self.n % every == 0:
+                self.injected[name] = self.injected.get(name, 0) + 1
+                return name
+        return None
+
+
+class GarbageSource:
+    """Seeded garbage bursts for the stream."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.rng = random.Random(faults.seed)
+        self.n = 0
+        self.bursts = 0
+
+    def after_frame(self) -> bytes:
+        """Return the garbage to send after this frame (usually none)."""
+        self.n += 1
+        every = self.faults.stream_garbage_every
+        if not every or self.n % every:
+            return b""
+        self.bursts += 1
+        return self.rng.randbytes(self.faults.stream_garbage_bytes)
