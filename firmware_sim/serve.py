@@ -34,6 +34,7 @@ class Endpoints:
     modbus_tcp: str
     stream_tcp: str
     rtu: str | None
+    stream_pty: str
     clock: str
     supply_unit: int = SUPPLY_UNIT
     head_unit: int = HEAD_UNIT
@@ -178,13 +179,15 @@ class TcpFaultProxy:
 
 
 class StreamHub:
-    """The stream's TCP clients; in lockstep, the credits they grant."""
+    """The stream's clients (TCP connections and the pty); in lockstep, the credits they grant."""
 
     def __init__(self, lockstep: bool) -> None:
         self.lockstep = lockstep
         self.writers: set[asyncio.StreamWriter] = set()
+        self.persistent: set[asyncio.StreamWriter] = set()  # the pty: never closed, may drop
         self.credits = 0
         self.credit_event = asyncio.Event()
+        self.dropped_frames = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one stream client: collect its credits until it leaves."""
@@ -205,13 +208,22 @@ class StreamHub:
             if writer.is_closing():
                 self.writers.discard(writer)
                 continue
+            # The pty is always open whether or not anyone reads it, so it is never waited on:
+            # past the backlog its frames are dropped (a reader sees the gap in sequence).
+            pty = writer in self.persistent
+            if (
+                pty or not self.lockstep
+            ) and writer.transport.get_write_buffer_size() > MAX_BACKLOG:
+                if pty:
+                    self.dropped_frames += 1
+                    continue
+                self.writers.discard(writer)  # a paced TCP client that cannot keep up is let go
+                writer.close()
+                continue
             writer.write(blob)
-            if self.lockstep:
+            if self.lockstep and not pty:
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
-            elif writer.transport.get_write_buffer_size() > MAX_BACKLOG:
-                self.writers.discard(writer)
-                writer.close()
 
     async def take_credit(self) -> None:
         """Wait for one block's credit (lockstep)."""
@@ -219,6 +231,23 @@ class StreamHub:
             self.credit_event.clear()
             await self.credit_event.wait()
         self.credits -= 1
+
+
+async def open_pty_stream(hub: StreamHub) -> tuple[str, asyncio.Task[None], list[int]]:
+    """Serve the stream on a pty too; return the client's device path, its task and the fds."""
+    loop = asyncio.get_running_loop()
+    master, slave = os.openpty()
+    tty.setraw(slave)  # binary frames: no echo, no line discipline
+    reader = asyncio.StreamReader()
+    read_end = os.fdopen(master, "rb", buffering=0, closefd=False)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), read_end)
+    write_fd = os.dup(master)
+    write_end = os.fdopen(write_fd, "wb", buffering=0, closefd=False)
+    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, write_end)
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    hub.persistent.add(writer)
+    task = asyncio.ensure_future(hub.handle(reader, writer))
+    return os.ttyname(slave), task, [master, slave, write_fd]
 
 
 async def _clock(
@@ -302,12 +331,15 @@ async def serve(
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
+    stream_pty, pty_task, pty_fds = await open_pty_stream(hub)
+    tasks.append(pty_task)
     tasks.append(asyncio.ensure_future(_clock(station, hub, stop, GarbageSource(faults))))
     await asyncio.sleep(0.05)  # let pymodbus bind before saying where the station is
     ends = Endpoints(
         modbus_tcp=f"{host}:{modbus_port}",
         stream_tcp=f"{host}:{stream_port}",
         rtu=link.client_path if link else None,
+        stream_pty=stream_pty,
         clock=clock,
     )
     if announce:
@@ -323,4 +355,7 @@ async def serve(
     await asyncio.gather(*tasks, return_exceptions=True)
     if link:
         link.close(loop)
+    for fd in pty_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     print("station stopped", file=sys.stderr, flush=True)

@@ -27,6 +27,7 @@ class Running:
     modbus_tcp: tuple[str, int]
     stream_tcp: tuple[str, int]
     rtu: str | None
+    stream_pty: str
     supply_unit: int
     head_unit: int
 
@@ -37,8 +38,10 @@ class Running:
         assert self.rtu is not None
         return rtu_link(self.rtu, timeout_s=1.0)
 
-    def stream(self) -> WaveformStream:
-        """Return the waveform stream over TCP."""
+    def stream(self, over: str = "tcp") -> WaveformStream:
+        """Return the waveform stream over "tcp" or the "pty"."""
+        if over == "pty":
+            return WaveformStream(serial.serial_for_url(self.stream_pty, timeout=0.2))
         host, port = self.stream_tcp
         return WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
 
@@ -66,6 +69,7 @@ def station(*args: str) -> Iterator[Running]:
             _addr(ends["modbus_tcp"]),
             _addr(ends["stream_tcp"]),
             ends["rtu"],
+            ends["stream_pty"],
             ends["supply_unit"],
             ends["head_unit"],
         )

@@ -78,9 +78,11 @@ def test_exception_replies(lockstep: Running, transport: str) -> None:
     link.close()
 
 
-def _weld_cycle(run: Running, transport: str = "tcp") -> tuple[list, dict[str, float]]:
+def _weld_cycle(
+    run: Running, transport: str = "tcp", over: str = "tcp"
+) -> tuple[list, dict[str, float]]:
     supply, head = drivers(run, transport)
-    stream = run.stream()
+    stream = run.stream(over)
     frames = step(stream)
     count0 = supply.weld_count
     head.approach()
@@ -106,9 +108,10 @@ def _weld_cycle(run: Running, transport: str = "tcp") -> tuple[list, dict[str, f
     return frames, result
 
 
-def test_a_whole_weld_over_modbus_and_the_stream() -> None:
+@pytest.mark.parametrize(("transport", "over"), [("tcp", "tcp"), ("rtu", "pty")])
+def test_a_whole_weld_over_modbus_and_the_stream(transport: str, over: str) -> None:
     with station("--clock", "lockstep", "--seed", "5") as run:
-        frames, res = _weld_cycle(run)
+        frames, res = _weld_cycle(run, transport, over)
     assert res["count"] == 1
     assert res["energy_j"] == pytest.approx(10.3, rel=0.1)  # the 2.1 V / 24 ms calibration weld
     assert 500.0 < res["peak_a"] < 800.0
