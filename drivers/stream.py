@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import select
 import time
 from typing import Protocol
 
 from drivers.frames import Frame, StreamDecoder, StreamStats
 
+CHUNK = 1 << 16
+
 
 class Port(Protocol):
     """What the stream needs of a pyserial port (serial_for_url gives one)."""
 
+    timeout: float | None
+
     def read(self, size: int = 1) -> bytes: ...
     def write(self, data: bytes, /) -> int | None: ...
     def close(self) -> None: ...
-
-    @property
-    def in_waiting(self) -> int: ...
 
 
 class WaveformStream:
@@ -24,6 +26,11 @@ class WaveformStream:
 
     def __init__(self, port: Port) -> None:
         self.port = port
+        # Reads never block inside pyserial: readiness is waited for here, with our timeout,
+        # and then whatever has arrived is taken in one go (pyserial's socket:// in_waiting
+        # only says 0 or 1, so it cannot size a read).
+        self.port.timeout = 0
+        self._fileno = getattr(port, "fileno", None)
         self.decoder = StreamDecoder()
 
     @property
@@ -35,15 +42,23 @@ class WaveformStream:
         """Let a lockstep station advance this many blocks."""
         self.port.write(b"\x01" * blocks)
 
+    def _ready(self, timeout_s: float) -> bool:
+        if self._fileno is None:  # e.g. loop://: poll gently
+            time.sleep(min(timeout_s, 0.001))
+            return True
+        ready, _, _ = select.select([self._fileno()], [], [], max(timeout_s, 0.0))
+        return bool(ready)
+
     def read(self, timeout_s: float = 0.1) -> list[Frame]:
-        """Return the frames that arrive within timeout_s (at least one read is tried)."""
+        """Return the frames that arrive within timeout_s (as soon as there is at least one)."""
         deadline = time.monotonic() + timeout_s
         frames: list[Frame] = []
         while True:
-            waiting = self.port.in_waiting
-            data = self.port.read(waiting or 1)  # blocks up to the port's own timeout
-            if data:
-                frames += self.decoder.feed(data)
+            remaining = deadline - time.monotonic()
+            if self._ready(remaining):
+                data = self.port.read(CHUNK)
+                if data:
+                    frames += self.decoder.feed(data)
             if frames or time.monotonic() >= deadline:
                 return frames
 
