@@ -80,12 +80,14 @@ def encode_samples(seq: int, first_sample: int, values: np.ndarray, scales: np.n
     n, nc = values.shape
     if not 0 < n <= MAX_SAMPLES or not 0 < nc <= MAX_CHANNELS or scales.shape != (nc,):
         raise ValueError(f"bad frame shape {values.shape} with {scales.shape} scales")
-    if np.any(scales <= 0):
+    if scales.min() <= 0:
         raise ValueError("scales must be positive")
     raw = np.round(values / scales.astype(np.float64))
     # An ADC saturates at its full scale: clip, and say so in the frame.
-    saturated = bool(np.any(raw > 32767) or np.any(raw < -32767))
-    data = np.clip(raw, -32767, 32767).astype("<i2")
+    saturated = bool(np.abs(raw).max() > 32767)
+    if saturated:
+        raw = np.clip(raw, -32767, 32767)
+    data = raw.astype("<i2")
     flags = FLAG_SATURATED if saturated else 0
     head = _head(KIND_SAMPLES, seq, first_sample, n, nc, flags)
     return _seal(head + scales.astype("<f4").tobytes() + data.tobytes())

@@ -152,25 +152,37 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     )
 
 
-def measure(weld: Weld, clean: np.ndarray) -> np.ndarray:
-    """Return what the station's ADCs report for clean samples: noise, then quantisation."""
-    nz = weld.schedule.noise
-    out = np.empty_like(clean)
-    noise = weld.rng.standard_normal(clean.shape)
-    half = float(2 ** (nz.adc_bits - 1))
-    for ch, (fs, sd) in enumerate(
-        (
-            (nz.current_full_scale_a, nz.current_noise_a),
-            (nz.voltage_full_scale_v, nz.voltage_noise_v),
-            (nz.force_full_scale_n, nz.force_noise_n),
+@dataclass(frozen=True)
+class Adc:
+    """The station's converters: noise (rms) and step per channel, and the clipping range."""
+
+    noise: np.ndarray
+    step: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def of(cls, weld: Weld) -> Adc:
+        """Return the converters the weld's schedule describes."""
+        nz = weld.schedule.noise
+        half = float(2 ** (nz.adc_bits - 1))
+        fs = np.array([nz.current_full_scale_a, nz.voltage_full_scale_v, nz.force_full_scale_n])
+        # the position encoder counts steps and does not saturate
+        step = np.append(fs / half, nz.position_resolution_um)
+        noise = np.array(
+            [nz.current_noise_a, nz.voltage_noise_v, nz.force_noise_n, nz.position_noise_um]
         )
-    ):
-        lsb = fs / half
-        x = clean[:, ch] + sd * noise[:, ch]
-        out[:, ch] = np.clip(np.round(x / lsb), -half, half - 1) * lsb
-    res = nz.position_resolution_um
-    out[:, 3] = np.round((clean[:, 3] + nz.position_noise_um * noise[:, 3]) / res) * res
-    return out
+        return cls(
+            noise, step, np.array([-half] * 3 + [-np.inf]), np.array([half - 1] * 3 + [np.inf])
+        )
+
+
+def measure(weld: Weld, clean: np.ndarray, adc: Adc | None = None) -> np.ndarray:
+    """Return what the station's ADCs report for clean samples: noise, then quantisation."""
+    adc = adc or Adc.of(weld)
+    # One draw for the whole array: the same normals in the same order whatever the block size.
+    noisy = clean + adc.noise * weld.rng.standard_normal(clean.shape)
+    return np.clip(np.round(noisy / adc.step), adc.lo, adc.hi) * adc.step
 
 
 @dataclass

@@ -20,7 +20,7 @@ from drivers.regmap import Register, RegisterMap, RegisterValueError, load_regis
 from firmware_sim import kernel as K
 from firmware_sim.faults import Faults
 from firmware_sim.model import Weld, pack_head, pack_supply, prepare
-from firmware_sim.run import measure
+from firmware_sim.run import Adc, measure
 
 SUPPLY_UNIT = 1
 HEAD_UNIT = 2
@@ -202,6 +202,7 @@ class Station:
             schedule, seed=self.seed * 1_000_003 + self.weld_index, materials=self.materials
         )
         self.weld_index += 1
+        self.adc = Adc.of(weld)
         return weld
 
     # --- time ----------------------------------------------------------------------------------
@@ -211,20 +212,33 @@ class Station:
         """Return the station's virtual time (s)."""
         return self.sample / SAMPLE_RATE_HZ
 
-    def advance(self, n: int) -> list[bytes]:
-        """Advance n samples of virtual time; return the stream frames they produced."""
+    def advance(self, blocks: int = 1, block: int = 50) -> list[bytes]:
+        """Advance `blocks` blocks of `block` samples; return the stream frames they produced.
+
+        Noise and framing are done for all blocks at once (the same bytes as block by block);
+        the weld's end is looked for after every block so its summary lands where it happened.
+        """
         p, s = self.weld.params, self.weld.state
-        was_running = s[K.S_SUPPLY_STATE] == K.SS_RUNNING
-        clean = np.zeros((n, K.N_OUT))
-        K.advance(p, s, clean, n)
-        measured = measure(self.weld, clean)
-        out = [frames.encode_samples(self.seq, self.sample, measured, STREAM_SCALES)]
-        self.seq += 1
-        self.sample += n
-        self._clamp_home()
-        if was_running and s[K.S_SUPPLY_STATE] == K.SS_DONE:
-            out.append(self._finish_weld())
-        self._watch()
+        clean = np.zeros((blocks * block, K.N_OUT))
+        ends: dict[int, frames.Summary] = {}
+        for k in range(blocks):
+            was_running = s[K.S_SUPPLY_STATE] == K.SS_RUNNING
+            K.advance(p, s, clean[k * block : (k + 1) * block], block)
+            self.sample += block
+            self._clamp_home()
+            if was_running and s[K.S_SUPPLY_STATE] == K.SS_DONE:
+                ends[k] = self._summary()
+            self._watch()
+        measured = measure(self.weld, clean, self.adc)
+        out: list[bytes] = []
+        first = self.sample - blocks * block
+        for k in range(blocks):
+            rows = measured[k * block : (k + 1) * block]
+            out.append(frames.encode_samples(self.seq, first + k * block, rows, STREAM_SCALES))
+            self.seq += 1
+            if k in ends:
+                out.append(frames.encode_summary(self.seq, first + (k + 1) * block, ends[k]))
+                self.seq += 1
         return out
 
     def _clamp_home(self) -> None:
@@ -237,8 +251,8 @@ class Station:
             s[K.S_CONTACT] = 0.0
             self.homed = True
 
-    def _finish_weld(self) -> bytes:
-        s, p = self.weld.state, self.weld.params
+    def _summary(self) -> frames.Summary:
+        s = self.weld.state
         energy = s[K.S_E_ELEC] + s[K.S_R_LOAD] * s[K.S_I2_ACC]
         t_on = s[K.S_T_I_START]
         weld_ms = (s[K.S_T_I_END] - t_on) * 1e3 if t_on >= 0 else 0.0
@@ -246,8 +260,7 @@ class Station:
         self.supply.set("last_energy_j", energy)
         self.supply.set("last_weld_time_ms", weld_ms)
         self.weld_done = True
-        del p
-        summary = frames.Summary(
+        return frames.Summary(
             self.weld_count,
             self._supply_status(),
             float(s[K.S_I_PEAK]),
@@ -255,9 +268,6 @@ class Station:
             float(weld_ms),
             int(self.sample),
         )
-        frame = frames.encode_summary(self.seq, self.sample, summary)
-        self.seq += 1
-        return frame
 
     def _watch(self) -> None:
         # A device whose heartbeat stops goes to its safe state on its own.
