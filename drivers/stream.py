@@ -30,7 +30,11 @@ class WaveformStream:
         # and then whatever has arrived is taken in one go (pyserial's socket:// in_waiting
         # only says 0 or 1, so it cannot size a read).
         self.port.timeout = 0
-        self._fileno = getattr(port, "fileno", None)
+        self._fd: int | None
+        try:
+            self._fd = port.fileno()  # type: ignore[attr-defined]
+        except (AttributeError, OSError):
+            self._fd = None  # e.g. loop:// has no descriptor
         self.decoder = StreamDecoder()
 
     @property
@@ -43,10 +47,10 @@ class WaveformStream:
         self.port.write(b"\x01" * blocks)
 
     def _ready(self, timeout_s: float) -> bool:
-        if self._fileno is None:  # e.g. loop://: poll gently
-            time.sleep(min(timeout_s, 0.001))
+        if self._fd is None:  # no descriptor to wait on: poll gently
+            time.sleep(min(max(timeout_s, 0.0), 0.001))
             return True
-        ready, _, _ = select.select([self._fileno()], [], [], max(timeout_s, 0.0))
+        ready, _, _ = select.select([self._fd], [], [], max(timeout_s, 0.0))
         return bool(ready)
 
     def read(self, timeout_s: float = 0.1) -> list[Frame]:

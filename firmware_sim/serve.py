@@ -284,6 +284,9 @@ def _action(station: Station, unit: int) -> modbus.Action:
     async def action(
         fc: int, start: int, address: int, count: int, regs: list[int], values: list[int] | None
     ) -> int | None:
+        # Holding registers only: FC 3 reads, FC 6 and 16 write; coils and inputs do not exist.
+        if fc not in (3, 6, 16):
+            return modbus.ILLEGAL_FUNCTION
         if values is None:
             words = station.read(unit, address, count)
             if isinstance(words, int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,14 @@ def test_a_bad_fault_option_is_refused() -> None:
     )
     assert out.returncode == 2
     assert "drop_reply_every" in out.stderr and "greater than or equal to 0" in out.stderr
+
+
+def test_faults_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "faults.toml"
+    path.write_text('exception_every = 1\nsupply = "over_temperature"\n')
+    with station("--clock", "lockstep", "--faults", str(path)) as run:
+        supply, _ = drivers(run, "tcp")
+        with pytest.raises(DeviceRefusedError) as info:
+            _ = supply.fault_code
+        assert info.value.code == DEVICE_BUSY
+        supply.link.close()

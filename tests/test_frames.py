@@ -143,3 +143,22 @@ def test_random_bytes_never_raise_and_the_buffer_stays_bounded(junk: bytes, wher
         assert len(dec._buf) <= MAX_FRAME
     # junk between whole frames costs no frame: the header check refuses false magics
     assert [f.seq for f in out] == [0, 1, 2, 3]
+
+
+def test_the_stream_driver_runs_on_loop_url() -> None:
+    import serial
+
+    from drivers.stream import WaveformStream
+
+    port = serial.serial_for_url("loop://", timeout=0.1)
+    stream = WaveformStream(port)
+    blobs, _ = _frames(3)
+    port.write(b"junk" + b"".join(blobs))
+    frames = []
+    while len(frames) < 3:
+        got = stream.read(1.0)
+        assert got, "frames written to loop:// come back"
+        frames += got
+    assert [f.seq for f in frames] == [0, 1, 2]
+    assert stream.stats.skipped_bytes == 4
+    stream.close()

@@ -169,3 +169,87 @@ def test_watchdog_makes_the_station_safe_when_the_client_goes_silent() -> None:
         assert head.force_n == 0.0  # retracted off the part
         stream.close()
         supply.link.close()
+
+
+@pytest.mark.parametrize(("transport", "over"), [("tcp", "tcp"), ("rtu", "pty")])
+def test_every_driver_method(transport: str, over: str) -> None:
+    with station("--clock", "lockstep", "--seed", "2") as run:
+        supply, head = drivers(run, transport)
+        stream = run.stream(over)
+        # settings: each writable register of the supply and head round-trips
+        for name, value in (
+            ("squeeze_ms", 4.5),
+            ("up1_ms", 0.5),
+            ("weld1_ms", 20.0),
+            ("down1_ms", 1.0),
+            ("cool_ms", 2.0),
+            ("up2_ms", 0.0),
+            ("weld2_ms", 0.0),
+            ("down2_ms", 0.0),
+            ("hold_ms", 15.0),
+            ("weld1_voltage_v", 2.05),
+            ("watchdog_ms", 2000),
+        ):
+            setattr(supply, name, value)
+            assert getattr(supply, name) == pytest.approx(value), name
+        for name, value in (
+            ("approach_speed_mm_s", 15.0),
+            ("search_speed_mm_s", 1.5),
+            ("force_ramp_n_per_ms", 3.0),
+            ("fire_at_force_pct", 90),
+            ("force_setpoint_n", 12.0),
+            ("watchdog_ms", 2000),
+        ):
+            setattr(head, name, value)
+            assert getattr(head, name) == pytest.approx(value), name
+        supply.heartbeat()
+        head.heartbeat()
+        head.home()
+        head.approach()
+        step_until(stream, lambda: head.status()["contact"])
+        assert head.contact == 1 and head.contact_position_um > 0.0
+        step_until(stream, lambda: head.at_force == 1)
+        assert head.force_n >= 0.9 * 12.0 - 0.05  # fires at 90 % of the force
+        supply.arm()
+        assert supply.status()["armed"]
+        supply.disarm()
+        assert not supply.status()["armed"]
+        supply.arm()
+        assert supply.fire()
+        step(stream, 5)  # 0.5 ms squeeze, then about 4.5 ms of current
+        supply.stop()
+        step_until(stream, lambda: supply.status()["weld_done"])
+        assert 0.0 < supply.last_weld_time_ms < 10.0  # stopped early, not the 20 ms set
+        assert supply.last_energy_j > 0.0 and supply.last_peak_current_a > 100.0
+        head.retract()
+        step_until(stream, lambda: head.status()["homed"])
+        supply.reset()
+        head.reset()
+        assert supply.fault_code == 0 and head.fault_code == 0
+        assert supply.weld_count == 1
+        stream.close()
+        supply.link.close()
+
+
+def test_illegal_function_is_refused(lockstep: Running) -> None:
+    supply, _ = drivers(lockstep, "tcp")
+    reply = supply.link.client.read_coils(0, count=1, device_id=supply.unit)
+    assert reply.isError() and reply.exception_code in (1, 2)  # coils do not exist
+    supply.link.close()
+
+
+def test_sigint_stops_the_station_cleanly() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "firmware_sim", "station"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline()  # ready
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "station stopped" in err
