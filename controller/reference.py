@@ -1,0 +1,156 @@
+"""Plain-Python reference of the monitor kernel: the same algorithm, sample by sample.
+
+Slow and obvious on purpose: the numba kernel is checked against it (tests/test_monitor_kernel).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from controller import kernels as K
+
+
+@dataclass
+class RefParams:
+    """The monitor's settings (see controller/kernels.py for their meaning)."""
+
+    dt_s: float
+    gate_a: float
+    contact_n: float
+    firing_n: float
+    setdown_target_um: float = 0.0
+    r_drop_pct: float = 0.0
+    energy_max_j: float = 0.0
+    time_max_ms: float = 0.0
+    burn_vel_um_ms: float = 5.0
+    vel_window: int = 10
+    expel_jump_um: float = 0.0
+    expel_r_drop_pct: float = 10.0
+
+    def vector(self) -> np.ndarray:
+        """Return the kernel's parameter vector."""
+        mp = np.zeros(K.N_MPARAMS)
+        mp[K.M_DT_S] = self.dt_s
+        mp[K.M_GATE_A] = self.gate_a
+        mp[K.M_CONTACT_N] = self.contact_n
+        mp[K.M_FIRING_N] = self.firing_n
+        mp[K.M_SETDOWN_TARGET_UM] = self.setdown_target_um
+        mp[K.M_R_DROP_PCT] = self.r_drop_pct
+        mp[K.M_ENERGY_MAX_J] = self.energy_max_j
+        mp[K.M_TIME_MAX_MS] = self.time_max_ms
+        mp[K.M_BURN_VEL_UM_MS] = self.burn_vel_um_ms
+        mp[K.M_VEL_WINDOW] = self.vel_window
+        mp[K.M_EXPEL_JUMP_UM] = self.expel_jump_um
+        mp[K.M_EXPEL_R_DROP_PCT] = self.expel_r_drop_pct
+        return mp
+
+
+@dataclass
+class RefResult:
+    """Everything the monitor knows at the end of a weld."""
+
+    energy_j: float = 0.0
+    i2_sum: float = 0.0
+    i_peak: float = 0.0
+    on_n: int = 0
+    t_on: float = -1.0
+    t_off: float = -1.0
+    t_contact: float = -1.0
+    x_contact: float = 0.0
+    t_firing: float = -1.0
+    setdown_um: float = 0.0
+    setdown_max_um: float = 0.0
+    r_last: float = math.nan
+    r_peak: float = 0.0
+    r_first: float = math.nan
+    t_burn: float = -1.0
+    t_expel: float = -1.0
+    t_target: float = -1.0
+    stop: int = 0
+    t_stop: float = -1.0
+    env: tuple[float, int, float] = (-1.0, -1, 0.0)
+    f_peak: float = 0.0
+    p_peak: float = 0.0
+    r: list[float] = field(default_factory=list)
+    p: list[float] = field(default_factory=list)
+
+
+def reference(
+    par: RefParams,
+    cur: np.ndarray,
+    volt: np.ndarray,
+    force: np.ndarray,
+    pos: np.ndarray,
+    env_lo: np.ndarray,
+    env_hi: np.ndarray,
+) -> RefResult:
+    """Run the monitor's algorithm over a whole weld, one sample at a time."""
+    res = RefResult()
+    contact = False
+    setdowns: list[float] = []
+    for n in range(len(cur)):
+        t = n * par.dt_s
+        i, v, f, x = float(cur[n]), float(volt[n]), float(force[n]), float(pos[n])
+        p = v * i
+        res.p.append(p)
+        res.f_peak = max(res.f_peak, f)
+        if not contact and f >= par.contact_n:
+            contact, res.t_contact, res.x_contact = True, t, x
+        if res.t_firing < 0 and f >= par.firing_n:
+            res.t_firing = t
+        sd = res.x_contact - x if contact else 0.0
+        res.setdown_um = sd
+        res.setdown_max_um = max(res.setdown_max_um, sd)
+        w = par.vel_window
+        old = setdowns[n - w] if n >= w else sd
+        setdowns.append(sd)
+        vel = (sd - old) / (w * par.dt_s * 1e3)
+        r = math.nan
+        if abs(i) > par.gate_a:
+            r = v / i
+            if res.t_on < 0:
+                res.t_on, res.r_first = t, r
+            res.t_off = t + par.dt_s
+            res.on_n += 1
+            res.i2_sum += i * i
+            res.energy_j += p * par.dt_s
+            res.i_peak = max(res.i_peak, abs(i))
+            res.p_peak = max(res.p_peak, p)
+            res.r_last = r
+            peak_before = res.r_peak
+            res.r_peak = max(res.r_peak, r)
+            if res.t_burn < 0 and vel >= par.burn_vel_um_ms and t - res.t_on > w * par.dt_s:
+                res.t_burn = t - 0.5 * w * par.dt_s
+            crest = peak_before > 0 and r < peak_before * (1 - par.expel_r_drop_pct / 100)
+            jump = vel * w * par.dt_s * 1e3 >= par.expel_jump_um
+            if res.t_expel < 0 and par.expel_jump_um > 0 and crest and jump:
+                res.t_expel = t
+            stop = 0
+            if par.setdown_target_um > 0 and sd >= par.setdown_target_um:
+                stop |= K.STOP_SETDOWN
+                if res.t_target < 0:
+                    res.t_target = t
+            if par.r_drop_pct > 0 and r < res.r_peak * (1 - par.r_drop_pct / 100):
+                stop |= K.STOP_R_DROP
+            if par.energy_max_j > 0 and res.energy_j >= par.energy_max_j:
+                stop |= K.STOP_ENERGY
+            if par.time_max_ms > 0 and (t + par.dt_s - res.t_on) * 1e3 >= par.time_max_ms:
+                stop |= K.STOP_TIME
+            if stop and res.t_stop < 0:
+                res.t_stop = t
+            res.stop |= stop
+        res.r.append(r)
+        if res.t_on >= 0 and res.env[0] < 0:
+            j = round((t - res.t_on) / par.dt_s)
+            if j < env_lo.shape[1]:
+                for ch, val in enumerate((r, i, v, p, f, sd)):
+                    lo, hi = env_lo[ch, j], env_hi[ch, j]
+                    if math.isnan(val):
+                        continue
+                    if (not math.isnan(lo) and val < lo) or (not math.isnan(hi) and val > hi):
+                        res.env = (t, ch, val)
+                        break
+    return res
