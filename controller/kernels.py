@@ -93,24 +93,22 @@ def new_state() -> np.ndarray:
 
 
 @njit(
-    "void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1],"
-    " float64[:, ::1], float64[:, ::1], float64[::1], float64[::1])",
+    "void(float64[::1], float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1],"
+    " float64[::1], float64[::1])",
     cache=True,
     error_model="numpy",
 )
 def monitor_block(
     mp: np.ndarray,
     q: np.ndarray,
-    cur: np.ndarray,
-    volt: np.ndarray,
-    force: np.ndarray,
-    pos: np.ndarray,
+    block: np.ndarray,
     env_lo: np.ndarray,
     env_hi: np.ndarray,
     r_out: np.ndarray,
     p_out: np.ndarray,
 ) -> None:
-    """Process one block of samples (A, V, N, µm); write R (Ω, NaN if gated off) and P (W).
+    """Process a block (n, 4: A, V, N, µm, as the stream delivers it); write R (Ω, NaN when
+    gated off) and P (W) for each sample.
 
     env_lo/env_hi are (N_CH, n_env) bands sampled at the sample period from the current start;
     NaN means no band there. The state q carries everything between blocks.
@@ -119,13 +117,13 @@ def monitor_block(
     gate = mp[M_GATE_A]
     win = int(mp[M_VEL_WINDOW])
     n_env = env_lo.shape[1]
-    for k in range(cur.shape[0]):
+    for k in range(block.shape[0]):
         n = int(q[Q_N])
         t = n * dt
-        i = cur[k]
-        v = volt[k]
-        f = force[k]
-        x = pos[k]
+        i = block[k, 0]
+        v = block[k, 1]
+        f = block[k, 2]
+        x = block[k, 3]
         p = v * i
         p_out[k] = p
         q[Q_F_PEAK] = max(q[Q_F_PEAK], f)

@@ -27,8 +27,7 @@ def run_kernel(
     p = np.empty(n)
     edges = [0, *sorted(s for s in splits if 0 < s < n), n]
     for a, b in itertools.pairwise(edges):
-        cols = [np.ascontiguousarray(sig[a:b, c]) for c in range(4)]
-        K.monitor_block(mp, q, *cols, lo, hi, r[a:b], p[a:b])
+        K.monitor_block(mp, q, np.ascontiguousarray(sig[a:b]), lo, hi, r[a:b], p[a:b])
     return q, r, p
 
 
@@ -173,9 +172,7 @@ def test_no_compilation_can_happen_during_a_weld() -> None:
     lo = np.full((K.N_CH, 0), np.nan)
     run_kernel(par, sig, lo, lo.copy(), [3])
     assert len(K.monitor_block.signatures) == 1
-    f32 = np.zeros(10, dtype=np.float32)
-    with pytest.raises(TypeError):
-        K.monitor_block(
-            par.vector(), K.new_state(), f32, f32, f32, f32, lo, lo, np.empty(10), np.empty(10)
-        )
+    f32 = np.zeros((10, 4), dtype=np.float32)  # the right shape, the wrong type
+    with pytest.raises(TypeError, match="No matching definition"):
+        K.monitor_block(par.vector(), K.new_state(), f32, lo, lo, np.empty(10), np.empty(10))
     assert len(K.monitor_block.signatures) == 1

@@ -1,0 +1,211 @@
+"""The streaming monitor: feed it blocks as they arrive, get events and STOP decisions, and at the
+end the weld's features and its verdict against the process window."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from controller import kernels as K
+from controller.window import CHANNELS, MonitorSettings, Window, judge
+
+SAMPLE_PERIOD_S = 2e-5  # 50 kHz, the stream's rate
+STOP_NAMES = {
+    K.STOP_SETDOWN: "set-down target reached",
+    K.STOP_R_DROP: "R dropped",
+    K.STOP_ENERGY: "energy ceiling",
+    K.STOP_TIME: "time ceiling",
+}
+EVENTS = (
+    ("contact", K.Q_T_CONTACT),
+    ("firing force", K.Q_T_FIRING),
+    ("current on", K.Q_T_ON),
+    ("burn-through", K.Q_T_BURN),
+    ("expulsion", K.Q_T_EXPEL),
+    ("set-down target", K.Q_T_TARGET),
+    ("stop", K.Q_T_STOP),
+)
+CH_SCALE = {"r_mohm": 1e-3}  # window units to the kernel's (R in Ω)
+
+
+def settings_vector(s: MonitorSettings, dt_s: float) -> np.ndarray:
+    """Return the kernel's parameter vector for monitor settings."""
+    mp = np.zeros(K.N_MPARAMS)
+    mp[K.M_DT_S] = dt_s
+    mp[K.M_GATE_A] = s.gate_a
+    mp[K.M_CONTACT_N] = s.contact_n
+    mp[K.M_FIRING_N] = s.firing_n
+    mp[K.M_WIRE_D_UM] = s.wire_diameter_um
+    mp[K.M_SETDOWN_TARGET_UM] = s.setdown_target_um
+    mp[K.M_R_DROP_PCT] = s.r_drop_pct
+    mp[K.M_ENERGY_MAX_J] = s.energy_max_j
+    mp[K.M_TIME_MAX_MS] = s.time_max_ms
+    mp[K.M_BURN_VEL_UM_MS] = s.burn_velocity_um_ms
+    mp[K.M_VEL_WINDOW] = s.velocity_window
+    mp[K.M_EXPEL_JUMP_UM] = s.expulsion_jump_um
+    mp[K.M_EXPEL_R_DROP_PCT] = s.expulsion_r_drop_pct
+    return mp
+
+
+def envelope_arrays(window: Window | None, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the window's bands on the sample grid, (N_CH, n) each, NaN where unbanded."""
+    if window is None:
+        empty = np.full((K.N_CH, 0), np.nan)
+        return empty, empty.copy()
+    env = window.envelope
+    per = max(1, round(env.step_ms * 1e-3 / dt_s))
+    bands = {ch: getattr(env, ch) for ch in CHANNELS if getattr(env, ch) is not None}
+    n = max((len(b.lo) for b in bands.values()), default=0) * per
+    lo = np.full((K.N_CH, n), np.nan)
+    hi = np.full((K.N_CH, n), np.nan)
+    for k, ch in enumerate(CHANNELS):
+        band = bands.get(ch)
+        if band is None:
+            continue
+        scale = CH_SCALE.get(ch, 1.0)
+        m = len(band.lo) * per
+        lo[k, :m] = np.repeat(np.asarray(band.lo) * scale, per)
+        hi[k, :m] = np.repeat(np.asarray(band.hi) * scale, per)
+    return lo, hi
+
+
+@dataclass
+class Decision:
+    """What a block changed: new events (name, time s) and whether to stop now (and why)."""
+
+    events: list[tuple[str, float]] = field(default_factory=list)
+    stop: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WeldResult:
+    """The finished weld: features, verdict, every reason, events."""
+
+    features: dict[str, float | None]
+    verdict: str
+    reasons: list[str]
+    events: dict[str, float]
+
+
+class Monitor:
+    """Watches one weld block by block (any block size) against a process window."""
+
+    def __init__(
+        self,
+        window: Window | None = None,
+        settings: MonitorSettings | None = None,
+        dt_s: float = SAMPLE_PERIOD_S,
+        capacity_s: float = 2.0,
+    ) -> None:
+        self.window = window
+        self.settings = settings or (window.monitor if window else MonitorSettings())
+        self.dt_s = dt_s
+        self.mp = settings_vector(self.settings, dt_s)
+        self.q = K.new_state()
+        self.env_lo, self.env_hi = envelope_arrays(window, dt_s)
+        # preallocated record of the weld (I, V, F, X, R, P): no allocation per block
+        self.buf = np.empty((int(capacity_s / dt_s), 6))
+        self.n = 0
+        self._stop_acted = 0
+        self._seen: set[str] = set()
+
+    def feed(self, block: np.ndarray) -> Decision:
+        """Take a block (n, 4: A, V, N, µm) and return its events and STOP decision."""
+        n = block.shape[0]
+        if self.n + n > self.buf.shape[0]:
+            grown = np.empty((max(2 * self.buf.shape[0], self.n + n), 6))
+            grown[: self.n] = self.buf[: self.n]
+            self.buf = grown
+        seg = self.buf[self.n : self.n + n]
+        seg[:, :4] = block
+        r = np.empty(n)
+        p = np.empty(n)
+        K.monitor_block(
+            self.mp, self.q, np.ascontiguousarray(block), self.env_lo, self.env_hi, r, p
+        )
+        seg[:, 4] = r
+        seg[:, 5] = p
+        self.n += n
+        decision = Decision()
+        for name, idx in EVENTS:
+            t = self.q[idx]
+            if t >= 0.0 and name not in self._seen:
+                self._seen.add(name)
+                decision.events.append((name, float(t)))
+        stop = int(self.q[K.Q_STOP])
+        new = stop & ~self._stop_acted
+        if new:
+            self._stop_acted |= stop
+            decision.stop = True
+            decision.reasons = [text for bit, text in STOP_NAMES.items() if new & bit]
+        return decision
+
+    def features(self) -> dict[str, float | None]:
+        """Return the weld's features so far (units in the names)."""
+        q = self.q
+        on = q[K.Q_ON_N]
+        t_on = q[K.Q_T_ON]
+        burn = q[K.Q_T_BURN]
+        r_last = q[K.Q_R_LAST]
+        return {
+            "weld_time_ms": on * self.dt_s * 1e3,
+            "energy_j": q[K.Q_ENERGY_J],
+            "peak_current_a": q[K.Q_I_PEAK],
+            "rms_current_a": math.sqrt(q[K.Q_I2_SUM] / on) if on else 0.0,
+            "r_end_mohm": r_last * 1e3 if not math.isnan(r_last) else None,
+            "r_peak_mohm": q[K.Q_R_PEAK] * 1e3,
+            # final set-down is the deepest the electrode went while on the part (the record
+            # runs on past the retract, where the position no longer says anything)
+            "setdown_um": q[K.Q_SETDOWN_MAX_UM],
+            "setdown_pct": 100.0 * q[K.Q_SETDOWN_MAX_UM] / self.settings.wire_diameter_um,
+            "burn_through_ms": (burn - t_on) * 1e3 if burn >= 0.0 and t_on >= 0.0 else None,
+            "peak_force_n": q[K.Q_F_PEAK],
+        }
+
+    def events(self) -> dict[str, float]:
+        """Return every event seen, with its time (s since the monitor started)."""
+        out = {name: float(self.q[idx]) for name, idx in EVENTS if self.q[idx] >= 0.0}
+        if self.q[K.Q_T_OFF] >= 0.0:
+            out["current end"] = float(self.q[K.Q_T_OFF])
+        return out
+
+    def finish(self) -> WeldResult:
+        """Return the features and the verdict, with every reason it is not a PASS."""
+        feats = self.features()
+        env = None
+        if self.q[K.Q_ENV_T] >= 0.0:
+            ch = CHANNELS[int(self.q[K.Q_ENV_CH])]
+            value = self.q[K.Q_ENV_V] / CH_SCALE.get(ch, 1.0)
+            t_ms = (self.q[K.Q_ENV_T] - self.q[K.Q_T_ON]) * 1e3
+            env = f"{ch} {value:.4g} outside its envelope at {t_ms:.2f} ms"
+        events = []
+        if self.q[K.Q_T_EXPEL] >= 0.0:
+            events.append("expulsion")
+        if self.q[K.Q_T_ON] < 0.0:
+            events.append("no current")
+        reasons = judge(self.window, feats, env, events) if self.window else []
+        return WeldResult(feats, "FAIL" if reasons else "PASS", reasons, self.events())
+
+    def traces(self) -> dict[str, np.ndarray]:
+        """Return the channels from the current start, in window units (for teaching)."""
+        t_on = self.q[K.Q_T_ON]
+        if t_on < 0.0:
+            return {}
+        a = round(t_on / self.dt_s)
+        rec = self.buf[a : self.n]
+        # up to where the head lets go of the part: past it the position says nothing
+        gone = np.flatnonzero(rec[:, 2] < self.settings.contact_n)
+        if gone.size:
+            rec = rec[: gone[0]]
+        x_contact = self.q[K.Q_X_CONTACT]
+        return {
+            "r_mohm": rec[:, 4] * 1e3,
+            "current_a": rec[:, 0],
+            "voltage_v": rec[:, 1],
+            "power_w": rec[:, 5],
+            "force_n": rec[:, 2],
+            "setdown_um": x_contact - rec[:, 3],
+        }

@@ -1,0 +1,192 @@
+"""The streaming monitor and process windows on simulated welds (physics used in tests only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from controller.monitor import Monitor
+from controller.window import MonitorSettings, TeachError, Window, load_window, teach
+from drivers.config.loader import ConfigError
+from drivers.config.schedule import load_schedule
+from tests.simhelp import DIRECT, TC_CD, TC_INV, simulate
+
+TC_SETTINGS = MonitorSettings(firing_n=11.0, wire_diameter_um=100.0)
+NI_SETTINGS = MonitorSettings(firing_n=29.0, wire_diameter_um=800.0)
+
+
+def watch(
+    path: Path,
+    *sets: str,
+    seed: int = 0,
+    window: Window | None = None,
+    settings: MonitorSettings | None = None,
+    block: int = 50,
+) -> tuple[Monitor, object]:
+    res = simulate(path, *sets, seed=seed)
+    mon = Monitor(window=window, settings=settings)
+    for k in range(0, len(res.measured), block):
+        mon.feed(np.ascontiguousarray(res.measured[k : k + block]))
+    return mon, res
+
+
+@pytest.mark.parametrize(
+    ("path", "sets"),
+    [
+        (TC_INV, "supply.weld1_voltage_v=1.8"),
+        (TC_INV, "supply.weld1_voltage_v=2.4"),
+        (TC_INV, "supply.weld1_voltage_v=3.0"),
+        (TC_CD, "supply.charge_voltage_v=50"),
+        (TC_CD, "supply.charge_voltage_v=70"),
+    ],
+)
+def test_setdown_within_2_um_of_ground_truth(path: Path, sets: str) -> None:
+    mon, res = watch(path, sets, settings=TC_SETTINGS)
+    assert mon.features()["setdown_um"] == pytest.approx(res.outcome.setdown_um, abs=2.0)
+
+
+@pytest.mark.parametrize("volts", [1.8, 2.1, 2.4, 2.7])
+def test_burn_through_within_half_a_millisecond_around_the_calibration_point(volts: float) -> None:
+    for seed in (0, 1):
+        mon, res = watch(TC_INV, f"supply.weld1_voltage_v={volts}", seed=seed, settings=TC_SETTINGS)
+        got = mon.features()["burn_through_ms"]
+        assert got is not None
+        assert got == pytest.approx(res.outcome.burn_through_ms, abs=0.5)
+
+
+@pytest.fixture(scope="module")
+def tc_window() -> Window:
+    mons = [watch(TC_INV, seed=s, settings=TC_SETTINGS)[0] for s in range(30)]
+    digest = load_schedule(TC_INV).digest()
+    return teach(
+        "tc",
+        TC_INV.stem,
+        [digest] * 30,
+        [m.features() for m in mons],
+        [m.traces() for m in mons],
+        k_sigma=4.0,
+        step_ms=0.1,
+        monitor=TC_SETTINGS,
+    )
+
+
+@pytest.fixture(scope="module")
+def ni_window() -> Window:
+    mons = [watch(DIRECT, seed=s, settings=NI_SETTINGS)[0] for s in range(30)]
+    digest = load_schedule(DIRECT).digest()
+    return teach(
+        "ni",
+        DIRECT.stem,
+        [digest] * 30,
+        [m.features() for m in mons],
+        [m.traces() for m in mons],
+        k_sigma=4.0,
+        step_ms=0.1,
+        monitor=NI_SETTINGS,
+    )
+
+
+def test_a_window_taught_from_30_good_welds_passes_30_new_ones(
+    tc_window: Window, ni_window: Window
+) -> None:
+    for path, window in ((TC_INV, tc_window), (DIRECT, ni_window)):
+        results = [watch(path, seed=100 + s, window=window)[0].finish() for s in range(30)]
+        failed = [r.reasons for r in results if r.verdict != "PASS"]
+        assert not failed, failed
+        assert window.taught_from == 30 and window.schedule_hash
+
+
+@pytest.mark.parametrize(
+    ("sets", "defect", "reason"),
+    [
+        ("supply.weld1_voltage_v=1.4", "enamel_residue", "burn_through_ms: not measured"),
+        ("supply.weld1_voltage_v=3.3", "over_deformation", "setdown_um"),
+        ("process.missing_wire=true", "missing_wire", "setdown_um 0."),
+    ],
+)
+def test_defects_fail_with_the_right_reason(
+    tc_window: Window, sets: str, defect: str, reason: str
+) -> None:
+    mon, res = watch(TC_INV, sets, seed=7, window=tc_window)
+    assert res.outcome.defect == defect
+    result = mon.finish()
+    assert result.verdict == "FAIL"
+    assert any(r.startswith(reason) for r in result.reasons), result.reasons
+    assert len(result.reasons) > 1  # every reason, not only the first
+
+
+def test_over_deformation_says_set_down_too_high(tc_window: Window) -> None:
+    mon, _ = watch(TC_INV, "supply.weld1_voltage_v=3.3", seed=7, window=tc_window)
+    assert any("setdown_um" in r and "above" in r for r in mon.finish().reasons)
+
+
+def test_expulsion_fails_with_its_event(ni_window: Window) -> None:
+    mon, res = watch(DIRECT, "supply.charge_voltage_v=50", seed=7, window=ni_window)
+    assert res.outcome.defect == "expulsion"
+    result = mon.finish()
+    assert result.verdict == "FAIL" and "event: expulsion" in result.reasons
+
+
+def test_setdown_target_orders_a_stop_in_the_block_it_is_reached() -> None:
+    res = simulate(TC_INV)
+    settings = MonitorSettings(firing_n=11.0, setdown_target_um=45.0)
+    mon = Monitor(settings=settings)
+    seen: dict[str, float] = {}
+    stop_at = None
+    for k in range(0, len(res.measured), 50):
+        block = np.ascontiguousarray(res.measured[k : k + 50])
+        decision = mon.feed(block)
+        seen.update(dict(decision.events))
+        if decision.stop:
+            stop_at = k
+            assert decision.reasons == ["set-down target reached"]
+            assert mon.features()["setdown_um"] >= 45.0
+            break
+    assert stop_at is not None
+    assert {
+        "contact",
+        "firing force",
+        "current on",
+        "burn-through",
+        "set-down target",
+        "stop",
+    } <= set(seen)
+    assert seen["contact"] < seen["firing force"] < seen["current on"] < seen["stop"]
+
+
+def test_teach_refuses_too_few_or_mixed_welds() -> None:
+    feats = [{"energy_j": 1.0}] * 5
+    with pytest.raises(TeachError, match="at least 10"):
+        teach("w", "s", ["a"] * 5, feats, [{}] * 5, 3.0, 0.1, TC_SETTINGS)
+    with pytest.raises(TeachError, match="2 different schedules"):
+        teach(
+            "w",
+            "s",
+            ["a"] * 6 + ["b"] * 6,
+            [{"energy_j": 1.0}] * 12,
+            [{}] * 12,
+            3.0,
+            0.1,
+            TC_SETTINGS,
+        )
+
+
+def test_window_files_round_trip_and_bad_ones_are_refused(
+    tc_window: Window, tmp_path: Path
+) -> None:
+    import tomllib
+
+    import tomli_w
+
+    good = tmp_path / "w.toml"
+    good.write_text(tomli_w.dumps(tc_window.model_dump(mode="json", exclude_none=True)))
+    assert load_window(good).digest() == tc_window.digest()
+    data = tomllib.loads(good.read_text())
+    data["limits"]["setdown_mm"] = {"min": 1.0}
+    bad = tmp_path / "bad.toml"
+    bad.write_text(tomli_w.dumps(data))
+    with pytest.raises(ConfigError) as info:
+        load_window(bad)
+    assert str(bad) in str(info.value) and "setdown_mm" in str(info.value)
