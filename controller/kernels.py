@@ -116,9 +116,49 @@ def monitor_block(
     dt = mp[M_DT_S]
     gate = mp[M_GATE_A]
     win = int(mp[M_VEL_WINDOW])
+    contact_n = mp[M_CONTACT_N]
+    firing_n = mp[M_FIRING_N]
+    burn_vel = mp[M_BURN_VEL_UM_MS]
+    expel_jump = mp[M_EXPEL_JUMP_UM]
+    expel_keep = 1.0 - mp[M_EXPEL_R_DROP_PCT] / 100.0
+    target = mp[M_SETDOWN_TARGET_UM]
+    r_keep = 1.0 - mp[M_R_DROP_PCT] / 100.0
+    r_drop_on = mp[M_R_DROP_PCT] > 0.0
+    e_max = mp[M_ENERGY_MAX_J]
+    t_max = mp[M_TIME_MAX_MS] * 1e-3
+    vel_scale = 1.0 / (win * dt * 1e3)  # µm per window -> µm/ms
     n_env = env_lo.shape[1]
+    hist = q[Q_HIST : Q_HIST + N_HIST]
+    # The state lives in locals for the whole block (the compiler keeps them in registers) and
+    # goes back into q once at the end: the same arithmetic, sample by sample, as the reference.
+    n = int(q[Q_N])
+    energy = q[Q_ENERGY_J]
+    i2_sum = q[Q_I2_SUM]
+    i_peak = q[Q_I_PEAK]
+    on_n = q[Q_ON_N]
+    t_on = q[Q_T_ON]
+    n_on = round(t_on / dt) if t_on >= 0.0 else 0  # the sample the current started at
+    t_off = q[Q_T_OFF]
+    contact = q[Q_CONTACT] > 0.5
+    t_contact = q[Q_T_CONTACT]
+    x_contact = q[Q_X_CONTACT]
+    t_firing = q[Q_T_FIRING]
+    sd = q[Q_SETDOWN_UM]
+    sd_max = q[Q_SETDOWN_MAX_UM]
+    r_last = q[Q_R_LAST]
+    r_peak = q[Q_R_PEAK]
+    r_first = q[Q_R_FIRST]
+    t_burn = q[Q_T_BURN]
+    t_expel = q[Q_T_EXPEL]
+    t_target = q[Q_T_TARGET]
+    stop_bits = int(q[Q_STOP])
+    t_stop = q[Q_T_STOP]
+    env_t = q[Q_ENV_T]
+    env_ch = q[Q_ENV_CH]
+    env_v = q[Q_ENV_V]
+    f_peak = q[Q_F_PEAK]
+    p_peak = q[Q_P_PEAK]
     for k in range(block.shape[0]):
-        n = int(q[Q_N])
         t = n * dt
         i = block[k, 0]
         v = block[k, 1]
@@ -126,80 +166,113 @@ def monitor_block(
         x = block[k, 3]
         p = v * i
         p_out[k] = p
-        q[Q_F_PEAK] = max(q[Q_F_PEAK], f)
+        f_peak = max(f_peak, f)
         # contact and firing force, from the force signal
-        if q[Q_CONTACT] < 0.5 and f >= mp[M_CONTACT_N]:
-            q[Q_CONTACT] = 1.0
-            q[Q_T_CONTACT] = t
-            q[Q_X_CONTACT] = x
-        if q[Q_T_FIRING] < 0.0 and f >= mp[M_FIRING_N]:
-            q[Q_T_FIRING] = t
-        sd = q[Q_X_CONTACT] - x if q[Q_CONTACT] > 0.5 else 0.0
-        q[Q_SETDOWN_UM] = sd
-        q[Q_SETDOWN_MAX_UM] = max(q[Q_SETDOWN_MAX_UM], sd)
+        if not contact and f >= contact_n:
+            contact = True
+            t_contact = t
+            x_contact = x
+        if t_firing < 0.0 and f >= firing_n:
+            t_firing = t
+        sd = x_contact - x if contact else 0.0
+        sd_max = max(sd_max, sd)
         # set-down speed over the window (ring buffer of set-down values)
-        slot = Q_HIST + n % N_HIST
-        old = q[Q_HIST + (n - win) % N_HIST] if n >= win else sd
-        q[slot] = sd
-        vel = (sd - old) / (win * dt * 1e3)  # µm/ms
+        old = hist[(n - win) & (N_HIST - 1)] if n >= win else sd
+        hist[n & (N_HIST - 1)] = sd
+        vel = (sd - old) * vel_scale  # µm/ms
         r = math.nan
-        on = abs(i) > gate
-        if on:
+        if abs(i) > gate:
             r = v / i
-            if q[Q_T_ON] < 0.0:
-                q[Q_T_ON] = t
-                q[Q_R_FIRST] = r
-            q[Q_T_OFF] = t + dt
-            q[Q_ON_N] += 1.0
-            q[Q_I2_SUM] += i * i
-            q[Q_ENERGY_J] += p * dt
-            q[Q_I_PEAK] = max(q[Q_I_PEAK], abs(i))
-            q[Q_P_PEAK] = max(q[Q_P_PEAK], p)
-            q[Q_R_LAST] = r
-            r_peak_before = q[Q_R_PEAK]
-            q[Q_R_PEAK] = max(q[Q_R_PEAK], r)
+            if t_on < 0.0:
+                t_on = t
+                n_on = n
+                r_first = r
+            t_off = t + dt
+            on_n += 1.0
+            i2_sum += i * i
+            energy += p * dt
+            i_peak = max(i_peak, abs(i))
+            p_peak = max(p_peak, p)
+            r_last = r
+            r_peak_before = r_peak
+            r_peak = max(r_peak, r)
             # burn-through: the enamel gives way and the electrode sinks fast
-            if q[Q_T_BURN] < 0.0 and vel >= mp[M_BURN_VEL_UM_MS] and t - q[Q_T_ON] > win * dt:
-                q[Q_T_BURN] = t - 0.5 * win * dt
+            if t_burn < 0.0 and vel >= burn_vel and t - t_on > win * dt:
+                t_burn = t - 0.5 * win * dt
             # expulsion: a crest in R with a jump in set-down
             if (
-                q[Q_T_EXPEL] < 0.0
-                and mp[M_EXPEL_JUMP_UM] > 0.0
+                t_expel < 0.0
+                and expel_jump > 0.0
                 and r_peak_before > 0.0
-                and r < r_peak_before * (1.0 - mp[M_EXPEL_R_DROP_PCT] / 100.0)
-                and vel * win * dt * 1e3 >= mp[M_EXPEL_JUMP_UM]
+                and r < r_peak_before * expel_keep
+                and (sd - old) >= expel_jump
             ):
-                q[Q_T_EXPEL] = t
+                t_expel = t
             # stop criteria, latched with the time of the first one
             stop = 0
-            if mp[M_SETDOWN_TARGET_UM] > 0.0 and sd >= mp[M_SETDOWN_TARGET_UM]:
+            if target > 0.0 and sd >= target:
                 stop |= STOP_SETDOWN
-                if q[Q_T_TARGET] < 0.0:
-                    q[Q_T_TARGET] = t
-            if mp[M_R_DROP_PCT] > 0.0 and r < q[Q_R_PEAK] * (1.0 - mp[M_R_DROP_PCT] / 100.0):
+                if t_target < 0.0:
+                    t_target = t
+            if r_drop_on and r < r_peak * r_keep:
                 stop |= STOP_R_DROP
-            if mp[M_ENERGY_MAX_J] > 0.0 and q[Q_ENERGY_J] >= mp[M_ENERGY_MAX_J]:
+            if e_max > 0.0 and energy >= e_max:
                 stop |= STOP_ENERGY
-            if mp[M_TIME_MAX_MS] > 0.0 and (t + dt - q[Q_T_ON]) * 1e3 >= mp[M_TIME_MAX_MS]:
+            if t_max > 0.0 and t + dt - t_on >= t_max:
                 stop |= STOP_TIME
-            if stop and q[Q_T_STOP] < 0.0:
-                q[Q_T_STOP] = t
-            q[Q_STOP] = float(int(q[Q_STOP]) | stop)
+            if stop and t_stop < 0.0:
+                t_stop = t
+            stop_bits |= stop
         r_out[k] = r
-        # envelope: bands against time since the current started
-        if q[Q_T_ON] >= 0.0 and q[Q_ENV_T] < 0.0:
-            j = round((t - q[Q_T_ON]) / dt)
-            if j < n_env:
-                vals = (r, i, v, p, f, sd)
-                for ch in range(N_CH):
-                    val = vals[ch]
-                    lo = env_lo[ch, j]
-                    hi = env_hi[ch, j]
-                    if math.isnan(val):
-                        continue
-                    if (not math.isnan(lo) and val < lo) or (not math.isnan(hi) and val > hi):
-                        q[Q_ENV_T] = t
-                        q[Q_ENV_CH] = ch
-                        q[Q_ENV_V] = val
-                        break
-        q[Q_N] = n + 1.0
+        # envelope: bands against time since the current started (j counts samples since)
+        if t_on >= 0.0 and env_t < 0.0 and n - n_on < n_env:
+            j = n - n_on
+            for ch in range(N_CH):
+                if ch == CH_R:
+                    val = r
+                elif ch == CH_I:
+                    val = i
+                elif ch == CH_V:
+                    val = v
+                elif ch == CH_P:
+                    val = p
+                elif ch == CH_F:
+                    val = f
+                else:
+                    val = sd
+                lo = env_lo[ch, j]
+                hi = env_hi[ch, j]
+                if math.isnan(val):
+                    continue
+                if (not math.isnan(lo) and val < lo) or (not math.isnan(hi) and val > hi):
+                    env_t = t
+                    env_ch = ch
+                    env_v = val
+                    break
+        n += 1
+    q[Q_N] = n
+    q[Q_ENERGY_J] = energy
+    q[Q_I2_SUM] = i2_sum
+    q[Q_I_PEAK] = i_peak
+    q[Q_ON_N] = on_n
+    q[Q_T_ON] = t_on
+    q[Q_T_OFF] = t_off
+    q[Q_CONTACT] = 1.0 if contact else 0.0
+    q[Q_T_CONTACT] = t_contact
+    q[Q_X_CONTACT] = x_contact
+    q[Q_T_FIRING] = t_firing
+    q[Q_SETDOWN_UM] = sd
+    q[Q_SETDOWN_MAX_UM] = sd_max
+    q[Q_R_LAST] = r_last
+    q[Q_R_PEAK] = r_peak
+    q[Q_R_FIRST] = r_first
+    q[Q_T_BURN] = t_burn
+    q[Q_T_EXPEL] = t_expel
+    q[Q_T_TARGET] = t_target
+    q[Q_STOP] = stop_bits
+    q[Q_T_STOP] = t_stop
+    q[Q_ENV_T] = env_t
+    q[Q_ENV_CH] = env_ch
+    q[Q_ENV_V] = env_v
+    q[Q_F_PEAK] = f_peak
+    q[Q_P_PEAK] = p_peak
