@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from controller import teachcmd
+from controller.window import Window
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
+from drivers.regmap import RegisterMap
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,6 +33,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     schemas = {
         "schedule": Schedule.model_json_schema(),
         "materials": materials_schema(),
+        "window": Window.model_json_schema(),
+        "register_map": RegisterMap.model_json_schema(),
     }
     for name, schema in schemas.items():
         path = out / f"{name}.schema.json"
@@ -73,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="write the JSON schemas of the config files")
     sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
     sch.set_defaults(func=cmd_schema)
+    teachcmd.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

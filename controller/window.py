@@ -195,7 +195,7 @@ def teach(
             continue  # a feature some good welds lack (e.g. no burn-through) is not limited
         mean, sd = float(np.mean(good)), float(np.std(good, ddof=1))
         spread = max(k_sigma * sd, 1e-3 * abs(mean), 1e-9)
-        limits[feat] = Limit(min=mean - spread, max=mean + spread)
+        limits[feat] = Limit(min=float(f"{mean - spread:.6g}"), max=float(f"{mean + spread:.6g}"))
     bands: dict[str, Band] = {}
     for ch in CHANNELS:
         rows = [t[ch] for t in traces if ch in t]
@@ -215,7 +215,8 @@ def teach(
         lo = np.minimum(lo, np.minimum(np.roll(lo, 1), np.roll(lo, -1)))
         hi = np.maximum(hi, np.maximum(np.roll(hi, 1), np.roll(hi, -1)))
         lo[0], hi[0] = min(lo[0], lo[1] if len(lo) > 1 else lo[0], 0.0), hi[:2].max()
-        bands[ch] = Band(lo=[float(x) for x in lo], hi=[float(x) for x in hi])
+        # 6 significant figures: far below any band width, and the file stays readable
+        bands[ch] = Band(lo=[float(f"{x:.6g}") for x in lo], hi=[float(f"{x:.6g}") for x in hi])
     return Window(
         name=name,
         schedule=schedule,

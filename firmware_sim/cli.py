@@ -8,12 +8,12 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from drivers.config.loader import ConfigError, parse_model
-from drivers.config.schedule import apply_overrides, load_schedule
+from drivers.config.schedule import Schedule, apply_overrides, load_schedule
 
 if TYPE_CHECKING:
     from firmware_sim.run import Result
@@ -65,6 +65,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.count > 1:
+        return _simulate_many(schedule, args)
     cache = Path(__file__).resolve().parent / "__pycache__"
     if not any(cache.glob("kernel.advance-*.nbi")):
         # The kernel is compiled on first use and cached; say so rather than look hung.
@@ -132,6 +134,34 @@ def cmd_station(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:
+    """Run count welds (seeds seed, seed+1, ...) and write them all to DIR/welds.npz."""
+    from firmware_sim.model import prepare
+    from firmware_sim.run import run
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    waves: dict[str, np.ndarray] = {}
+    results = []
+    for k in range(args.count):
+        res = run(prepare(schedule, seed=args.seed + k))
+        waves[f"weld_{k:04d}"] = res.measured
+        results.append({"seed": args.seed + k, **res.summary()})
+        print(f"\rsimulated {k + 1}/{args.count}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    save: Any = np.savez_compressed  # (numpy's stub takes **arrays for its keyword flags)
+    save(out / "welds.npz", **waves)
+    meta = {
+        "schedule": schedule.name,
+        "schedule_hash": schedule.digest(),
+        "sample_rate_hz": schedule.sim.output_khz * 1e3,
+        "results": results,
+    }
+    (out / "welds.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out / 'welds.npz'} and {out / 'welds.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the simulator's argument parser."""
     ap = argparse.ArgumentParser(prog="python -m firmware_sim", description=__doc__)
@@ -147,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--seed", type=int, default=0, help="seed of part spread and noise")
     sim.add_argument("--out", default="sim_out", help="output folder (default: sim_out)")
+    sim.add_argument(
+        "--count",
+        type=int,
+        default=1,
+        help="welds to run (seeds seed..seed+count-1), written to DIR/welds.npz",
+    )
     sim.set_defaults(func=cmd_simulate)
     st = sub.add_parser("station", help="run the simulated station behind Modbus and the stream")
     st.add_argument(
