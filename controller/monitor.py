@@ -82,12 +82,26 @@ class Decision:
 
 @dataclass
 class WeldResult:
-    """The finished weld: features, verdict, every reason, events."""
+    """The finished weld: features, verdict, every reason, events; inhibit: the next weld must
+    not fire until someone acknowledges (a violated limit whose action is "inhibit")."""
 
     features: dict[str, float | None]
     verdict: str
     reasons: list[str]
     events: dict[str, float]
+    inhibit: bool = False
+
+
+# Features that only grow during a weld: their upper limit can stop it the moment it is crossed.
+GROWING = (
+    "weld_time_ms",
+    "energy_j",
+    "peak_current_a",
+    "r_peak_mohm",
+    "setdown_um",
+    "setdown_pct",
+    "peak_force_n",
+)
 
 
 class Monitor:
@@ -111,6 +125,11 @@ class Monitor:
         self.n = 0
         self._stop_acted = 0
         self._seen: set[str] = set()
+        self._stop_limits = [
+            (name, lim)
+            for name, lim in (window.limits.items() if window else ())
+            if lim.action == "stop" and name in GROWING
+        ]
 
     def feed(self, block: np.ndarray) -> Decision:
         """Take a block (n, 4: A, V, N, µm) and return its events and STOP decision."""
@@ -141,6 +160,14 @@ class Monitor:
             self._stop_acted |= stop
             decision.stop = True
             decision.reasons = [text for bit, text in STOP_NAMES.items() if new & bit]
+        if self._stop_limits and self.q[K.Q_T_ON] >= 0.0:
+            feats = self.features()
+            for name, lim in self._stop_limits:
+                value = feats[name]
+                if value is not None and lim.max is not None and value > lim.max:
+                    self._stop_limits.remove((name, lim))
+                    decision.stop = True
+                    decision.reasons.append(f"{name} above {lim.max:.4g} (limit action STOP)")
         return decision
 
     def features(self) -> dict[str, float | None]:
@@ -187,7 +214,11 @@ class Monitor:
         if self.q[K.Q_T_ON] < 0.0:
             events.append("no current")
         reasons = judge(self.window, feats, env, events) if self.window else []
-        return WeldResult(feats, "FAIL" if reasons else "PASS", reasons, self.events())
+        inhibit = bool(self.window) and any(
+            lim.action == "inhibit" and any(r.startswith(f"{name} ") for r in reasons)
+            for name, lim in (self.window.limits.items() if self.window else ())
+        )
+        return WeldResult(feats, "FAIL" if reasons else "PASS", reasons, self.events(), inhibit)
 
     def traces(self) -> dict[str, np.ndarray]:
         """Return the channels from the current start, in window units (for teaching)."""

@@ -190,3 +190,24 @@ def test_window_files_round_trip_and_bad_ones_are_refused(
     with pytest.raises(ConfigError) as info:
         load_window(bad)
     assert str(bad) in str(info.value) and "setdown_mm" in str(info.value)
+
+
+def test_limit_actions_stop_now_or_inhibit_the_next_weld(tc_window: Window) -> None:
+    from controller.window import Limit
+
+    window = tc_window.model_copy(deep=True)
+    window.limits["energy_j"] = Limit(max=4.0, action="stop")
+    window.limits["setdown_um"] = Limit(min=0.0, max=20.0, action="inhibit")
+    res = simulate(TC_INV)
+    mon = Monitor(window=window)
+    stops = []
+    for k in range(0, len(res.measured), 50):
+        decision = mon.feed(np.ascontiguousarray(res.measured[k : k + 50]))
+        if decision.stop:
+            stops.append((k, decision.reasons, mon.features()["energy_j"]))
+    (k, reasons, energy) = stops[0]
+    assert reasons == ["energy_j above 4 (limit action STOP)"]
+    assert 4.0 < energy < 4.0 + 0.6  # within the block where it crossed (≈0.4 J per ms)
+    assert len(stops) == 1
+    result = mon.finish()
+    assert result.verdict == "FAIL" and result.inhibit
