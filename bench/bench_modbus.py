@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bench.figure import Figure
-from bench.stationrun import split, station
+from controller.simstation import sim_station as station
 from drivers.modbus import rtu_link, tcp_link
 from drivers.supply import InverterSupply
 
@@ -25,10 +25,10 @@ def _polls(supply: InverterSupply) -> float:
 def run() -> list[Figure]:
     """Poll the supply's whole register map as fast as a driver can."""
     with station("--clock", "paced") as ends:
-        tcp = InverterSupply(tcp_link(*split(ends["modbus_tcp"])), ends["supply_unit"])
+        tcp = InverterSupply(tcp_link(*ends.modbus_tcp), ends.supply_unit)
         rate_tcp = _polls(tcp)
         tcp.link.close()
-        rtu = InverterSupply(rtu_link(ends["rtu"]), ends["supply_unit"])
+        rtu = InverterSupply(rtu_link(str(ends.rtu)), ends.supply_unit)
         rate_rtu = _polls(rtu)
         rtu.link.close()
     return [

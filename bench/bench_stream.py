@@ -8,15 +8,16 @@ import time
 import serial
 
 from bench.figure import Figure
-from bench.stationrun import split, station
+from controller.simstation import Endpoints
+from controller.simstation import sim_station as station
 from drivers.stream import WaveformStream
 
 NEED = 4 * 50_000  # channel-samples per second the monitor needs
 SOAK_S = float(os.environ.get("MICROWELD_BENCH_STREAM_S", "60"))
 
 
-def _open(ends: dict[str, object]) -> WaveformStream:
-    host, port = split(str(ends["stream_tcp"]))
+def _open(ends: Endpoints) -> WaveformStream:
+    host, port = ends.stream_tcp
     return WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.05))
 
 

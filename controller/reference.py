@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from controller import kernels as K
+from controller.monitor import settings_vector
+from controller.window import MonitorSettings
 
 
 @dataclass
@@ -31,21 +33,22 @@ class RefParams:
     expel_r_drop_pct: float = 10.0
 
     def vector(self) -> np.ndarray:
-        """Return the kernel's parameter vector."""
-        mp = np.zeros(K.N_MPARAMS)
-        mp[K.M_DT_S] = self.dt_s
-        mp[K.M_GATE_A] = self.gate_a
-        mp[K.M_CONTACT_N] = self.contact_n
-        mp[K.M_FIRING_N] = self.firing_n
-        mp[K.M_SETDOWN_TARGET_UM] = self.setdown_target_um
-        mp[K.M_R_DROP_PCT] = self.r_drop_pct
-        mp[K.M_ENERGY_MAX_J] = self.energy_max_j
-        mp[K.M_TIME_MAX_MS] = self.time_max_ms
-        mp[K.M_BURN_VEL_UM_MS] = self.burn_vel_um_ms
-        mp[K.M_VEL_WINDOW] = self.vel_window
-        mp[K.M_EXPEL_JUMP_UM] = self.expel_jump_um
-        mp[K.M_EXPEL_R_DROP_PCT] = self.expel_r_drop_pct
-        return mp
+        """Return the kernel's parameter vector (packed as the Monitor packs it)."""
+        settings = MonitorSettings.model_construct(
+            gate_a=self.gate_a,
+            contact_n=self.contact_n,
+            firing_n=self.firing_n,
+            wire_diameter_um=100.0,
+            burn_velocity_um_ms=self.burn_vel_um_ms,
+            velocity_window=self.vel_window,
+            expulsion_jump_um=self.expel_jump_um,
+            expulsion_r_drop_pct=self.expel_r_drop_pct,
+            setdown_target_um=self.setdown_target_um,
+            r_drop_pct=self.r_drop_pct,
+            energy_max_j=self.energy_max_j,
+            time_max_ms=self.time_max_ms,
+        )
+        return settings_vector(settings, self.dt_s)
 
 
 @dataclass

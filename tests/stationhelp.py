@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import serial
 
+from controller.simstation import Endpoints, sim_station
 from drivers.frames import Frame
 from drivers.head import ServoForceHead
 from drivers.modbus import ModbusLink, rtu_link, tcp_link
@@ -23,63 +20,32 @@ from drivers.supply import CDSupply, InverterSupply
 class Running:
     """A running station and where it listens."""
 
-    proc: subprocess.Popen[str]
-    modbus_tcp: tuple[str, int]
-    stream_tcp: tuple[str, int]
-    rtu: str | None
-    stream_pty: str
-    supply_unit: int
-    head_unit: int
+    ends: Endpoints
+
+    def __getattr__(self, name: str) -> object:
+        # modbus_tcp, stream_tcp, rtu, stream_pty, supply_unit, head_unit, clock
+        return getattr(self.ends, name)
 
     def link(self, transport: str) -> ModbusLink:
         """Return a Modbus link over "tcp" or "rtu"."""
         if transport == "tcp":
-            return tcp_link(*self.modbus_tcp, timeout_s=1.0)
-        assert self.rtu is not None
-        return rtu_link(self.rtu, timeout_s=1.0)
+            return tcp_link(*self.ends.modbus_tcp, timeout_s=1.0)
+        assert self.ends.rtu is not None
+        return rtu_link(self.ends.rtu, timeout_s=1.0)
 
     def stream(self, over: str = "tcp") -> WaveformStream:
         """Return the waveform stream over "tcp" or the "pty"."""
         if over == "pty":
-            return WaveformStream(serial.serial_for_url(self.stream_pty, timeout=0.2))
-        host, port = self.stream_tcp
+            return WaveformStream(serial.serial_for_url(self.ends.stream_pty, timeout=0.2))
+        host, port = self.ends.stream_tcp
         return WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
-
-
-def _addr(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host, int(port)
 
 
 @contextmanager
 def station(*args: str) -> Iterator[Running]:
-    """Run `python -m firmware_sim station ARGS` until the block ends; always clean it up."""
-    cmd = [sys.executable, "-m", "firmware_sim", "station", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(
-                f"station did not start: {proc.stderr.read() if proc.stderr else ''}"
-            )
-        ends = json.loads(line)
-        yield Running(
-            proc,
-            _addr(ends["modbus_tcp"]),
-            _addr(ends["stream_tcp"]),
-            ends["rtu"],
-            ends["stream_pty"],
-            ends["supply_unit"],
-            ends["head_unit"],
-        )
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """Run a simulated station (its own process) until the block ends; always clean it up."""
+    with sim_station(*args) as ends:
+        yield Running(ends)
 
 
 def drivers(

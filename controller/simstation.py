@@ -1,0 +1,64 @@
+"""Start the simulated station in its own process and learn where it listens.
+
+The controller reaches the simulator only through the protocols, exactly as it reaches real
+hardware: this module runs `python -m firmware_sim station ...`, reads the one JSON line the
+station prints when it is ready, and stops it (SIGTERM, then SIGKILL) when done.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a running station listens."""
+
+    modbus_tcp: tuple[str, int]
+    stream_tcp: tuple[str, int]
+    rtu: str | None
+    stream_pty: str
+    supply_unit: int
+    head_unit: int
+    clock: str
+
+
+def _addr(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+@contextmanager
+def sim_station(*args: str, start_timeout_s: float = 60.0) -> Iterator[Endpoints]:
+    """Run a simulated station with these command-line arguments until the block ends."""
+    cmd = [sys.executable, "-m", "firmware_sim", "station", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()  # the first run may compile the physics (about 20 s)
+        if not line:
+            proc.wait(timeout=start_timeout_s)
+            raise RuntimeError(f"the simulated station did not start: {proc.stderr.read()}")
+        ends = json.loads(line)
+        yield Endpoints(
+            modbus_tcp=_addr(ends["modbus_tcp"]),
+            stream_tcp=_addr(ends["stream_tcp"]),
+            rtu=ends["rtu"],
+            stream_pty=ends["stream_pty"],
+            supply_unit=ends["supply_unit"],
+            head_unit=ends["head_unit"],
+            clock=ends["clock"],
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
