@@ -9,9 +9,13 @@ and compared bit for bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from numba import njit
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Parameter vector layout (float64); built by firmware_sim.model.pack_params.
 P_DT_S = 0
@@ -989,9 +993,34 @@ def fire(p: np.ndarray, s: np.ndarray) -> None:
         s[S_T_FIRE] = s[S_T] + p[P_SEG_SQUEEZE_S]
 
 
+def _borrowed_view(typingctx, arr):
+    """Typing and code of `_borrowed`: arr as a view that numba does not reference-count.
+
+    numba counts a reference for every array variable (each argument of an inlined helper is
+    one): an atomic increment and decrement of about 5 ns each, which its pruner removes in
+    simple control flow only, not in the kernel's nested branches and loops, where they took a
+    third of the run time. With a null meminfo they are no-ops, and none is needed: the caller
+    of `advance` holds p and s for the whole call.
+    """
+
+    def codegen(context, builder, sig, args):
+        view = context.make_array(sig.args[0])(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)  # null: no counting
+        return view._getvalue()
+
+    return arr(arr), codegen
+
+
+# Cast to how nopython code calls it: numba's stub types an intrinsic with its typing context as
+# the first argument and as never returning (it cannot run in Python).
+_borrowed = cast(Callable[[np.ndarray], np.ndarray], intrinsic(_borrowed_view))
+
+
 @njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", cache=True, error_model="numpy")
 def advance(p: np.ndarray, s: np.ndarray, out: np.ndarray, n_out: int) -> int:
     """Advance n_out output samples (each p[P_DECIM] steps); write I A, V V, F N, position µm."""
+    p = _borrowed(p)  # no reference counting on p and s below (see _borrowed_view)
+    s = _borrowed(s)
     decim = int(p[P_DECIM])
     for k in range(n_out):
         i, v, f, x = _block(p, s, decim)
