@@ -194,3 +194,22 @@ def test_block_size_never_changes_the_weld() -> None:
     assert ref[:, K.OUT_CURRENT].max() > 100.0
     for block in (1, 7, 64):
         assert run_in_blocks(block).tobytes() == ref.tobytes()
+
+
+def test_a_tin_coated_terminal_remelts_above_its_solidus() -> None:
+    # Sn melts at 232 °C (materials.toml): the calibration weld's interface (≈ 390 °C) remelts
+    # tin plating; a cold weld does not. Sn-Bi coatings melt lower still (papers/001, 003),
+    # which bounds the interface temperature a window may allow on such terminals.
+    sn = simulate(TC_INV, "process.coating=Sn").outcome
+    assert sn.defect == "coating_remelt" and sn.peak_interface_temp_c > 232.0
+    cold = simulate(TC_INV, "process.coating=Sn", "supply.weld1_voltage_v=1.2").outcome
+    assert cold.peak_interface_temp_c < 232.0 and cold.defect != "coating_remelt"
+    mats = load_materials()
+    assert mats.get("coatings", "SnBi36Ag0.5").solidus_c < mats.get("coatings", "Sn").solidus_c
+
+
+def test_a_misplaced_wire_makes_a_weaker_more_deformed_joint() -> None:
+    good = simulate(TC_INV).outcome
+    off = simulate(TC_INV, "noise.misplaced_probability=1").outcome
+    assert off.jbf_n < 0.8 * good.jbf_n
+    assert off.setdown_pct > good.setdown_pct + 5.0
