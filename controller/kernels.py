@@ -27,7 +27,8 @@ M_BURN_VEL_UM_MS = 9  # set-down speed that marks enamel burn-through
 M_VEL_WINDOW = 10  # samples over which the set-down speed is taken
 M_EXPEL_JUMP_UM = 11  # set-down jump within the window that marks expulsion (with an R crest)
 M_EXPEL_R_DROP_PCT = 12  # fall of R from its running peak that marks the crest
-N_MPARAMS = 13
+M_BURN_FRAC = 13  # burn-through starts where the final rise passes this share of peak speed
+N_MPARAMS = 14
 
 # --- state (float64 vector) --------------------------------------------------------------------
 Q_N = 0  # samples seen
@@ -56,9 +57,12 @@ Q_ENV_CH = 22
 Q_ENV_V = 23
 Q_F_PEAK = 24
 Q_P_PEAK = 25
-Q_HIST = 26  # ring buffer of the last set-down values (for the speed), 64 slots
+Q_VEL_PEAK = 26  # highest set-down speed while the current flows, µm/ms
+Q_HIST = 27  # ring buffer of the last set-down values (for the speed), 64 slots
 N_HIST = 64
-N_MSTATE = Q_HIST + N_HIST
+Q_VHIST = Q_HIST + N_HIST  # ring buffer of the last set-down speeds, 256 slots
+N_VHIST = 256
+N_MSTATE = Q_VHIST + N_VHIST
 
 # stop reasons (bits of Q_STOP)
 STOP_SETDOWN = 1
@@ -129,6 +133,9 @@ def monitor_block(
     vel_scale = 1.0 / (win * dt * 1e3)  # µm per window -> µm/ms
     n_env = env_lo.shape[1]
     hist = q[Q_HIST : Q_HIST + N_HIST]
+    vhist = q[Q_VHIST : Q_VHIST + N_VHIST]
+    burn_frac = mp[M_BURN_FRAC]
+    vel_peak = q[Q_VEL_PEAK]
     # The state lives in locals for the whole block (the compiler keeps them in registers) and
     # goes back into q once at the end: the same arithmetic, sample by sample, as the reference.
     n = int(q[Q_N])
@@ -196,9 +203,21 @@ def monitor_block(
             r_last = r
             r_peak_before = r_peak
             r_peak = max(r_peak, r)
-            # burn-through: the enamel gives way and the electrode sinks fast
-            if t_burn < 0.0 and vel >= burn_vel and t - t_on > win * dt:
-                t_burn = t - 0.5 * win * dt
+            # Burn-through: the enamel gives way and the electrode sinks; the sinking speed
+            # peaks as the enamel is squeezed out. It starts where the final rise to the peak
+            # speed passed burn_frac of that peak (found by walking back through the speeds),
+            # and counts once the peak speed reaches burn_vel.
+            if vel > vel_peak and n - n_on > win:
+                vel_peak = vel
+                m = n
+                while (
+                    n - m < N_VHIST - 1
+                    and m - 1 - n_on > win
+                    and vhist[(m - 1) & (N_VHIST - 1)] >= burn_frac * vel_peak
+                ):
+                    m -= 1
+                if vel_peak >= burn_vel:
+                    t_burn = (m - 0.5 * win) * dt
             # expulsion: a crest in R with a jump in set-down
             if (
                 t_expel < 0.0
@@ -223,6 +242,7 @@ def monitor_block(
             if stop and t_stop < 0.0:
                 t_stop = t
             stop_bits |= stop
+        vhist[n & (N_VHIST - 1)] = vel
         r_out[k] = r
         # envelope: bands against time since the current started (j counts samples since)
         if t_on >= 0.0 and env_t < 0.0 and n - n_on < n_env:
@@ -276,3 +296,4 @@ def monitor_block(
     q[Q_ENV_V] = env_v
     q[Q_F_PEAK] = f_peak
     q[Q_P_PEAK] = p_peak
+    q[Q_VEL_PEAK] = vel_peak

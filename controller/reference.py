@@ -31,6 +31,7 @@ class RefParams:
     vel_window: int = 10
     expel_jump_um: float = 0.0
     expel_r_drop_pct: float = 10.0
+    burn_frac: float = 0.6
 
     def vector(self) -> np.ndarray:
         """Return the kernel's parameter vector (packed as the Monitor packs it)."""
@@ -43,6 +44,7 @@ class RefParams:
             velocity_window=self.vel_window,
             expulsion_jump_um=self.expel_jump_um,
             expulsion_r_drop_pct=self.expel_r_drop_pct,
+            burn_fraction=self.burn_frac,
             setdown_target_um=self.setdown_target_um,
             r_drop_pct=self.r_drop_pct,
             energy_max_j=self.energy_max_j,
@@ -94,6 +96,9 @@ def reference(
     res = RefResult()
     contact = False
     setdowns: list[float] = []
+    speeds: list[float] = []
+    vel_peak = 0.0
+    n_on = 0
     for n in range(len(cur)):
         t = n * par.dt_s
         i, v, f, x = float(cur[n]), float(volt[n]), float(force[n]), float(pos[n])
@@ -115,7 +120,7 @@ def reference(
         if abs(i) > par.gate_a:
             r = v / i
             if res.t_on < 0:
-                res.t_on, res.r_first = t, r
+                res.t_on, res.r_first, n_on = t, r, n
             res.t_off = t + par.dt_s
             res.on_n += 1
             res.i2_sum += i * i
@@ -125,8 +130,18 @@ def reference(
             res.r_last = r
             peak_before = res.r_peak
             res.r_peak = max(res.r_peak, r)
-            if res.t_burn < 0 and vel >= par.burn_vel_um_ms and t - res.t_on > w * par.dt_s:
-                res.t_burn = t - 0.5 * w * par.dt_s
+            if vel > vel_peak and n - n_on > w:
+                vel_peak = vel
+                # walk back over the final rise: speeds at or above the fraction of the peak
+                m = n
+                while (
+                    n - m < K.N_VHIST - 1
+                    and m - 1 - n_on > w
+                    and speeds[m - 1] >= par.burn_frac * vel_peak
+                ):
+                    m -= 1
+                if vel_peak >= par.burn_vel_um_ms:
+                    res.t_burn = (m - 0.5 * w) * par.dt_s
             crest = peak_before > 0 and r < peak_before * (1 - par.expel_r_drop_pct / 100)
             jump = vel * w * par.dt_s * 1e3 >= par.expel_jump_um
             if res.t_expel < 0 and par.expel_jump_um > 0 and crest and jump:
@@ -145,6 +160,7 @@ def reference(
             if stop and res.t_stop < 0:
                 res.t_stop = t
             res.stop |= stop
+        speeds.append(vel)
         res.r.append(r)
         if res.t_on >= 0 and res.env[0] < 0:
             j = round((t - res.t_on) / par.dt_s)

@@ -84,7 +84,12 @@ class MonitorSettings(Strict):
     contact_n: float = Field(0.1, gt=0.0, description="force that means contact, N")
     firing_n: float = Field(11.0, gt=0.0, description="firing force, N")
     wire_diameter_um: float = Field(100.0, gt=0.0, description="for set-down in %, µm")
-    burn_velocity_um_ms: float = Field(8.0, gt=0.0, description="set-down speed at burn-through")
+    burn_velocity_um_ms: float = Field(
+        3.2, gt=0.0, description="peak set-down speed that shows a burn-through, µm/ms"
+    )
+    burn_fraction: float = Field(
+        0.6, gt=0.0, lt=1.0, description="share of the peak speed that marks its start"
+    )
     velocity_window: int = Field(10, ge=1, le=64, description="samples for the set-down speed")
     expulsion_jump_um: float = Field(5.0, ge=0.0, description="set-down jump with an R crest")
     expulsion_r_drop_pct: float = Field(
