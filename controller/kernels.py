@@ -129,7 +129,7 @@ def monitor_block(
     r_keep = 1.0 - mp[M_R_DROP_PCT] / 100.0
     r_drop_on = mp[M_R_DROP_PCT] > 0.0
     e_max = mp[M_ENERGY_MAX_J]
-    t_max = mp[M_TIME_MAX_MS] * 1e-3
+    t_max = mp[M_TIME_MAX_MS]
     vel_scale = 1.0 / (win * dt * 1e3)  # µm per window -> µm/ms
     n_env = env_lo.shape[1]
     hist = q[Q_HIST : Q_HIST + N_HIST]
@@ -237,7 +237,7 @@ def monitor_block(
                 stop |= STOP_R_DROP
             if e_max > 0.0 and energy >= e_max:
                 stop |= STOP_ENERGY
-            if t_max > 0.0 and t + dt - t_on >= t_max:
+            if t_max > 0.0 and (t + dt - t_on) * 1e3 >= t_max:
                 stop |= STOP_TIME
             if stop and t_stop < 0.0:
                 t_stop = t

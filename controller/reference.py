@@ -143,7 +143,7 @@ def reference(
                 if vel_peak >= par.burn_vel_um_ms:
                     res.t_burn = (m - 0.5 * w) * par.dt_s
             crest = peak_before > 0 and r < peak_before * (1 - par.expel_r_drop_pct / 100)
-            jump = vel * w * par.dt_s * 1e3 >= par.expel_jump_um
+            jump = sd - old >= par.expel_jump_um
             if res.t_expel < 0 and par.expel_jump_um > 0 and crest and jump:
                 res.t_expel = t
             stop = 0
