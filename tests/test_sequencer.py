@@ -118,6 +118,11 @@ def test_a_device_fault_aborts_and_a_monitor_stop_cuts_the_current() -> None:
     assert step.state is State.ABORTED and "over-temperature" in step.note
 
 
+# Mostly-true permissions and rare faults, so that random runs reach the weld often.
+mostly = st.sampled_from([True] * 7 + [False])
+LOCKS = st.tuples(*[mostly] * len(NAMES))
+
+
 class RandomCycles(RuleBasedStateMachine):
     """Random observations: FIRE only with every permission, at most once per start."""
 
@@ -128,7 +133,7 @@ class RandomCycles(RuleBasedStateMachine):
         self.fires_this_cycle = 0
         self.started = False
 
-    @rule(locks=st.tuples(*[st.booleans()] * len(NAMES)))
+    @rule(locks=LOCKS)
     def start(self, locks: tuple[bool, ...]) -> None:
         self.t += 0.001
         ok = Interlocks(**dict(zip(NAMES, locks, strict=True)))
