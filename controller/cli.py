@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller import teachcmd
+from controller import logcmd, teachcmd
 from controller.window import Window
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
     sch.set_defaults(func=cmd_schema)
     teachcmd.add_parser(sub)
+    logcmd.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

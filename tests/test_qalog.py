@@ -114,3 +114,42 @@ def test_hash_chain_detects_an_edited_or_deleted_row(log: QaLog) -> None:
     assert log.verify() == ["weld 3: content does not match its hash (edited?)"]
     log.db.execute("DELETE FROM welds WHERE id = 3")
     assert log.verify() == ["weld 4: chain broken before it (a row removed?)"]
+
+
+def test_log_command_lists_filters_exports_and_verifies(log: QaLog, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for k in range(4):
+        log.record(rec(k, verdict="FAIL" if k == 2 else "PASS"))
+    base = [sys.executable, "-m", "controller.cli", "log", "--db", str(log.path)]
+    out = subprocess.run(
+        [
+            *base,
+            "--verdict",
+            "FAIL",
+            "--export-csv",
+            str(tmp_path / "f.csv"),
+            "--export-waveforms",
+            str(tmp_path / "w"),
+            "--format",
+            "csv",
+            "--verify",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "1 weld(s)" in out.stdout and "P0002" in out.stdout and "setdown_um 80" in out.stdout
+    assert (tmp_path / "f.csv").exists() and (tmp_path / "w" / "weld_3.csv").exists()
+    log.db.execute("UPDATE welds SET verdict = 'PASS' WHERE id = 3")
+    bad = subprocess.run([*base, "--verify"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "weld 3: content does not match" in bad.stderr
+    missing = subprocess.run(
+        [*base[:-2], "--db", str(tmp_path / "none.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no QA log" in missing.stderr

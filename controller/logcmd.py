@@ -1,0 +1,72 @@
+"""`microweld log`: list, filter and export the QA log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from controller.qalog import QaLog, export_features_csv, export_waveforms
+
+DEFAULT_DB = Path("qa") / "station.sqlite"
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """List the matching welds; export their features and waveforms if asked."""
+    path = Path(args.db)
+    if not path.exists():
+        print(f"error: no QA log at {path}", file=sys.stderr)
+        return 2
+    log = QaLog(path)
+    try:
+        rows = log.welds(
+            since=args.since,
+            until=args.until,
+            verdict=args.verdict,
+            schedule=args.schedule,
+            part_id=args.part,
+            lot=args.lot,
+        )
+        print(f"{len(rows)} weld(s) in {path}")
+        for r in rows[-args.last :] if args.last else rows:
+            sd = r.features.get("setdown_um")
+            energy = r.features.get("energy_j")
+            sd_text = f"{sd:6.1f} µm" if isinstance(sd, float) else "     — µm"
+            e_text = f"{energy:7.3f} J" if isinstance(energy, float) else "      — J"
+            why = ("; ".join(r.reasons))[:80]
+            print(
+                f"{r.id:6d} {r.t_utc[:19]} {r.part_id:>10} {r.schedule[:24]:24} "
+                f"{r.verdict:7} {e_text} {sd_text}  {why}"
+            )
+        if args.export_csv:
+            export_features_csv(rows, Path(args.export_csv))
+            print(f"wrote {args.export_csv}")
+        if args.export_waveforms:
+            files = export_waveforms(
+                log, [r.id for r in rows], Path(args.export_waveforms), args.format
+            )
+            print(f"wrote {len(files)} file(s) to {args.export_waveforms}")
+        problems = log.verify() if args.verify else []
+        for p in problems:
+            print(f"integrity: {p}", file=sys.stderr)
+        return 1 if problems else 0
+    finally:
+        log.close()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add `log` to the microweld command line."""
+    p = sub.add_parser("log", help="list, filter and export the QA log")
+    p.add_argument("--db", default=str(DEFAULT_DB), help=f"QA log file (default {DEFAULT_DB})")
+    p.add_argument("--since", help="from this UTC time (ISO, e.g. 2026-11-23T08:00)")
+    p.add_argument("--until", help="before this UTC time (ISO)")
+    p.add_argument("--verdict", choices=("PASS", "FAIL", "ABORTED"))
+    p.add_argument("--schedule", help="schedule name")
+    p.add_argument("--part", help="part id")
+    p.add_argument("--lot", help="lot")
+    p.add_argument("--last", type=int, default=0, help="show only the last N")
+    p.add_argument("--export-csv", metavar="FILE", help="write the features as CSV")
+    p.add_argument("--export-waveforms", metavar="DIR", help="write the waveforms")
+    p.add_argument("--format", choices=("csv", "npz"), default="npz", help="waveform format")
+    p.add_argument("--verify", action="store_true", help="check the hash chain")
+    p.set_defaults(func=cmd_log)
