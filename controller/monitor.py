@@ -228,10 +228,10 @@ class Monitor:
             return {}
         a = round(t_on / self.dt_s)
         rec = self.buf[a : self.n]
-        # up to where the head lets go of the part: past it the position says nothing
-        gone = np.flatnonzero(rec[:, 2] < self.settings.contact_n)
-        if gone.size:
-            rec = rec[: gone[0]]
+        # the envelope covers the weld (current on): the hold and retract differ from station
+        # to station, and the final set-down limit judges the hold
+        t_off = self.q[K.Q_T_OFF]
+        rec = rec[: max(round((t_off - t_on) / self.dt_s), 0)]
         x_contact = self.q[K.Q_X_CONTACT]
         return {
             "r_mohm": rec[:, 4] * 1e3,

@@ -1,0 +1,191 @@
+"""Run weld cycles on a station: the sequencer drives the devices, the monitor watches the
+stream, and the QA log gets the record before the verdict is shown.
+
+Works on a lockstep station (the cycle grants the station one 1 ms block at a time, so the
+whole weld is deterministic and faster than real time) and on a paced one (it reads blocks as
+they come).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from controller.monitor import Monitor, WeldResult
+from controller.qalog import QaLog, WeldRecord
+from controller.sequencer import Command, Interlocks, Observation, Sequencer, State
+from controller.window import Window
+from drivers.frames import Frame
+from drivers.head import ServoForceHead
+from drivers.modbus import DeviceRefusedError, LinkError
+from drivers.stream import WaveformStream
+from drivers.supply import CDSupply, InverterSupply
+
+SAMPLE_RATE_HZ = 50_000.0
+HEARTBEAT_EVERY = 50  # blocks (50 ms at 1 ms blocks)
+
+
+@dataclass
+class Operator:
+    """Who welds what: the identities every QA record carries."""
+
+    station: str = "sim"
+    operator: str = "operator"
+    part_id: str = "part"
+    lot: str = "lot"
+
+
+@dataclass
+class Bench:
+    """The devices of one station and how to talk to them."""
+
+    supply: CDSupply | InverterSupply
+    head: ServoForceHead
+    stream: WaveformStream
+    lockstep: bool
+    interlocks: Interlocks = field(default_factory=Interlocks)  # the bench's safety inputs
+    weld_enabled: bool = True
+    hold_ms: float = 10.0
+
+
+@dataclass
+class CycleResult:
+    """A finished cycle: the state it ended in, the monitor's result, the record id."""
+
+    state: State
+    result: WeldResult
+    record_id: int
+    abort_reason: str = ""
+    wall_s: float = 0.0
+    waveform: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+
+
+def _do(bench: Bench, cmd: Command) -> None:
+    if cmd is Command.HEAD_APPROACH:
+        bench.head.approach()
+    elif cmd is Command.HEAD_RETRACT:
+        bench.head.retract()
+    elif cmd is Command.SUPPLY_ARM:
+        bench.supply.arm()
+    elif cmd is Command.SUPPLY_FIRE:
+        if not bench.supply.fire():
+            raise DeviceRefusedError("FIRE not confirmed by the weld counter", 0)
+    elif cmd is Command.SUPPLY_STOP:
+        bench.supply.stop()
+    elif cmd is Command.SUPPLY_DISARM:
+        bench.supply.disarm()
+
+
+def _safe(bench: Bench) -> None:
+    # best effort on every device, whatever failed first
+    for action in (bench.supply.stop, bench.supply.disarm, bench.head.retract):
+        with contextlib.suppress(LinkError, DeviceRefusedError):
+            action()
+
+
+def run_cycle(
+    bench: Bench,
+    window: Window | None,
+    log: QaLog,
+    who: Operator,
+    schedule: str,
+    schedule_hash: str,
+    electrode_count: int,
+    max_blocks: int = 5000,
+) -> CycleResult:
+    """Run one weld cycle; commit its record; return the result."""
+    t_wall = time.perf_counter()
+    monitor = Monitor(window=window)
+    seq = Sequencer(weld_enabled=bench.weld_enabled, hold_ms=bench.hold_ms)
+    link_ok = True
+    t_virtual = 0.0
+    blocks = 0
+
+    def observe(stop: bool) -> Observation:
+        nonlocal link_ok
+        try:
+            head = bench.head.status()
+            supply = bench.supply.status()
+            link_ok = True
+        except (LinkError, DeviceRefusedError):
+            link_ok = False
+            head, supply = {}, {}
+        locks = Interlocks(**{**bench.interlocks.__dict__, "link_healthy": link_ok})
+        fault = None
+        if supply.get("fault"):
+            fault = "supply fault"
+        elif head.get("fault"):
+            fault = "head fault"
+        return Observation(
+            t_s=t_virtual,
+            interlocks=locks,
+            contact=head.get("contact", False),
+            at_force=head.get("at_force", False),
+            homed=head.get("homed", False),
+            weld_done=supply.get("weld_done", False),
+            monitor_stop=stop,
+            fault=fault,
+        )
+
+    step = seq.start(observe(False))
+    try:
+        for cmd in step.commands:
+            _do(bench, cmd)
+        while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
+            if bench.lockstep:
+                bench.stream.grant(1)
+            frames: list[Frame] = []
+            while not any(f.summary is None for f in frames):
+                got = bench.stream.read(2.0)
+                if not got:
+                    raise LinkError("no stream frame within 2 s")
+                frames += got
+            stop = False
+            for f in frames:
+                if f.summary is None:
+                    stop |= monitor.feed(f.samples).stop
+                    t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
+            blocks += 1
+            if blocks % HEARTBEAT_EVERY == 0:
+                bench.supply.heartbeat()
+                bench.head.heartbeat()
+            step = seq.step(observe(stop))
+            for cmd in step.commands:
+                _do(bench, cmd)
+        if seq.state not in (State.VERDICT, State.ABORTED):
+            step = seq.abort(observe(False), f"cycle did not finish in {max_blocks} blocks")
+            _safe(bench)
+    except (LinkError, DeviceRefusedError) as exc:
+        seq.abort(observe(False), f"{type(exc).__name__}: {exc}")
+        _safe(bench)
+    result = monitor.finish()
+    verdict = "ABORTED" if seq.state is State.ABORTED else result.verdict
+    reasons = [seq.reason] if seq.state is State.ABORTED else result.reasons
+    wave = monitor.buf[: monitor.n, :4].copy()
+    try:
+        count = int(bench.supply.weld_count)
+    except (LinkError, DeviceRefusedError):
+        count = None
+    record_id = log.record(
+        WeldRecord(
+            station=who.station,
+            operator=who.operator,
+            part_id=who.part_id,
+            lot=who.lot,
+            schedule=schedule,
+            schedule_hash=schedule_hash,
+            window=window.name if window else "",
+            window_hash=window.digest() if window else "",
+            electrode_count=electrode_count,
+            verdict=verdict,
+            reasons=reasons,
+            features=result.features,
+            waveform=wave,
+            supply_weld_count=count,
+        )
+    )
+    result.verdict, result.reasons = verdict, reasons
+    return CycleResult(seq.state, result, record_id, seq.reason, time.perf_counter() - t_wall, wave)
