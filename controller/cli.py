@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller import logcmd, teachcmd
+from controller import logcmd, runcmd, teachcmd
 from controller.window import Window
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch.set_defaults(func=cmd_schema)
     teachcmd.add_parser(sub)
     logcmd.add_parser(sub)
+    runcmd.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

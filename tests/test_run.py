@@ -1,0 +1,65 @@
+"""`microweld run` end to end on the embedded simulated station, over the real protocols."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from controller.qalog import QaLog
+
+
+def _run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "run",
+        "--qa-log",
+        str(tmp / "qa.sqlite"),
+        "--png",
+        str(tmp / "last.png"),
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp)
+
+
+def test_good_welds_pass_and_are_logged_with_their_waveforms(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "3", "--part", "A", "--operator", "ana", "--lot", "L9")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 of 3 PASS" in out.stdout and "[" in out.stderr  # progress bar
+    log = QaLog(tmp_path / "qa.sqlite")
+    rows = log.welds()
+    assert [r.part_id for r in rows] == ["A-0001", "A-0002", "A-0003"]
+    assert {r.operator for r in rows} == {"ana"} and {r.lot for r in rows} == {"L9"}
+    assert all(r.verdict == "PASS" and r.window == "tc_inverter_cu100_pb200" for r in rows)
+    assert [r.supply_weld_count for r in rows] == [1, 2, 3]
+    wave = log.waveform(rows[-1].id)
+    assert wave.shape[1] == 4 and wave[:, 0].max() > 400.0
+    assert log.verify() == [] and log.integrity_check() == "ok"
+    assert (tmp_path / "last.png").stat().st_size > 10_000
+
+
+def test_no_weld_runs_the_force_cycle_with_no_current(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "1", "--no-weld")
+    log = QaLog(tmp_path / "qa.sqlite")
+    (row,) = log.welds()
+    wave = log.waveform(row.id)
+    assert np.abs(wave[:, 0]).max() < 20.0  # noise only: no pulse
+    assert wave[:, 2].max() > 11.0  # the head went to force
+    assert row.supply_weld_count == 0 and row.verdict == "FAIL"  # no weld to judge
+    assert out.returncode == 1
+
+
+def test_a_stale_window_is_refused(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parents[1] / "configs" / "windows"
+    stale = (
+        (src / "tc_inverter_cu100_pb200.toml")
+        .read_text()
+        .replace('schedule_hash = "', 'schedule_hash = "0')
+    )
+    (tmp_path / "w.toml").write_text(stale)
+    out = _run(tmp_path, "--count", "1", "--window", str(tmp_path / "w.toml"))
+    assert out.returncode == 2 and "taught for another version" in out.stderr
