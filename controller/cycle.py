@@ -131,6 +131,10 @@ def run_cycle(
         )
 
     step = seq.start(observe(False))
+    if seq.state is State.IDLE:
+        # a missing permission: no weld happened, so there is nothing to log
+        result = WeldResult({}, "BLOCKED", [step.note], {})
+        return CycleResult(State.IDLE, result, 0, step.note, time.perf_counter() - t_wall)
     try:
         for cmd in step.commands:
             _do(bench, cmd)

@@ -155,6 +155,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 schedule.digest(),
                 electrode_count=first + k + 1,
             )
+            if res.state.value == "idle":
+                print(f"\nweld refused: {res.abort_reason}", file=sys.stderr)
+                log.close()
+                return 2
             results.append(res)
             print("\r" + _bar(k + 1, args.count), end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)

@@ -146,10 +146,11 @@ class Sequencer:
                 return self.abort(obs, "no firing force within the squeeze time")
             return Step(s)
         if s is State.WELD:
-            if obs.monitor_stop:
-                return self._go(State.HOLD, obs.t_s, (Command.SUPPLY_STOP,), "monitor: STOP")
+            # on STOP the supply still has to wind down: the hold starts when it reports done
             if obs.weld_done:
                 return self._go(State.HOLD, obs.t_s, (), "current ended")
+            if obs.monitor_stop:
+                return Step(s, (Command.SUPPLY_STOP,), "monitor: STOP")
             if elapsed > self.weld_timeout_s:
                 return self.abort(obs, "the supply never finished its pulse")
             return Step(s)

@@ -405,8 +405,9 @@ class Station:
             if dev is self.supply:
                 self.weld.state[K.S_STOP_REQ] = 1.0
             return None
-        if self.welding and name not in ("disarm",):
-            return DEVICE_BUSY  # nothing but STOP (and heartbeat) while a weld runs
+        safety = name == "disarm" or (dev is self.head and name in ("retract", "home"))
+        if self.welding and not safety:
+            return DEVICE_BUSY  # nothing but STOP and the safe-state commands while welding
         if name == "watchdog_ms":
             dev.heartbeat.timeout_s = value / 1e3
         elif dev is self.supply:

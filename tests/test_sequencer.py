@@ -111,7 +111,10 @@ def test_a_device_fault_aborts_and_a_monitor_stop_cuts_the_current() -> None:
     seq.step(Observation(0.02, contact=True, at_force=True))
     assert seq.state is State.WELD
     step = seq.step(Observation(0.03, at_force=True, monitor_stop=True))
-    assert step.commands == (Command.SUPPLY_STOP,) and step.state is State.HOLD
+    assert step.commands == (Command.SUPPLY_STOP,) and step.state is State.WELD
+    # the hold begins once the supply says its current has ended
+    step = seq.step(Observation(0.035, at_force=True, weld_done=True))
+    assert step.state is State.HOLD
     seq2 = Sequencer()
     seq2.start(Observation(0.0))
     step = seq2.step(Observation(0.01, fault="supply over-temperature"))
