@@ -113,7 +113,15 @@ def run_cycle(
         except (LinkError, DeviceRefusedError):
             link_ok = False
             head, supply = {}, {}
-        locks = Interlocks(**{**bench.interlocks.__dict__, "link_healthy": link_ok})
+        # the bench's safety inputs, and what the devices themselves say
+        locks = Interlocks(
+            **{
+                **bench.interlocks.__dict__,
+                "link_healthy": link_ok,
+                "head_homed": bench.interlocks.head_homed and head.get("homed", False),
+                "supply_ready": bench.interlocks.supply_ready and supply.get("ready", False),
+            }
+        )
         fault = None
         if supply.get("fault"):
             fault = "supply fault"
@@ -130,6 +138,29 @@ def run_cycle(
             fault=fault,
         )
 
+    def take_block() -> bool:
+        """Let one block through (lockstep) and feed it to the monitor; True on STOP."""
+        nonlocal t_virtual
+        if bench.lockstep:
+            bench.stream.grant(1)
+        frames: list[Frame] = []
+        while not any(f.summary is None for f in frames):
+            got = bench.stream.read(2.0)
+            if not got:
+                raise LinkError("no stream frame within 2 s")
+            frames += got
+        stop = False
+        for f in frames:
+            if f.summary is None:
+                stop |= monitor.feed(f.samples).stop
+                t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
+        return stop
+
+    try:
+        take_block()  # learn the station's time before the sequencer starts counting
+    except LinkError as exc:
+        result = WeldResult({}, "BLOCKED", [f"stream: {exc}"], {})
+        return CycleResult(State.IDLE, result, 0, str(exc), time.perf_counter() - t_wall)
     step = seq.start(observe(False))
     if seq.state is State.IDLE:
         # a missing permission: no weld happened, so there is nothing to log
@@ -139,19 +170,7 @@ def run_cycle(
         for cmd in step.commands:
             _do(bench, cmd)
         while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
-            if bench.lockstep:
-                bench.stream.grant(1)
-            frames: list[Frame] = []
-            while not any(f.summary is None for f in frames):
-                got = bench.stream.read(2.0)
-                if not got:
-                    raise LinkError("no stream frame within 2 s")
-                frames += got
-            stop = False
-            for f in frames:
-                if f.summary is None:
-                    stop |= monitor.feed(f.samples).stop
-                    t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
+            stop = take_block()
             blocks += 1
             if blocks % HEARTBEAT_EVERY == 0:
                 bench.supply.heartbeat()

@@ -28,7 +28,8 @@ M_VEL_WINDOW = 10  # samples over which the set-down speed is taken
 M_EXPEL_JUMP_UM = 11  # set-down jump within the window that marks expulsion (with an R crest)
 M_EXPEL_R_DROP_PCT = 12  # fall of R from its running peak that marks the crest
 M_BURN_FRAC = 13  # burn-through starts where the final rise passes this share of peak speed
-N_MPARAMS = 14
+M_R_GATE_A = 14  # |I| above which R counts for its features (peak, end, crest): less noise
+N_MPARAMS = 15
 
 # --- state (float64 vector) --------------------------------------------------------------------
 Q_N = 0  # samples seen
@@ -135,6 +136,7 @@ def monitor_block(
     hist = q[Q_HIST : Q_HIST + N_HIST]
     vhist = q[Q_VHIST : Q_VHIST + N_VHIST]
     burn_frac = mp[M_BURN_FRAC]
+    r_gate = mp[M_R_GATE_A]
     vel_peak = q[Q_VEL_PEAK]
     # The state lives in locals for the whole block (the compiler keeps them in registers) and
     # goes back into q once at the end: the same arithmetic, sample by sample, as the reference.
@@ -200,9 +202,11 @@ def monitor_block(
             energy += p * dt
             i_peak = max(i_peak, abs(i))
             p_peak = max(p_peak, p)
-            r_last = r
+            # R's features only where the current is well up: near the gate V/I is noise
             r_peak_before = r_peak
-            r_peak = max(r_peak, r)
+            if abs(i) > r_gate:
+                r_last = r
+                r_peak = max(r_peak, r)
             # Burn-through: the enamel gives way and the electrode sinks; the sinking speed
             # peaks as the enamel is squeezed out. It starts where the final rise to the peak
             # speed passed burn_frac of that peak (found by walking back through the speeds),

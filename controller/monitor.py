@@ -47,6 +47,7 @@ def settings_vector(s: MonitorSettings, dt_s: float) -> np.ndarray:
     mp[K.M_EXPEL_JUMP_UM] = s.expulsion_jump_um
     mp[K.M_EXPEL_R_DROP_PCT] = s.expulsion_r_drop_pct
     mp[K.M_BURN_FRAC] = s.burn_fraction
+    mp[K.M_R_GATE_A] = s.r_gate_a
     return mp
 
 

@@ -32,6 +32,7 @@ class RefParams:
     expel_jump_um: float = 0.0
     expel_r_drop_pct: float = 10.0
     burn_frac: float = 0.6
+    r_gate_a: float = 0.0
 
     def vector(self) -> np.ndarray:
         """Return the kernel's parameter vector (packed as the Monitor packs it)."""
@@ -45,6 +46,7 @@ class RefParams:
             expulsion_jump_um=self.expel_jump_um,
             expulsion_r_drop_pct=self.expel_r_drop_pct,
             burn_fraction=self.burn_frac,
+            r_gate_a=self.r_gate_a,
             setdown_target_um=self.setdown_target_um,
             r_drop_pct=self.r_drop_pct,
             energy_max_j=self.energy_max_j,
@@ -127,9 +129,10 @@ def reference(
             res.energy_j += p * par.dt_s
             res.i_peak = max(res.i_peak, abs(i))
             res.p_peak = max(res.p_peak, p)
-            res.r_last = r
             peak_before = res.r_peak
-            res.r_peak = max(res.r_peak, r)
+            if abs(i) > par.r_gate_a:
+                res.r_last = r
+                res.r_peak = max(res.r_peak, r)
             if vel > vel_peak and n - n_on > w:
                 vel_peak = vel
                 # walk back over the final rise: speeds at or above the fraction of the peak

@@ -81,6 +81,9 @@ class MonitorSettings(Strict):
     """How the monitor reads a weld and when it may stop it."""
 
     gate_a: float = Field(20.0, gt=0.0, description="|I| above which R is taken, A")
+    r_gate_a: float = Field(
+        100.0, ge=0.0, description="|I| above which R counts for its peak and end value, A"
+    )
     contact_n: float = Field(0.1, gt=0.0, description="force that means contact, N")
     firing_n: float = Field(11.0, gt=0.0, description="firing force, N")
     wire_diameter_um: float = Field(100.0, gt=0.0, description="for set-down in %, µm")

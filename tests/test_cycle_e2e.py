@@ -87,5 +87,21 @@ def test_a_setdown_stop_lands_within_5_um_of_its_target(tmp_path: Path) -> None:
 def test_a_device_fault_blocks_the_start_and_says_so(tmp_path: Path) -> None:
     res, log = cycle(tmp_path, WINDOW, "--fault", "supply=over_temperature")
     assert res.state is State.IDLE and res.result.verdict == "BLOCKED"
-    assert res.abort_reason == "blocked: fault: supply fault"
+    assert res.abort_reason == "blocked: supply_ready, fault: supply fault"
     assert log.welds() == []  # no weld, no record
+
+
+def test_many_cycles_on_one_station_all_pass(tmp_path: Path) -> None:
+    # 25 cycles take over 2 s of station time: each cycle must time itself from its own start
+    log = QaLog(tmp_path / "qa.sqlite")
+    with bench() as b:
+        verdicts = [
+            run_cycle(
+                b, WINDOW, log, Operator(part_id=str(k)), SCHEDULE.name, SCHEDULE.digest(), k
+            ).result.verdict
+            for k in range(25)
+        ]
+    assert verdicts == ["PASS"] * 25
+    rows = log.welds()
+    assert [r.supply_weld_count for r in rows] == list(range(1, 26))
+    assert log.verify() == []

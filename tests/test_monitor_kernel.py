@@ -98,6 +98,7 @@ def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarra
         expel_jump_um=draw(st.floats(0.0, 20.0)),
         expel_r_drop_pct=draw(st.floats(1.0, 50.0)),
         burn_frac=draw(st.floats(0.1, 0.95)),
+        r_gate_a=draw(st.floats(0.0, 300.0)),
     )
     n_env = draw(st.integers(0, n))
     lo = np.full((K.N_CH, max(n_env, 1)), np.nan)

@@ -1,0 +1,89 @@
+"""Whole weld cycles per minute on the simulated station (lockstep and paced), and QA log
+commits per second with full waveforms."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import serial
+
+from bench.figure import Figure
+from controller.cycle import Bench, Operator, run_cycle
+from controller.qalog import QaLog, WeldRecord
+from controller.simstation import sim_station
+from controller.window import load_window
+from drivers.config.schedule import load_schedule
+from drivers.head import ServoForceHead
+from drivers.modbus import tcp_link
+from drivers.stream import WaveformStream
+from drivers.supply import InverterSupply
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEDULE = ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
+WINDOW = ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml"
+
+
+def _welds_per_minute(clock: str, count: int) -> tuple[float, int]:
+    sch = load_schedule(SCHEDULE)
+    win = load_window(WINDOW)
+    with tempfile.TemporaryDirectory() as tmp, sim_station("--clock", clock, "--no-rtu") as ends:
+        log = QaLog(Path(tmp) / "qa.sqlite")
+        link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
+        host, port = ends.stream_tcp
+        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+        bench = Bench(
+            InverterSupply(link, 1), ServoForceHead(link, 2), stream, lockstep=clock == "lockstep"
+        )
+        passed = 0
+        t0 = time.perf_counter()
+        for k in range(count):
+            res = run_cycle(bench, win, log, Operator(part_id=str(k)), sch.name, sch.digest(), k)
+            passed += res.result.verdict == "PASS"
+        rate = count / (time.perf_counter() - t0) * 60.0
+        stream.close()
+        link.close()
+        log.close()
+    return rate, passed
+
+
+def _commits_per_second(count: int = 200) -> float:
+    rng = np.random.default_rng(0)
+    wave = rng.normal(size=(6000, 4))  # 120 ms at 50 kHz, 4 channels
+    with tempfile.TemporaryDirectory() as tmp:
+        log = QaLog(Path(tmp) / "qa.sqlite")
+        rec = WeldRecord(
+            station="b",
+            operator="o",
+            part_id="p",
+            lot="l",
+            schedule="s",
+            schedule_hash="h",
+            window="w",
+            window_hash="h",
+            electrode_count=1,
+            verdict="PASS",
+            reasons=[],
+            features={"energy_j": 1.0},
+            waveform=wave,
+        )
+        t0 = time.perf_counter()
+        for _ in range(count):
+            log.record(rec)
+        rate = count / (time.perf_counter() - t0)
+        log.close()
+    return rate
+
+
+def run() -> list[Figure]:
+    """Time whole cycles and durable commits."""
+    lock, lock_pass = _welds_per_minute("lockstep", 20)
+    paced, paced_pass = _welds_per_minute("paced", 5)
+    commits = _commits_per_second()
+    return [
+        Figure("cycle_welds_per_min_lockstep", lock, f"welds/min ({lock_pass}/20 PASS)"),
+        Figure("cycle_welds_per_min_paced", paced, f"welds/min ({paced_pass}/5 PASS)"),
+        Figure("qalog_commits_per_s", commits, "durable commits/s (120 ms of waveforms each)"),
+    ]
