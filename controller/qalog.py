@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS welds (
 );
 CREATE INDEX IF NOT EXISTS welds_t ON welds (t_utc);
 CREATE INDEX IF NOT EXISTS welds_schedule ON welds (schedule);
+CREATE TABLE IF NOT EXISTS dressings (
+    id INTEGER PRIMARY KEY,
+    t_utc TEXT NOT NULL,
+    station TEXT NOT NULL,
+    who TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     t_utc TEXT NOT NULL,
@@ -208,6 +214,28 @@ class QaLog:
         self.db.execute(
             "INSERT INTO audit (t_utc, who, kind, name, old, new) VALUES (?, ?, ?, ?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), who, kind, name, old, new),
+        )
+
+    def dressed(self, station: str, who: str) -> None:
+        """Record that the station's electrode was dressed (its weld count starts again)."""
+        self.db.execute(
+            "INSERT INTO dressings (t_utc, station, who) VALUES (?, ?, ?)",
+            (datetime.now(UTC).isoformat(timespec="microseconds"), station, who),
+        )
+
+    def welds_since_dressing(self, station: str) -> int:
+        """Return the welds (not aborted ones) the station made since its last dressing."""
+        row = self.db.execute(
+            "SELECT MAX(id) FROM dressings WHERE station = ?", (station,)
+        ).fetchone()
+        last = self.db.execute("SELECT t_utc FROM dressings WHERE id = ?", (row[0],)).fetchone()
+        since = last[0] if last else ""
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM welds WHERE station = ? AND verdict != 'ABORTED'"
+                " AND t_utc > ?",
+                (station, since),
+            ).fetchone()[0]
         )
 
     def welds(

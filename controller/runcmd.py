@@ -138,8 +138,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         log_path = Path(args.qa_log or qa_path)
         log = QaLog(log_path)
         program(bench, schedule)
-        first = len(log.welds())
+        warned = False
         for k in range(args.count):
+            used = log.welds_since_dressing(st.name)
+            if used >= st.electrode_limit:
+                print(
+                    f"\nelectrode limit reached: {used} welds since dressing (limit "
+                    f"{st.electrode_limit}); dress it, then `microweld dress`",
+                    file=sys.stderr,
+                )
+                log.close()
+                return 2
+            if used >= st.electrode_warning and not warned:
+                print(
+                    f"\nwarning: {used} welds since the electrode was dressed (warning at "
+                    f"{st.electrode_warning}, limit {st.electrode_limit})",
+                    file=sys.stderr,
+                )
+                warned = True
             who = Operator(
                 station=st.name,
                 operator=args.operator,
@@ -153,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 who,
                 schedule.name,
                 schedule.digest(),
-                electrode_count=first + k + 1,
+                electrode_count=used + 1,
             )
             if res.state.value == "idle":
                 print(f"\nweld refused: {res.abort_reason}", file=sys.stderr)
@@ -192,8 +208,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if passed == len(results) else 1
 
 
+def cmd_dress(args: argparse.Namespace) -> int:
+    """Record an electrode dressing: the station's weld count starts again."""
+    try:
+        st = load_station(args.station)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    log = QaLog(Path(args.qa_log or st.qa_log))
+    before = log.welds_since_dressing(st.name)
+    log.dressed(st.name, args.who)
+    log.close()
+    print(f"{st.name}: electrode dressed after {before} welds (by {args.who})")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Add `run` to the microweld command line."""
+    """Add `run` and `dress` to the microweld command line."""
+    d = sub.add_parser("dress", help="record an electrode dressing (resets its weld count)")
+    d.add_argument("--station", default="sim", help="station config name or file")
+    d.add_argument("--who", default="operator", help="who dressed it")
+    d.add_argument("--qa-log", help="QA log file (default: the station's)")
+    d.set_defaults(func=cmd_dress)
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
     p.add_argument("--station", default="sim", help="station config name or file (default sim)")
     p.add_argument("--schedule", help="schedule name or file (default: the station's)")

@@ -23,6 +23,8 @@ class SimStation(Strict):
     schedule: str
     window: str | None = None
     qa_log: str = "qa/sim.sqlite"
+    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
+    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
 class TcpStation(Strict):
@@ -39,6 +41,8 @@ class TcpStation(Strict):
     schedule: str
     window: str | None = None
     qa_log: str
+    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
+    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
 class RtuStation(Strict):
@@ -55,6 +59,8 @@ class RtuStation(Strict):
     schedule: str
     window: str | None = None
     qa_log: str
+    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
+    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
 class StationFile(Strict):

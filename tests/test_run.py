@@ -63,3 +63,39 @@ def test_a_stale_window_is_refused(tmp_path: Path) -> None:
     (tmp_path / "w.toml").write_text(stale)
     out = _run(tmp_path, "--count", "1", "--window", str(tmp_path / "w.toml"))
     assert out.returncode == 2 and "taught for another version" in out.stderr
+
+
+def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(tmp_path: Path) -> None:
+    station = tmp_path / "station.toml"
+    station.write_text(
+        'name = "sim"\nkind = "sim"\nschedule = "tc_inverter_cu100_pb200"\n'
+        'window = "tc_inverter_cu100_pb200"\nelectrode_warning = 2\n'
+        "electrode_limit = 3\n"
+    )
+    out = _run(tmp_path, "--station", str(station), "--count", "5")
+    assert out.returncode == 2
+    assert "warning: 2 welds since the electrode was dressed" in out.stderr
+    assert "electrode limit reached: 3 welds since dressing" in out.stderr
+    log = QaLog(tmp_path / "qa.sqlite")
+    assert [r.electrode_count for r in log.welds()] == [1, 2, 3]
+    dress = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "controller.cli",
+            "dress",
+            "--station",
+            str(station),
+            "--qa-log",
+            str(tmp_path / "qa.sqlite"),
+            "--who",
+            "bo",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dress.returncode == 0 and "dressed after 3 welds (by bo)" in dress.stdout
+    again = _run(tmp_path, "--station", str(station), "--count", "1")
+    assert again.returncode == 0
+    assert log.welds()[-1].electrode_count == 1
