@@ -176,6 +176,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 log.close()
                 return 2
             results.append(res)
+            # shown only now, after the record was committed durably
+            print(
+                f"weld {k + 1}/{args.count}: log id {res.record_id} {res.result.verdict}",
+                flush=True,
+            )
             print("\r" + _bar(k + 1, args.count), end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
         log.close()

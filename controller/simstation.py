@@ -37,8 +37,12 @@ def _addr(text: str) -> tuple[str, int]:
 @contextmanager
 def sim_station(*args: str, start_timeout_s: float = 60.0) -> Iterator[Endpoints]:
     """Run a simulated station with these command-line arguments until the block ends."""
-    cmd = [sys.executable, "-m", "firmware_sim", "station", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "firmware_sim", "station", "--exit-with-parent", *args]
+    # stdin is a pipe only we hold: if this process dies, even by SIGKILL, the station sees
+    # it close and stops, so no station outlives its controller
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stderr is not None
         line = proc.stdout.readline()  # the first run may compile the physics (about 20 s)

@@ -129,6 +129,7 @@ def cmd_station(args: argparse.Namespace) -> int:
             args.clock,
             rtu=not args.no_rtu,
             faults=faults,
+            exit_with_parent=args.exit_with_parent,
         )
     )
     return 0
@@ -199,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--clock", choices=("paced", "lockstep"), default="paced")
     st.add_argument("--no-rtu", action="store_true", help="no Modbus RTU on a pty pair")
     st.add_argument("--faults", metavar="FILE.toml", help="faults to inject (see faults.py)")
+    st.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when stdin closes (the controller that started it has gone)",
+    )
     st.add_argument(
         "--fault",
         action="append",

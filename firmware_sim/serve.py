@@ -307,13 +307,22 @@ async def serve(
     rtu: bool = True,
     faults: Faults | None = None,
     announce: bool = True,
+    exit_with_parent: bool = False,
 ) -> None:
-    """Run the station until SIGINT or SIGTERM."""
+    """Run the station until SIGINT or SIGTERM (or, if asked, until its stdin closes)."""
     faults = faults or Faults()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if exit_with_parent:
+        # The parent holds our stdin open; when it dies (even by SIGKILL) the pipe closes.
+        def _stdin_ready() -> None:
+            if not os.read(sys.stdin.fileno(), 4096):
+                loop.remove_reader(sys.stdin.fileno())
+                stop.set()
+
+        loop.add_reader(sys.stdin.fileno(), _stdin_ready)
 
     def devices() -> list[modbus.SimDevice]:
         return [
