@@ -9,7 +9,9 @@ they come).
 from __future__ import annotations
 
 import contextlib
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +51,15 @@ class Bench:
     interlocks: Interlocks = field(default_factory=Interlocks)  # the bench's safety inputs
     weld_enabled: bool = True
     hold_ms: float = 10.0
+    # the force the electrode must hold while the current flows and in the hold (N); outside
+    # it (a part that slipped, a servo that gave way) the weld is aborted. None: not watched.
+    force_range_n: tuple[float, float] | None = None
+
+
+def force_range(force_n: float, fire_at_force_pct: float) -> tuple[float, float]:
+    """Return the force range to watch during weld and hold (N): from 80 % of the firing
+    force (fire-before-full-force fires below the setpoint) to 125 % of the setpoint."""
+    return 0.8 * force_n * fire_at_force_pct / 100.0, 1.25 * force_n
 
 
 @dataclass
@@ -86,6 +97,26 @@ def _safe(bench: Bench) -> None:
             action()
 
 
+SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.5 s) and a full retract
+
+
+def _settle(bench: Bench, take_block: Callable[[], bool], link_ok: bool) -> None:
+    """After an abort, let the station's time run until it is at rest (lockstep stands still
+    otherwise): until the head is home if the link still answers, else long enough for the
+    station's own watchdog to make it safe. Bounded; a dead stream ends it early."""
+    for k in range(SETTLE_BLOCKS):
+        try:
+            take_block()
+            if link_ok and k % 10 == 9:
+                head = bench.head.status()
+                if head.get("homed") and not bench.supply.status().get("welding"):
+                    return
+        except LinkError:
+            return
+        except DeviceRefusedError:
+            continue
+
+
 def run_cycle(
     bench: Bench,
     window: Window | None,
@@ -95,14 +126,20 @@ def run_cycle(
     schedule_hash: str,
     electrode_count: int,
     max_blocks: int = 5000,
+    on_step: Callable[[State], None] | None = None,
 ) -> CycleResult:
-    """Run one weld cycle; commit its record; return the result."""
+    """Run one weld cycle; commit its record; return the result.
+
+    on_step, if given, is called with the sequencer's state after every block's step (a GUI
+    shows it; tests inject faults from it).
+    """
     t_wall = time.perf_counter()
     monitor = Monitor(window=window)
     seq = Sequencer(weld_enabled=bench.weld_enabled, hold_ms=bench.hold_ms)
     link_ok = True
     t_virtual = 0.0
     blocks = 0
+    force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
 
     def observe(stop: bool) -> Observation:
         nonlocal link_ok
@@ -113,13 +150,22 @@ def run_cycle(
         except (LinkError, DeviceRefusedError):
             link_ok = False
             head, supply = {}, {}
+        # the electrode force, from the stream, while it must hold: in the weld and the hold
+        force_ok = True
+        if bench.force_range_n is not None and seq.state in (State.WELD, State.HOLD):
+            lo, hi = bench.force_range_n
+            force_ok = lo <= force_seen[0] and force_seen[1] <= hi
         # the bench's safety inputs, and what the devices themselves say
         locks = Interlocks(
             **{
                 **bench.interlocks.__dict__,
                 "link_healthy": link_ok,
+                # the e-stop and guard inputs, as the supply's interlock input reports them
+                "estop_released": bench.interlocks.estop_released and not supply.get("estop"),
+                "guard_closed": bench.interlocks.guard_closed and not supply.get("guard_open"),
                 "head_homed": bench.interlocks.head_homed and head.get("homed", False),
                 "supply_ready": bench.interlocks.supply_ready and supply.get("ready", False),
+                "force_in_range": bench.interlocks.force_in_range and force_ok,
             }
         )
         fault = None
@@ -140,7 +186,7 @@ def run_cycle(
 
     def take_block() -> bool:
         """Let one block through (lockstep) and feed it to the monitor; True on STOP."""
-        nonlocal t_virtual
+        nonlocal t_virtual, force_seen
         if bench.lockstep:
             bench.stream.grant(1)
         frames: list[Frame] = []
@@ -150,8 +196,12 @@ def run_cycle(
                 raise LinkError("no stream frame within 2 s")
             frames += got
         stop = False
+        force_seen = (math.inf, -math.inf)
         for f in frames:
             if f.summary is None:
+                force = f.samples[:, 2]
+                if len(force):
+                    force_seen = (min(force_seen[0], force.min()), max(force_seen[1], force.max()))
                 stop |= monitor.feed(f.samples).stop
                 t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
         return stop
@@ -167,6 +217,10 @@ def run_cycle(
         result = WeldResult({}, "BLOCKED", [step.note], {})
         return CycleResult(State.IDLE, result, 0, step.note, time.perf_counter() - t_wall)
     try:
+        # arm both watchdogs before anything moves: a link lost from here on makes the
+        # station safe on its own
+        bench.supply.heartbeat()
+        bench.head.heartbeat()
         for cmd in step.commands:
             _do(bench, cmd)
         while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
@@ -178,12 +232,19 @@ def run_cycle(
             step = seq.step(observe(stop))
             for cmd in step.commands:
                 _do(bench, cmd)
+            if on_step is not None:
+                on_step(seq.state)
         if seq.state not in (State.VERDICT, State.ABORTED):
             step = seq.abort(observe(False), f"cycle did not finish in {max_blocks} blocks")
             _safe(bench)
-    except (LinkError, DeviceRefusedError) as exc:
-        seq.abort(observe(False), f"{type(exc).__name__}: {exc}")
+    except LinkError as exc:
+        seq.abort(observe(False), f"link lost: {exc}")
         _safe(bench)
+    except DeviceRefusedError as exc:
+        seq.abort(observe(False), f"device refused: {exc}")
+        _safe(bench)
+    if seq.state is State.ABORTED:
+        _settle(bench, take_block, link_ok)
     result = monitor.finish()
     verdict = "ABORTED" if seq.state is State.ABORTED else result.verdict
     reasons = [seq.reason] if seq.state is State.ABORTED else result.reasons

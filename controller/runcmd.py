@@ -14,7 +14,7 @@ from pathlib import Path
 
 import serial
 
-from controller.cycle import Bench, CycleResult, Operator, run_cycle
+from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
 from controller.qalog import QaLog
 from controller.simstation import sim_station
 from controller.stations import SimStation, load_station, schedule_path, window_path
@@ -81,6 +81,7 @@ def open_bench(
                 lockstep=st.clock == "lockstep",
                 weld_enabled=not no_weld,
                 hold_ms=hold,
+                force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
             )
             try:
                 yield bench, st.qa_log
@@ -102,6 +103,7 @@ def open_bench(
         lockstep=False,
         weld_enabled=not no_weld,
         hold_ms=hold,
+        force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
     )
     try:
         yield bench, st.qa_log

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,53 @@ class Endpoints:
     supply_unit: int
     head_unit: int
     clock: str
+    control: tuple[str, int]  # the simulator's test panel (see SimControl)
 
 
 def _addr(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     return host, int(port)
+
+
+class SimControl:
+    """The simulated bench's test panel: inject faults, press the e-stop, read the truth.
+
+    Only the simulator has one; tests and demos use it to do to the station what a cut cable,
+    an operator or a failing supply would do to a real one.
+    """
+
+    def __init__(self, address: tuple[str, int], timeout_s: float = 5.0) -> None:
+        self.sock = socket.create_connection(address, timeout=timeout_s)
+        self.reader = self.sock.makefile("rb")
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.sock.sendall(json.dumps(request).encode() + b"\n")
+        reply: dict[str, Any] = json.loads(self.reader.readline())
+        if not reply.get("ok"):
+            raise ValueError(f"simulated station refused {request}: {reply.get('error')}")
+        return reply
+
+    def truth(self) -> dict[str, Any]:
+        """Return what really happened at the bench (fires, current, supply, head)."""
+        return self._ask({"op": "truth"})
+
+    def faults(self, **settings: Any) -> dict[str, Any]:
+        """Change fault settings now (link_down, supply, head, drop_reply_every, ...)."""
+        return self._ask({"op": "faults", "set": settings})
+
+    def inputs(self, estop: bool | None = None, guard_open: bool | None = None) -> dict[str, Any]:
+        """Press or release the e-stop; open or close the guard."""
+        req: dict[str, Any] = {"op": "inputs"}
+        if estop is not None:
+            req["estop"] = estop
+        if guard_open is not None:
+            req["guard_open"] = guard_open
+        return self._ask(req)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.reader.close()
+        self.sock.close()
 
 
 @contextmanager
@@ -58,6 +102,7 @@ def sim_station(*args: str, start_timeout_s: float = 60.0) -> Iterator[Endpoints
             supply_unit=ends["supply_unit"],
             head_unit=ends["head_unit"],
             clock=ends["clock"],
+            control=_addr(ends["control"]),
         )
     finally:
         proc.send_signal(signal.SIGTERM)

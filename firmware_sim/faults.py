@@ -20,6 +20,7 @@ class Faults(Strict):
     disconnect_every: int = Field(
         0, ge=0, description="TCP: connection cut at every Nth request; RTU: line dead 0.5 s"
     )
+    link_down: bool = Field(False, description="the line is cut: no request gets any reply")
     drop_fire_reply: bool = Field(False, description="the reply to every FIRE is lost")
     stream_garbage_every: int = Field(0, ge=0, description="garbage after every Nth frame")
     stream_garbage_bytes: int = Field(256, ge=1, le=1 << 20, description="bytes per burst")
@@ -38,9 +39,13 @@ class ReplyFaults:
         self.injected: dict[str, int] = {}
 
     def next(self, unit: int, function: int, address: int) -> str | None:
-        """Return the fault for this request's reply: drop, corrupt, exception, disconnect."""
+        """Return the fault for this request: silent (never delivered), drop (reply lost),
+        corrupt, exception or disconnect; None for none."""
         self.n += 1
         f = self.faults
+        if f.link_down:
+            self.injected["silent"] = self.injected.get("silent", 0) + 1
+            return "silent"
         if f.drop_fire_reply and function in (6, 16) and (unit, address) == self.fire:
             self.injected["drop"] = self.injected.get("drop", 0) + 1
             return "drop"

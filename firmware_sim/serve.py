@@ -37,6 +37,7 @@ class Endpoints:
     rtu: str | None
     stream_pty: str
     clock: str
+    control: str  # the simulator's own test panel: faults, e-stop and guard, ground truth
     supply_unit: int = SUPPLY_UNIT
     head_unit: int = HEAD_UNIT
 
@@ -98,6 +99,8 @@ class PtyLink:
         if not data or time.monotonic() < self.dead_until:
             return  # an unplugged line carries nothing
         fault = self.faults.next(*_request_key(data))
+        if fault == "silent":
+            return  # the cut line carries the request nowhere
         if fault == "disconnect":
             self.dead_until = time.monotonic() + 0.5
             return
@@ -154,6 +157,8 @@ class TcpFaultProxy:
                 fault = self.faults.next(*_request_key(request[6:]))
                 if fault == "disconnect":
                     return
+                if fault == "silent":
+                    continue  # a cut line: the request never arrives, nothing comes back
                 if fault == "exception":
                     tid = int.from_bytes(request[0:2], "big")
                     writer.write(
@@ -280,6 +285,61 @@ async def _clock(
         await hub.send(b"".join(f + garbage.after_frame() for f in station.advance(blocks, BLOCK)))
 
 
+class ControlPanel:
+    """The simulated bench's test panel, on its own loopback port: one JSON object per line.
+
+    {"op": "truth"} returns what really happened (fires, current, supply and head state);
+    {"op": "faults", "set": {...}} changes fault settings (firmware_sim.faults.Faults) live;
+    {"op": "inputs", "estop": true, "guard_open": false} presses buttons. Every reply carries
+    "ok", and the truth after the change. Not part of any real station: tests and demos only.
+    """
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    def apply(self, request: dict[str, object]) -> dict[str, object]:
+        """Carry out one request; return the reply."""
+        op = request.get("op")
+        st = self.station
+        if op == "faults":
+            changes = request.get("set", {})
+            if not isinstance(changes, dict):
+                raise ValueError('"set" must be an object of fault settings')
+            trial = Faults.model_validate({**st.faults.model_dump(), **changes})
+            for name in changes:
+                setattr(st.faults, name, getattr(trial, name))
+            st.faults_changed()
+        elif op == "inputs":
+            for name in request:
+                if name not in ("op", "estop", "guard_open"):
+                    raise ValueError(f"unknown input {name!r} (estop, guard_open)")
+            estop, guard = request.get("estop"), request.get("guard_open")
+            if not all(v is None or isinstance(v, bool) for v in (estop, guard)):
+                raise ValueError("estop and guard_open take true or false")
+            st.set_inputs(estop=estop, guard_open=guard)  # type: ignore[arg-type]
+        elif op != "truth":
+            raise ValueError(f"unknown op {op!r} (truth, faults, inputs)")
+        return {"ok": True, **st.truth_now()}
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one client: a reply line for each request line."""
+        try:
+            while line := await reader.readline():
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise ValueError("a request is a JSON object")
+                    reply = self.apply(request)
+                except (ValueError, TypeError) as exc:  # pydantic's ValidationError included
+                    reply = {"ok": False, "error": str(exc)}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+
 def _action(station: Station, unit: int) -> modbus.Action:
     async def action(
         fc: int, start: int, address: int, count: int, regs: list[int], values: list[int] | None
@@ -349,6 +409,8 @@ async def serve(
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
+    control = await asyncio.start_server(ControlPanel(station).handle, "127.0.0.1", 0)
+    control_port = control.sockets[0].getsockname()[1]
     stream_pty, pty_task, pty_fds = await open_pty_stream(hub)
     tasks.append(pty_task)
     tasks.append(asyncio.ensure_future(_clock(station, hub, stop, GarbageSource(faults))))
@@ -359,11 +421,12 @@ async def serve(
         rtu=link.client_path if link else None,
         stream_pty=stream_pty,
         clock=clock,
+        control=f"127.0.0.1:{control_port}",
     )
     if announce:
         print(json.dumps(asdict(ends)), flush=True)
     await stop.wait()
-    for server in (public, stream):
+    for server in (public, stream, control):
         server.close()
     for writer in list(hub.writers):
         writer.close()

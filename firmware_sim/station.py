@@ -109,6 +109,14 @@ class Device:
         return reg.decode(self.image[reg.address : reg.address + reg.words])
 
 
+@dataclass
+class Truth:
+    """What really happened at the bench (for tests of the controller; never on the wire)."""
+
+    fire_times_s: list[float] = field(default_factory=list)  # station time of each FIRE
+    last_current_s: float = -1.0  # the last instant any current above 1 A flowed
+
+
 class Station:
     """A weld supply and a servo force head on one simulated bench, driven block by block."""
 
@@ -134,14 +142,69 @@ class Station:
         self.homed = True
         self.sample = 0
         self.seq = 0
-        faults = faults or Faults()
-        self.injected_supply_fault = {
+        # read live: the station's control port may change them while it runs
+        self.faults = faults or Faults()
+        # the bench's safety inputs, wired to the supply's interlock input as on a real bench
+        self.estop = False
+        self.guard_open = False
+        self.truth = Truth()
+        self._load_settings()
+
+    @property
+    def injected_supply_fault(self) -> int:
+        """Return the supply fault code injected by the fault settings (0: none)."""
+        return {
             "none": FAULT_NONE,
             "not_charged": FAULT_NOT_CHARGED,
             "over_temperature": FAULT_OVER_TEMPERATURE,
-        }[faults.supply]
-        self.injected_head_fault = FAULT_SERVO if faults.head == "servo" else FAULT_NONE
-        self._load_settings()
+        }[self.faults.supply]
+
+    @property
+    def injected_head_fault(self) -> int:
+        """Return the head fault code injected by the fault settings (0: none)."""
+        return FAULT_SERVO if self.faults.head == "servo" else FAULT_NONE
+
+    def set_inputs(self, estop: bool | None = None, guard_open: bool | None = None) -> None:
+        """Press or release the e-stop, open or close the guard (the bench's hard-wired inputs).
+
+        The e-stop chain acts in hardware: current stopped, supply disarmed, head retracted,
+        whatever the controller does. An open guard stops the current and refuses ARM and FIRE.
+        """
+        if estop is not None:
+            self.estop = estop
+        if guard_open is not None:
+            self.guard_open = guard_open
+        if self.estop:
+            self.safe_state()
+        elif self.guard_open:
+            self._supply_safe()
+
+    def truth_now(self) -> dict[str, object]:
+        """Return the bench's real state now: time, fires, current, supply and head."""
+        return {
+            "t_s": self.t,
+            "weld_count": self.weld_count,
+            "fire_times_s": list(self.truth.fire_times_s),
+            "last_current_s": self.truth.last_current_s,
+            "armed": self.armed,
+            "welding": self.welding,
+            "homed": self.homed,
+            "retracting": int(self.weld.state[K.S_HEAD_MODE]) == K.HEAD_RETRACT,
+            "supply_fault": self._supply_fault(),
+            "head_fault": self.head.fault or self.injected_head_fault,
+            "estop": self.estop,
+            "guard_open": self.guard_open,
+        }
+
+    def faults_changed(self) -> None:
+        """React to fault settings changed while running: a faulted supply cuts its current."""
+        if self.injected_supply_fault != FAULT_NONE:
+            self._supply_safe()
+
+    def _supply_safe(self) -> None:
+        self.armed = False
+        if self.weld.state[K.S_SUPPLY_STATE] == K.SS_RUNNING:
+            self.weld.state[K.S_STOP_REQ] = 1.0
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -229,6 +292,10 @@ class Station:
             if was_running and s[K.S_SUPPLY_STATE] == K.SS_DONE:
                 ends[k] = self._summary()
             self._watch()
+        on = np.flatnonzero(np.abs(clean[:, K.OUT_CURRENT]) > 1.0)
+        if on.size:
+            first = self.sample - blocks * block
+            self.truth.last_current_s = (first + int(on[-1]) + 1) / SAMPLE_RATE_HZ
         measured = measure(self.weld, clean, self.adc)
         out: list[bytes] = []
         first = self.sample - blocks * block
@@ -279,9 +346,7 @@ class Station:
     def safe_state(self) -> None:
         """Disarm, stop any current and retract the head."""
         s = self.weld.state
-        self.armed = False
-        if s[K.S_SUPPLY_STATE] == K.SS_RUNNING:
-            s[K.S_STOP_REQ] = 1.0
+        self._supply_safe()
         if int(s[K.S_HEAD_MODE]) != K.HEAD_IDLE or not self.homed:
             s[K.S_HEAD_MODE] = K.HEAD_RETRACT
 
@@ -300,13 +365,18 @@ class Station:
         fault = self._supply_fault()
         hb_ok = not self.supply.heartbeat.expired(self.t)
         flags = {
-            "ready": fault == FAULT_NONE and hb_ok and not self.welding,
+            "ready": fault == FAULT_NONE
+            and hb_ok
+            and not self.welding
+            and not (self.estop or self.guard_open),
             "charged": self.injected_supply_fault != FAULT_NOT_CHARGED and not self.welding,
             "armed": self.armed,
             "welding": self.welding,
             "fault": fault != FAULT_NONE,
             "weld_done": self.weld_done,
             "heartbeat_ok": hb_ok,
+            "estop": self.estop,
+            "guard_open": self.guard_open,
         }
         return sum(1 << bits[k] for k, v in flags.items() if v and k in bits)
 
@@ -419,6 +489,8 @@ class Station:
 
     def _supply_command(self, name: str, value: float) -> int | None:
         s, p = self.weld.state, self.weld.params
+        if name in ("arm", "fire") and (self.estop or self.guard_open):
+            return DEVICE_FAILURE  # the interlock input holds the supply off
         if name == "arm":
             if self._supply_fault() != FAULT_NONE:
                 return DEVICE_FAILURE
@@ -438,6 +510,7 @@ class Station:
             K.fire(p, s)
             self.armed = False
             self.weld_count += 1
+            self.truth.fire_times_s.append(self.t)
         elif name == "disarm":
             self.armed = False
         elif name == "reset":
