@@ -108,6 +108,7 @@ class LoggedWeld:
     verdict: str
     reasons: list[str]
     features: dict[str, float | None]
+    sample_rate_hz: float = 50_000.0
 
 
 def pack_waveform(wave: np.ndarray) -> bytes:
@@ -263,7 +264,7 @@ class QaLog:
         sql = (
             "SELECT id, t_utc, station, operator, part_id, lot, schedule, schedule_hash,"
             " window, window_hash, electrode_count, supply_weld_count, verdict, reasons,"
-            " features FROM welds"
+            " features, sample_rate_hz FROM welds"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -286,6 +287,7 @@ class QaLog:
                     verdict=r[12],
                     reasons=json.loads(r[13]),
                     features=json.loads(r[14]),
+                    sample_rate_hz=r[15],
                 )
             )
         return out

@@ -1,8 +1,10 @@
 """`microweld teach`: build a process window from good welds.
 
-For now the welds come from the simulated station (`--simulate SCHEDULE`): the simulator runs in
-its own process, exactly as the station does, and the controller only reads the waveforms it
-wrote. (Teaching from logged welds comes with the QA log.)
+The welds come from the QA log (`--log FILE`, chosen by id and filters, PASS by default; the
+logged waveforms are monitored again with settings for their schedule) or from the simulator
+(`--simulate SCHEDULE`: it runs in its own process, exactly as the station does, and the
+controller only reads the waveforms it wrote). Welds from more than one schedule, or from a
+schedule that has changed since, are refused.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 import tomli_w
 
 from controller.monitor import Monitor
-from controller.window import MonitorSettings, TeachError, teach
+from controller.qalog import LoggedWeld, QaLog
+from controller.stations import schedule_path
+from controller.window import MonitorSettings, TeachError, load_window, teach
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 
@@ -33,14 +37,8 @@ def monitor_settings(schedule: Schedule) -> MonitorSettings:
     return MonitorSettings(firing_n=0.95 * firing, wire_diameter_um=ref_um)
 
 
-def cmd_teach(args: argparse.Namespace) -> int:
-    """Teach a window from simulated good welds and write it."""
-    try:
-        schedule = load_schedule(args.simulate)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    settings = monitor_settings(schedule)
+def _simulated(args: argparse.Namespace, schedule: Schedule) -> tuple[list[np.ndarray], float]:
+    """Run the simulator in its own process; return its waveforms and sample period (s)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable,
@@ -57,58 +55,182 @@ def cmd_teach(args: argparse.Namespace) -> int:
         ]
         print(f"simulating {args.count} welds of {schedule.name} ...", file=sys.stderr)
         if subprocess.call(cmd, stdout=subprocess.DEVNULL) != 0:
-            print("error: the simulator failed", file=sys.stderr)
-            return 1
+            raise TeachError("the simulator failed")
         meta = json.loads((Path(tmp) / "welds.json").read_text())
         with np.load(Path(tmp) / "welds.npz") as npz:
             waves = [npz[name] for name in sorted(npz.files)]
-    feats, traces = [], []
-    for k, wave in enumerate(waves):
-        mon = Monitor(settings=settings, dt_s=1.0 / meta["sample_rate_hz"])
-        for a in range(0, len(wave), 50):
-            mon.feed(np.ascontiguousarray(wave[a : a + 50]))
-        feats.append(mon.features())
-        traces.append(mon.traces())
-        print(f"\rmonitored {k + 1}/{len(waves)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    command = "microweld " + shlex.join(
-        ["teach", *sys.argv[2:]] if args.argv is None else args.argv
-    )
+    return waves, 1.0 / float(meta["sample_rate_hz"])
+
+
+def parse_ids(text: str) -> set[int]:
+    """Return the weld ids of a list like "3,5-9,12"."""
+    ids: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                if b < a:
+                    raise ValueError
+                ids.update(range(a, b + 1))
+            elif part:
+                ids.add(int(part))
+        except ValueError:
+            raise TeachError(f"--ids: {part!r} is not an id or a range a-b") from None
+    return ids
+
+
+def _logged(args: argparse.Namespace) -> tuple[list[LoggedWeld], list[np.ndarray], Schedule]:
+    """Select good welds from the QA log; return them, their waveforms and their schedule."""
+    path = Path(args.log)
+    if not path.exists():
+        raise TeachError(f"no QA log at {path}")
+    log = QaLog(path)
     try:
+        verdict = None if args.verdict == "any" else args.verdict
+        rows = log.welds(
+            since=args.since,
+            until=args.until,
+            verdict=verdict,
+            schedule=args.schedule,
+            part_id=args.part,
+            lot=args.lot,
+        )
+        if args.ids:
+            wanted = parse_ids(args.ids)
+            everything = {r.id: r for r in log.welds()}
+            unknown = sorted(wanted - everything.keys())
+            if unknown:
+                raise TeachError(f"--ids: no weld {unknown[:10]} in {path}")
+            left_out = sorted(wanted - {r.id for r in rows})
+            if left_out:
+                why = [f"{i} ({everything[i].verdict})" for i in left_out[:10]]
+                raise TeachError(
+                    f"--ids: weld(s) {', '.join(why)} do not match the other filters "
+                    f"(verdict {args.verdict}); pass --verdict any to teach from them anyway"
+                )
+            rows = [r for r in rows if r.id in wanted]
+        aborted = [r.id for r in rows if r.verdict == "ABORTED"]
+        if aborted:
+            raise TeachError(f"weld(s) {aborted[:10]} were aborted: no weld to teach from")
+        if not rows:
+            raise TeachError(f"no weld in {path} matches the filters")
+        names = sorted({r.schedule for r in rows})
+        if len(names) != 1:
+            raise TeachError(f"the welds come from schedules {names}; choose one with --schedule")
+        sched_file = Path(args.schedule_file) if args.schedule_file else schedule_path(names[0])
+        schedule = load_schedule(sched_file)
+        hashes = {r.schedule_hash for r in rows}
+        if len(hashes) == 1 and schedule.digest() not in hashes:
+            raise TeachError(
+                f"{sched_file} is not the schedule these welds ran with (its hash "
+                f"{schedule.digest()[:12]}, theirs {next(iter(hashes))[:12]}): pass the schedule "
+                "as it was with --schedule-file"
+            )
+        waves = [log.waveform(r.id) for r in rows]
+    finally:
+        log.close()
+    return rows, waves, schedule
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    """Teach a window from good welds (simulated or logged) and write it."""
+    try:
+        if args.simulate:
+            schedule = load_schedule(args.simulate)
+            waves, dt_s = _simulated(args, schedule)
+            hashes = [schedule.digest()] * len(waves)
+            source = f"{len(waves)} simulated welds"
+        else:
+            rows, waves, schedule = _logged(args)
+            rates = {r.sample_rate_hz for r in rows}
+            if len(rates) != 1:
+                raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
+            dt_s = 1.0 / rates.pop()
+            hashes = [r.schedule_hash for r in rows]
+            source = f"logged welds {_id_ranges([r.id for r in rows])}"
+        settings = monitor_settings(schedule)
+        if args.base:
+            # keep the stop criteria and limit actions of the window being re-taught
+            settings = load_window(args.base).monitor
+        feats, traces = [], []
+        for k, wave in enumerate(waves):
+            mon = Monitor(settings=settings, dt_s=dt_s)
+            for a in range(0, len(wave), 50):
+                mon.feed(np.ascontiguousarray(wave[a : a + 50], dtype=np.float64))
+            feats.append(mon.features())
+            traces.append(mon.traces())
+            print(f"\rmonitored {k + 1}/{len(waves)}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+        command = "microweld " + shlex.join(
+            ["teach", *sys.argv[2:]] if args.argv is None else args.argv
+        )
         window = teach(
             args.name or schedule.name,
             schedule.name,
-            [meta["schedule_hash"]] * len(feats),
+            hashes,
             feats,
             traces,
             k_sigma=args.k,
             step_ms=args.step_ms,
             monitor=settings,
+            dt_s=dt_s,
             min_count=args.min_count,
             command=command,
         )
-    except TeachError as exc:
+    except (TeachError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     body = tomli_w.dumps(window.model_dump(mode="json", exclude_none=True))
-    out.write_text(f"# Taught by: {command}\n" + body, encoding="utf-8")
+    out.write_text(f"# Taught by: {command}\n# From: {source}\n" + body, encoding="utf-8")
     print(f"wrote {out}: {len(window.limits)} limits, taught from {window.taught_from} welds")
     return 0
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """Return ids as compact ranges: 1-5,7,9-10."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `teach` to the microweld command line."""
     p = sub.add_parser("teach", help="build a process window from good welds")
-    p.add_argument(
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
         "--simulate",
-        required=True,
         metavar="SCHEDULE.toml",
         help="teach from welds run on the simulator with this schedule",
     )
-    p.add_argument("--count", type=int, default=30, help="welds to teach from (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    src.add_argument("--log", metavar="QA.sqlite", help="teach from welds in this QA log")
+    p.add_argument("--count", type=int, default=30, help="--simulate: welds (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="--simulate: first seed (default 0)")
+    p.add_argument("--ids", help="--log: these welds only, e.g. 3,5-40")
+    p.add_argument(
+        "--verdict",
+        choices=("PASS", "FAIL", "any"),
+        default="PASS",
+        help="--log: welds with this verdict (default PASS; aborted welds never count)",
+    )
+    p.add_argument("--schedule", help="--log: schedule name")
+    p.add_argument("--since", help="--log: from this UTC time (ISO)")
+    p.add_argument("--until", help="--log: before this UTC time (ISO)")
+    p.add_argument("--part", help="--log: part id")
+    p.add_argument("--lot", help="--log: lot")
+    p.add_argument(
+        "--schedule-file",
+        help="--log: the schedule as the welds ran it (default: configs/schedules/NAME.toml)",
+    )
+    p.add_argument(
+        "--base", metavar="WINDOW.toml", help="keep this window's monitor settings (stop criteria)"
+    )
     p.add_argument("--k", type=float, default=4.0, help="band half-width in σ (default 4)")
     p.add_argument("--step-ms", type=float, default=0.1, help="envelope step, ms")
     p.add_argument("--min-count", type=int, default=10, help="refuse with fewer welds")
