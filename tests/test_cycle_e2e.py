@@ -105,3 +105,12 @@ def test_many_cycles_on_one_station_all_pass(tmp_path: Path) -> None:
     rows = log.welds()
     assert [r.supply_weld_count for r in rows] == list(range(1, 26))
     assert log.verify() == []
+
+
+def test_a_lost_reply_to_fire_is_reconciled_never_resent(tmp_path: Path) -> None:
+    # every reply to FIRE is lost on the wire: the cycle learns from the weld counter that the
+    # weld happened, and carries on without firing again
+    res, log = cycle(tmp_path, WINDOW, "--fault", "drop_fire_reply=true")
+    assert res.state is State.VERDICT and res.result.verdict == "PASS", res.result.reasons
+    (row,) = log.welds()
+    assert row.supply_weld_count == 1  # one FIRE landed: no double weld
