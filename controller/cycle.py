@@ -127,11 +127,14 @@ def run_cycle(
     electrode_count: int,
     max_blocks: int = 5000,
     on_step: Callable[[State], None] | None = None,
+    on_block: Callable[[np.ndarray, list[tuple[str, float]]], None] | None = None,
 ) -> CycleResult:
     """Run one weld cycle; commit its record; return the result.
 
     on_step, if given, is called with the sequencer's state after every block's step (a GUI
-    shows it; tests inject faults from it).
+    shows it; tests inject faults from it). on_block, if given, gets each block as the operator
+    sees it (Monitor.display) and the events it brought (name, s); it must return at once
+    (the GUI copies into a ring buffer and draws at its own rate).
     """
     t_wall = time.perf_counter()
     monitor = Monitor(window=window)
@@ -202,7 +205,10 @@ def run_cycle(
                 force = f.samples[:, 2]
                 if len(force):
                     force_seen = (min(force_seen[0], force.min()), max(force_seen[1], force.max()))
-                stop |= monitor.feed(f.samples).stop
+                decision = monitor.feed(f.samples)
+                stop |= decision.stop
+                if on_block is not None:
+                    on_block(monitor.display(len(f.samples)), decision.events)
                 t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
         return stop
 

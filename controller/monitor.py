@@ -172,6 +172,22 @@ class Monitor:
                     decision.reasons.append(f"{name} above {lim.max:.4g} (limit action STOP)")
         return decision
 
+    def display(self, n: int) -> np.ndarray:
+        """Return the last n samples as the operator sees them: (n, 7) of t (s from the
+        monitor's start), I (A), V (V), R (mΩ, NaN without current), P (W), F (N), set-down
+        (µm, 0 before contact)."""
+        rec = self.buf[self.n - n : self.n]
+        out = np.empty((len(rec), 7))
+        out[:, 0] = np.arange(self.n - len(rec), self.n) * self.dt_s
+        out[:, 1] = rec[:, 0]
+        out[:, 2] = rec[:, 1]
+        out[:, 3] = rec[:, 4] * 1e3
+        out[:, 4] = rec[:, 5]
+        out[:, 5] = rec[:, 2]
+        contact = self.q[K.Q_CONTACT] > 0.5
+        out[:, 6] = self.q[K.Q_X_CONTACT] - rec[:, 3] if contact else 0.0
+        return out
+
     def features(self) -> dict[str, float | None]:
         """Return the weld's features so far (units in the names)."""
         q = self.q

@@ -1,0 +1,229 @@
+"""A station opened for welding: the bench, its schedule and window, the QA log, the electrode.
+
+`microweld run` and the GUI share it: one weld at a time, each checked against the electrode
+limits, run through the cycle and committed to the QA log before its verdict is returned. On
+the `sim` station the simulated supply and head are started as a child process on loopback and
+reached over Modbus TCP and the stream, exactly as hardware would be.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import serial
+
+from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
+from controller.qalog import QaLog
+from controller.sequencer import State
+from controller.simstation import sim_station
+from controller.stations import (
+    RtuStation,
+    SimStation,
+    TcpStation,
+    load_station,
+    schedule_path,
+    window_path,
+)
+from controller.window import Window, load_window
+from drivers.config.schedule import CDSupply, Schedule, load_schedule
+from drivers.head import ServoForceHead
+from drivers.modbus import rtu_link, tcp_link
+from drivers.stream import WaveformStream
+from drivers.supply import CDSupply as CDDriver
+from drivers.supply import InverterSupply
+
+TAPS = ("short", "medium", "long")
+MODES = ("current", "voltage", "power")
+SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
+
+
+def program(bench: Bench, schedule: Schedule) -> None:
+    """Write the schedule's settings into the supply and the head (checked before sending)."""
+    sup = schedule.supply
+    if isinstance(sup, CDSupply):
+        assert isinstance(bench.supply, CDDriver)
+        bench.supply.charge_voltage_v = sup.charge_voltage_v
+        bench.supply.pulse_tap = TAPS.index(sup.pulse_tap)
+        bench.supply.first_pulse_pct = sup.first_pulse_pct
+        bench.supply.interpulse_ms = sup.interpulse_ms
+        bench.supply.squeeze_ms = sup.squeeze_ms
+        bench.supply.hold_ms = sup.hold_ms
+    else:
+        assert isinstance(bench.supply, InverterSupply)
+        bench.supply.mode = MODES.index(sup.mode)
+        for seg in SEGMENTS:
+            bench.supply.write(f"{seg}_ms", getattr(sup, f"{seg}_ms"))
+        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[sup.mode]
+        bench.supply.write(f"weld1_{unit}", sup.setpoint(1))
+        bench.supply.write(f"weld2_{unit}", sup.setpoint(2))
+    hd = schedule.head
+    bench.head.force_setpoint_n = hd.force_n
+    bench.head.approach_speed_mm_s = hd.approach_speed_mm_s
+    bench.head.search_speed_mm_s = hd.search_speed_mm_s
+    bench.head.force_ramp_n_per_ms = hd.force_ramp_n_per_ms
+    bench.head.fire_at_force_pct = hd.fire_at_force_pct
+
+
+@contextlib.contextmanager
+def open_bench(
+    station_name: str, schedule: Schedule, sched_file: Path, no_weld: bool, clock: str | None = None
+) -> Iterator[tuple[Bench, str]]:
+    """Connect to the station's devices (starting the simulated one if it is `sim`, with its
+    clock, or this one)."""
+    st = load_station(station_name)
+    # the inverter runs its own hold segment; a CD supply's hold is the head's job
+    hold = schedule.supply.hold_ms if isinstance(schedule.supply, CDSupply) else 0.0
+    driver = CDDriver if isinstance(schedule.supply, CDSupply) else InverterSupply
+    if isinstance(st, SimStation):
+        clock = clock or st.clock
+        args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
+        with sim_station(*args) as ends:
+            link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
+            host, port = ends.stream_tcp
+            stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+            bench = Bench(
+                driver(link, ends.supply_unit),
+                ServoForceHead(link, ends.head_unit),
+                stream,
+                lockstep=clock == "lockstep",
+                weld_enabled=not no_weld,
+                hold_ms=hold,
+                force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
+            )
+            try:
+                yield bench, st.qa_log
+            finally:
+                stream.close()
+                link.close()
+        return
+    if st.kind == "modbus_tcp":
+        link = tcp_link(st.host, st.modbus_port)
+        port_url = f"socket://{st.host}:{st.stream_port}"
+    else:
+        link = rtu_link(st.serial_port, st.baudrate)
+        port_url = st.stream_port
+    stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
+    bench = Bench(
+        driver(link, st.supply_unit),
+        ServoForceHead(link, st.head_unit),
+        stream,
+        lockstep=False,
+        weld_enabled=not no_weld,
+        hold_ms=hold,
+        force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
+    )
+    try:
+        yield bench, st.qa_log
+    finally:
+        stream.close()
+        link.close()
+
+
+class SessionError(RuntimeError):
+    """The station cannot weld now; the message says why and what to do."""
+
+
+class WeldSession:
+    """A station opened for welding; `open`, then `weld` as often as wanted, then `close`."""
+
+    def __init__(
+        self,
+        station: str = "sim",
+        schedule: str | None = None,
+        window: str | None = None,
+        qa_log: str | None = None,
+        no_weld: bool = False,
+        clock: str | None = None,
+    ) -> None:
+        """Load and check the configs (ConfigError or SessionError on a bad one)."""
+        self.station_name = station
+        self.station: SimStation | TcpStation | RtuStation = load_station(station)
+        self.schedule_file = schedule_path(schedule or self.station.schedule)
+        self.schedule: Schedule = load_schedule(self.schedule_file)
+        win_name = window or self.station.window
+        self.window: Window | None = load_window(window_path(win_name)) if win_name else None
+        if self.window and self.window.schedule_hash not in ("", self.schedule.digest()):
+            raise SessionError(
+                f"window {self.window.name} was taught for another version of schedule "
+                f"{self.schedule.name}; teach it again (see the command in the window file)"
+            )
+        self.qa_path = Path(qa_log or self.station.qa_log)
+        self.no_weld = no_weld
+        self.clock = clock
+        self._stack = contextlib.ExitStack()
+        self.bench: Bench | None = None
+        self.log: QaLog | None = None
+
+    def open(self) -> None:
+        """Connect to the station (start the simulated one), open the log, program the schedule."""
+        try:
+            bench, _ = self._stack.enter_context(
+                open_bench(
+                    self.station_name, self.schedule, self.schedule_file, self.no_weld, self.clock
+                )
+            )
+            self.log = QaLog(self.qa_path)
+            self._stack.callback(self.log.close)
+            program(bench, self.schedule)
+            self.bench = bench
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def close(self) -> None:
+        """Close the log and the links; stop the simulated station."""
+        self.bench = None
+        self._stack.close()
+
+    def __enter__(self) -> WeldSession:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def electrode(self) -> tuple[int, int, int]:
+        """Return welds since the last dressing, the warning count and the limit."""
+        assert self.log is not None, "open the session first"
+        st = self.station
+        return self.log.welds_since_dressing(st.name), st.electrode_warning, st.electrode_limit
+
+    def weld(
+        self,
+        who: Operator,
+        on_step: Callable[[State], None] | None = None,
+        on_block: Callable[[np.ndarray, list[tuple[str, float]]], None] | None = None,
+    ) -> CycleResult:
+        """Run one weld cycle; its record is committed before this returns.
+
+        Raises SessionError if the electrode has reached its limit or the start was refused.
+        """
+        assert self.bench is not None and self.log is not None, "open the session first"
+        used, _, limit = self.electrode()
+        if used >= limit:
+            raise SessionError(
+                f"electrode limit reached: {used} welds since dressing (limit {limit}); "
+                "dress it, then `microweld dress`"
+            )
+        res = run_cycle(
+            self.bench,
+            self.window,
+            self.log,
+            Operator(
+                station=self.station.name,
+                operator=who.operator,
+                part_id=who.part_id,
+                lot=who.lot,
+            ),
+            self.schedule.name,
+            self.schedule.digest(),
+            electrode_count=used + 1,
+            on_step=on_step,
+            on_block=on_block,
+        )
+        if res.state is State.IDLE:
+            raise SessionError(f"weld refused: {res.abort_reason}")
+        return res
