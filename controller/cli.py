@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="run the simulated station: Modbus TCP/RTU and the stream (see: microweld sim --help)",
     )
+    sub.add_parser(
+        "gui",
+        add_help=False,
+        help="open the operator station (Qt; see: microweld gui --help)",
+    )
     sch = sub.add_parser("schema", help="write the JSON schemas of the config files")
     sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
     sch.set_defaults(func=cmd_schema)
@@ -94,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return _forward("firmware_sim", argv)
     if argv and argv[0] == "sim":
         return _forward("firmware_sim", ["station", *argv[1:]])
+    if argv and argv[0] == "gui":
+        # its own process: the controller never imports Qt
+        return _forward("gui", argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

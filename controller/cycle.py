@@ -51,13 +51,15 @@ class Bench:
     interlocks: Interlocks = field(default_factory=Interlocks)  # the bench's safety inputs
     weld_enabled: bool = True
     hold_ms: float = 10.0
-    # the force the electrode must hold while the current flows and in the hold (N); outside
-    # it (a part that slipped, a servo that gave way) the weld is aborted. None: not watched.
+    # the force the electrode must hold while the current flows (N); outside it (a part that
+    # slipped, a servo that gave way) the weld is aborted. None: not watched.
     force_range_n: tuple[float, float] | None = None
+    # set from another thread (the GUI's Stop) to end the running cycle: it aborts, made safe
+    stop_request: str = ""
 
 
 def force_range(force_n: float, fire_at_force_pct: float) -> tuple[float, float]:
-    """Return the force range to watch during weld and hold (N): from 80 % of the firing
+    """Return the force range to watch while the current flows (N): from 80 % of the firing
     force (fire-before-full-force fires below the setpoint) to 125 % of the setpoint."""
     return 0.8 * force_n * fire_at_force_pct / 100.0, 1.25 * force_n
 
@@ -153,9 +155,9 @@ def run_cycle(
         except (LinkError, DeviceRefusedError):
             link_ok = False
             head, supply = {}, {}
-        # the electrode force, from the stream, while it must hold: in the weld and the hold
+        # the electrode force, from the stream, while the current flows
         force_ok = True
-        if bench.force_range_n is not None and seq.state in (State.WELD, State.HOLD):
+        if bench.force_range_n is not None and seq.state is State.WELD:
             lo, hi = bench.force_range_n
             force_ok = lo <= force_seen[0] and force_seen[1] <= hi
         # the bench's safety inputs, and what the devices themselves say
@@ -172,7 +174,9 @@ def run_cycle(
             }
         )
         fault = None
-        if supply.get("fault"):
+        if bench.stop_request:
+            fault = bench.stop_request
+        elif supply.get("fault"):
             fault = "supply fault"
         elif head.get("fault"):
             fault = "head fault"
@@ -202,7 +206,10 @@ def run_cycle(
         force_seen = (math.inf, -math.inf)
         for f in frames:
             if f.summary is None:
-                force = f.samples[:, 2]
+                # the force while the current flows (a paced stream may still be delivering
+                # samples from the squeeze when the head already reports itself at force)
+                flowing = np.abs(f.samples[:, 0]) > monitor.settings.gate_a
+                force = f.samples[flowing, 2]
                 if len(force):
                     force_seen = (min(force_seen[0], force.min()), max(force_seen[1], force.max()))
                 decision = monitor.feed(f.samples)

@@ -258,3 +258,14 @@ class Monitor:
             "force_n": rec[:, 2],
             "setdown_um": x_contact - rec[:, 3],
         }
+
+
+def replay(
+    wave: np.ndarray, window: Window | None, dt_s: float = SAMPLE_PERIOD_S
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Monitor a recorded weld (n, 4) again; return its rows as the operator sees them
+    (Monitor.display) and its events (name → s)."""
+    mon = Monitor(window=window, dt_s=dt_s, capacity_s=max(len(wave) * dt_s, 0.01))
+    for a in range(0, len(wave), 1000):
+        mon.feed(np.ascontiguousarray(wave[a : a + 1000], dtype=np.float64))
+    return mon.display(mon.n), mon.events()

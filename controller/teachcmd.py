@@ -23,7 +23,7 @@ import tomli_w
 from controller.monitor import Monitor
 from controller.qalog import LoggedWeld, QaLog
 from controller.stations import schedule_path
-from controller.window import MonitorSettings, TeachError, load_window, teach
+from controller.window import MonitorSettings, TeachError, Window, load_window, teach
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 
@@ -80,24 +80,32 @@ def parse_ids(text: str) -> set[int]:
     return ids
 
 
-def _logged(args: argparse.Namespace) -> tuple[list[LoggedWeld], list[np.ndarray], Schedule]:
+def select_logged(
+    path: Path,
+    ids: set[int] | None = None,
+    verdict: str = "PASS",
+    since: str | None = None,
+    until: str | None = None,
+    schedule_name: str | None = None,
+    part: str | None = None,
+    lot: str | None = None,
+    schedule_file: str | None = None,
+) -> tuple[list[LoggedWeld], list[np.ndarray], Schedule]:
     """Select good welds from the QA log; return them, their waveforms and their schedule."""
-    path = Path(args.log)
     if not path.exists():
         raise TeachError(f"no QA log at {path}")
     log = QaLog(path)
     try:
-        verdict = None if args.verdict == "any" else args.verdict
         rows = log.welds(
-            since=args.since,
-            until=args.until,
-            verdict=verdict,
-            schedule=args.schedule,
-            part_id=args.part,
-            lot=args.lot,
+            since=since,
+            until=until,
+            verdict=None if verdict == "any" else verdict,
+            schedule=schedule_name,
+            part_id=part,
+            lot=lot,
         )
-        if args.ids:
-            wanted = parse_ids(args.ids)
+        if ids:
+            wanted = ids
             everything = {r.id: r for r in log.welds()}
             unknown = sorted(wanted - everything.keys())
             if unknown:
@@ -107,7 +115,7 @@ def _logged(args: argparse.Namespace) -> tuple[list[LoggedWeld], list[np.ndarray
                 why = [f"{i} ({everything[i].verdict})" for i in left_out[:10]]
                 raise TeachError(
                     f"--ids: weld(s) {', '.join(why)} do not match the other filters "
-                    f"(verdict {args.verdict}); pass --verdict any to teach from them anyway"
+                    f"(verdict {verdict}); pass --verdict any to teach from them anyway"
                 )
             rows = [r for r in rows if r.id in wanted]
         aborted = [r.id for r in rows if r.verdict == "ABORTED"]
@@ -118,7 +126,7 @@ def _logged(args: argparse.Namespace) -> tuple[list[LoggedWeld], list[np.ndarray
         names = sorted({r.schedule for r in rows})
         if len(names) != 1:
             raise TeachError(f"the welds come from schedules {names}; choose one with --schedule")
-        sched_file = Path(args.schedule_file) if args.schedule_file else schedule_path(names[0])
+        sched_file = Path(schedule_file) if schedule_file else schedule_path(names[0])
         schedule = load_schedule(sched_file)
         hashes = {r.schedule_hash for r in rows}
         if len(hashes) == 1 and schedule.digest() not in hashes:
@@ -133,8 +141,77 @@ def _logged(args: argparse.Namespace) -> tuple[list[LoggedWeld], list[np.ndarray
     return rows, waves, schedule
 
 
+def monitor_and_teach(
+    waves: list[np.ndarray],
+    dt_s: float,
+    schedule: Schedule,
+    hashes: list[str],
+    settings: MonitorSettings,
+    name: str,
+    k_sigma: float = 4.0,
+    step_ms: float = 0.1,
+    min_count: int = 10,
+    command: str = "",
+) -> Window:
+    """Monitor each weld's waveform again and teach a window from the results."""
+    feats, traces = [], []
+    for k, wave in enumerate(waves):
+        mon = Monitor(settings=settings, dt_s=dt_s)
+        for a in range(0, len(wave), 50):
+            mon.feed(np.ascontiguousarray(wave[a : a + 50], dtype=np.float64))
+        feats.append(mon.features())
+        traces.append(mon.traces())
+        print(f"\rmonitored {k + 1}/{len(waves)}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return teach(
+        name,
+        schedule.name,
+        hashes,
+        feats,
+        traces,
+        k_sigma=k_sigma,
+        step_ms=step_ms,
+        monitor=settings,
+        dt_s=dt_s,
+        min_count=min_count,
+        command=command,
+    )
+
+
+def teach_from_log(
+    path: Path,
+    ids: set[int],
+    k_sigma: float = 4.0,
+    min_count: int = 10,
+    base: Window | None = None,
+    name: str | None = None,
+) -> tuple[Window, str]:
+    """Teach a window from chosen logged welds (any verdict but aborted); return it and where
+    it came from (e.g. "logged welds 3-40")."""
+    rows, waves, schedule = select_logged(path, ids, verdict="any")
+    rates = {r.sample_rate_hz for r in rows}
+    if len(rates) != 1:
+        raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
+    source = f"logged welds {_id_ranges([r.id for r in rows])}"
+    window = monitor_and_teach(
+        waves,
+        1.0 / rates.pop(),
+        schedule,
+        [r.schedule_hash for r in rows],
+        base.monitor if base else monitor_settings(schedule),
+        name or schedule.name,
+        k_sigma=k_sigma,
+        min_count=min_count,
+        command=f"taught at the operator station from {source} of {path}",
+    )
+    return window, source
+
+
 def cmd_teach(args: argparse.Namespace) -> int:
     """Teach a window from good welds (simulated or logged) and write it."""
+    command = "microweld " + shlex.join(
+        ["teach", *sys.argv[2:]] if args.argv is None else args.argv
+    )
     try:
         if args.simulate:
             schedule = load_schedule(args.simulate)
@@ -142,39 +219,34 @@ def cmd_teach(args: argparse.Namespace) -> int:
             hashes = [schedule.digest()] * len(waves)
             source = f"{len(waves)} simulated welds"
         else:
-            rows, waves, schedule = _logged(args)
+            rows, waves, schedule = select_logged(
+                Path(args.log),
+                parse_ids(args.ids) if args.ids else None,
+                args.verdict,
+                args.since,
+                args.until,
+                args.schedule,
+                args.part,
+                args.lot,
+                args.schedule_file,
+            )
             rates = {r.sample_rate_hz for r in rows}
             if len(rates) != 1:
                 raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
             dt_s = 1.0 / rates.pop()
             hashes = [r.schedule_hash for r in rows]
             source = f"logged welds {_id_ranges([r.id for r in rows])}"
-        settings = monitor_settings(schedule)
-        if args.base:
-            # keep the stop criteria and limit actions of the window being re-taught
-            settings = load_window(args.base).monitor
-        feats, traces = [], []
-        for k, wave in enumerate(waves):
-            mon = Monitor(settings=settings, dt_s=dt_s)
-            for a in range(0, len(wave), 50):
-                mon.feed(np.ascontiguousarray(wave[a : a + 50], dtype=np.float64))
-            feats.append(mon.features())
-            traces.append(mon.traces())
-            print(f"\rmonitored {k + 1}/{len(waves)}", end="", file=sys.stderr, flush=True)
-        print(file=sys.stderr)
-        command = "microweld " + shlex.join(
-            ["teach", *sys.argv[2:]] if args.argv is None else args.argv
-        )
-        window = teach(
-            args.name or schedule.name,
-            schedule.name,
+        # keep the stop criteria and limit actions of a window being re-taught
+        settings = load_window(args.base).monitor if args.base else monitor_settings(schedule)
+        window = monitor_and_teach(
+            waves,
+            dt_s,
+            schedule,
             hashes,
-            feats,
-            traces,
+            settings,
+            args.name or schedule.name,
             k_sigma=args.k,
             step_ms=args.step_ms,
-            monitor=settings,
-            dt_s=dt_s,
             min_count=args.min_count,
             command=command,
         )

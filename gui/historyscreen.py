@@ -1,0 +1,207 @@
+"""The History screen: the QA log as a filtered table; a weld's waveforms over its window;
+several welds overlaid; export; teach a window from the selected welds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from controller.monitor import replay
+from controller.qalog import LoggedWeld, QaLog, export_features_csv, export_waveforms
+from controller.session import WeldSession
+from controller.teachcmd import teach_from_log
+from controller.window import TeachError, Window
+from drivers.config.loader import ConfigError
+from gui.plots import WavePanel
+from gui.weldscreen import fmt
+
+COLUMNS = ("id", "time (UTC)", "part", "lot", "operator", "verdict", "energy (J)",
+           "set-down (µm)", "burn-through (ms)", "reasons")  # fmt: skip
+MAX_OVERLAY = 8
+
+
+class HistoryScreen(QWidget):
+    """Browse the station's QA log."""
+
+    taught = Signal(object, str)  # a window taught from selected welds, and where from
+
+    def __init__(self, session: WeldSession) -> None:
+        super().__init__()
+        self.session = session
+        self.rows: list[LoggedWeld] = []
+        layout = QVBoxLayout(self)
+        filters = QHBoxLayout()
+        self.verdict = QComboBox()
+        self.verdict.addItems(["any", "PASS", "FAIL", "ABORTED"])
+        self.part = QLineEdit()
+        self.part.setPlaceholderText("part id")
+        self.lot = QLineEdit()
+        self.lot.setPlaceholderText("lot")
+        self.since = QLineEdit()
+        self.since.setPlaceholderText("since (UTC, e.g. 2026-11-23T08:00)")
+        refresh = QPushButton("Apply")
+        refresh.clicked.connect(self.refresh)
+        for w in (QLabel("verdict"), self.verdict, self.part, self.lot, self.since, refresh):
+            filters.addWidget(w)
+        self.export_button = QPushButton("Export selected…")
+        self.export_button.clicked.connect(self._export_dialog)
+        self.teach_button = QPushButton("Teach window from selected")
+        self.teach_button.clicked.connect(self.teach_selected)
+        filters.addStretch(1)
+        filters.addWidget(self.export_button)
+        filters.addWidget(self.teach_button)
+        layout.addLayout(filters)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
+        )
+        self.table.itemSelectionChanged.connect(self.show_selected)
+        split.addWidget(self.table)
+        self.panel = WavePanel(x_label="time since the current started (ms)")
+        split.addWidget(self.panel)
+        split.setSizes([250, 550])
+        layout.addWidget(split, 1)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.refresh()
+
+    def _log(self) -> QaLog | None:
+        if not self.session.qa_path.exists():
+            return None
+        return QaLog(self.session.qa_path)
+
+    def refresh(self) -> None:
+        """Read the log again with the filters."""
+        log = self._log()
+        if log is None:
+            self.rows = []
+            self.message.setText(f"no welds yet ({self.session.qa_path})")
+        else:
+            try:
+                verdict = self.verdict.currentText()
+                self.rows = log.welds(
+                    since=self.since.text().strip() or None,
+                    verdict=None if verdict == "any" else verdict,
+                    part_id=self.part.text().strip() or None,
+                    lot=self.lot.text().strip() or None,
+                )
+            finally:
+                log.close()
+            self.message.setText(f"{len(self.rows)} weld(s) in {self.session.qa_path}")
+        self.table.setRowCount(len(self.rows))
+        for r, w in enumerate(reversed(self.rows)):  # newest first
+            f = w.features
+            cells = (str(w.id), w.t_utc[:19].replace("T", " "), w.part_id, w.lot, w.operator,
+                     w.verdict, fmt(f.get("energy_j"), 3), fmt(f.get("setdown_um"), 1),
+                     fmt(f.get("burn_through_ms"), 2), "; ".join(w.reasons))  # fmt: skip
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, w.id)
+                self.table.setItem(r, c, item)
+
+    def selected_ids(self) -> list[int]:
+        """Return the ids of the selected welds, oldest first."""
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        ids = []
+        for r in rows:
+            item = self.table.item(r, 0)
+            if item is not None:
+                ids.append(int(item.text()))
+        return sorted(ids)
+
+    def select_ids(self, ids: list[int]) -> None:
+        """Select these welds in the table (as a click would)."""
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QTableWidget.SelectionMode.MultiSelection)
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and int(item.text()) in ids:
+                self.table.selectRow(r)
+        self.table.setSelectionMode(mode)
+
+    def show_selected(self) -> None:
+        """Draw the selected welds' waveforms over the window (the first in full colour)."""
+        ids = self.selected_ids()[:MAX_OVERLAY]
+        self.panel.clear()
+        if not ids:
+            return
+        log = self._log()
+        if log is None:
+            return
+        window = self.session.window
+        try:
+            # each weld from its own current start, so that several overlay
+            for k, weld_id in enumerate(ids):
+                rows, events = replay(log.waveform(weld_id), window)
+                t_on = events.get("current on")
+                t0_ms = t_on * 1e3 if t_on is not None else 0.0
+                self.panel.show_rows(rows, trace=k, alpha=255 if k == 0 else 140, t0_ms=t0_ms)
+                if k == 0:
+                    if t_on is not None:
+                        self.panel.show_window(window, 0.0)
+                    for name, t in events.items():
+                        if name != "current on":
+                            self.panel.mark(name, t * 1e3 - t0_ms)
+                    end = events.get("current end", rows[-1, 0] if len(rows) else 0.0)
+                    self.panel.focus(0.0 if t_on is not None else None, end * 1e3 - t0_ms + 10)
+        finally:
+            log.close()
+        self.message.setText(f"showing weld(s) {', '.join(map(str, ids))}")
+
+    def export(self, folder: Path, fmt_: str = "npz") -> list[Path]:
+        """Write the selected welds' features (CSV) and waveforms into folder."""
+        ids = self.selected_ids()
+        chosen = [w for w in self.rows if w.id in ids]
+        folder.mkdir(parents=True, exist_ok=True)
+        export_features_csv(chosen, folder / "features.csv")
+        log = self._log()
+        assert log is not None
+        try:
+            files = export_waveforms(log, ids, folder, fmt_)
+        finally:
+            log.close()
+        self.message.setText(f"exported {len(ids)} weld(s) to {folder}")
+        return [folder / "features.csv", *files]
+
+    def _export_dialog(self) -> None:
+        if not self.selected_ids():
+            self.message.setText("select the welds to export first")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder")
+        if folder:
+            self.export(Path(folder))
+
+    def teach_selected(self) -> Window | None:
+        """Teach a window from the selected welds and hand it to the editor for review."""
+        ids = self.selected_ids()
+        try:
+            window, source = teach_from_log(
+                self.session.qa_path, set(ids), base=self.session.window, min_count=10
+            )
+        except (TeachError, ConfigError) as exc:
+            self.message.setText(f"cannot teach: {exc}")
+            return None
+        self.message.setText(f"taught a window from {source}: review and save it in the editor")
+        self.taught.emit(window, source)
+        return window

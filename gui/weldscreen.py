@@ -1,0 +1,226 @@
+"""The Weld screen: live waveforms over the window, the verdict with every reason, the controls."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from controller.cycle import CycleResult, Operator
+from controller.window import Window
+from gui.bridge import StationBridge
+from gui.plots import WavePanel
+
+PLOT_HZ = 30  # the plot rate, apart from the data rate (50 kHz)
+VERDICT_STYLE = {
+    "PASS": "background:#2e7d32;color:white",
+    "FAIL": "background:#c62828;color:white",
+    "ABORTED": "background:#ef6c00;color:white",
+    "": "background:#eeeeee;color:#555555",
+}
+FEATURES = (
+    ("weld_time_ms", "Weld time", "ms", 2),
+    ("energy_j", "Energy", "J", 3),
+    ("peak_current_a", "Peak current", "A", 0),
+    ("burn_through_ms", "Burn-through", "ms", 2),
+    ("setdown_um", "Set-down", "µm", 1),
+    ("setdown_pct", "Set-down", "%", 1),
+    ("r_end_mohm", "R at end", "mΩ", 3),
+    ("peak_force_n", "Peak force", "N", 2),
+)
+
+
+def fmt(value: float | None, digits: int) -> str:
+    """Return a feature for display ("—" when it has none)."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+class WeldScreen(QWidget):
+    """What the operator watches and touches for each weld."""
+
+    def __init__(self, bridge: StationBridge, window: Window | None) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.process_window = window
+        self.frame_times: list[float] = []  # (for the benchmark) seconds each redraw took
+        self._generation = -1
+        self._t_on_ms: float | None = None
+        self._events: list[tuple[str, float]] = []
+
+        side = QVBoxLayout()
+        ids = QGroupBox("Station")
+        form = QFormLayout(ids)
+        self.station = QLabel("starting…")
+        self.schedule = QLabel("—")
+        self.window_name = QLabel("—")
+        self.part = QLineEdit("part-0001")
+        self.operator = QLineEdit("operator")
+        self.lot = QLineEdit("lot-1")
+        form.addRow("Station", self.station)
+        form.addRow("Schedule", self.schedule)
+        form.addRow("Window", self.window_name)
+        form.addRow("Part id", self.part)
+        form.addRow("Operator", self.operator)
+        form.addRow("Lot", self.lot)
+        side.addWidget(ids)
+
+        self.weld_enabled = QCheckBox("Weld (off: no-weld, force cycle only)")
+        self.weld_enabled.setChecked(True)
+        self.weld_enabled.toggled.connect(bridge.set_weld_enabled)
+        side.addWidget(self.weld_enabled)
+        buttons = QHBoxLayout()
+        self.start = QPushButton("Start")
+        self.start.setStyleSheet("background:#2e7d32;color:white;font-weight:bold;padding:8px")
+        self.start.setEnabled(False)
+        self.start.clicked.connect(self._start)
+        self.stop = QPushButton("Stop")
+        self.stop.setStyleSheet("padding:8px")
+        self.stop.clicked.connect(bridge.stop)
+        buttons.addWidget(self.start)
+        buttons.addWidget(self.stop)
+        side.addLayout(buttons)
+        self.estop = QPushButton("E-STOP")
+        self.estop.setCheckable(True)
+        self.estop.setStyleSheet(
+            "QPushButton{background:#b71c1c;color:white;font-weight:bold;font-size:16pt;"
+            "padding:10px;border-radius:6px}QPushButton:checked{background:#ffeb3b;color:#b71c1c}"
+        )
+        self.estop.toggled.connect(self._estop)
+        side.addWidget(self.estop)
+
+        self.state = QLabel("state: —")
+        side.addWidget(self.state)
+        self.verdict = QLabel("—")
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        big = QFont()
+        big.setPointSize(28)
+        big.setBold(True)
+        self.verdict.setFont(big)
+        self.verdict.setMinimumHeight(70)
+        self.verdict.setStyleSheet(VERDICT_STYLE[""])
+        side.addWidget(self.verdict)
+        self.reasons = QLabel("")
+        self.reasons.setWordWrap(True)
+        self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        side.addWidget(self.reasons)
+        feats = QGroupBox("Features")
+        fform = QFormLayout(feats)
+        self.features: dict[str, QLabel] = {}
+        for key, name, unit, _ in FEATURES:
+            label = QLabel("—")
+            self.features[key] = label
+            fform.addRow(f"{name} ({unit})", label)
+        side.addWidget(feats)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color:#c62828")
+        side.addWidget(self.message)
+        side.addStretch(1)
+
+        self.panel = WavePanel()
+        layout = QHBoxLayout(self)
+        holder = QWidget()
+        holder.setLayout(side)
+        holder.setFixedWidth(330)
+        layout.addWidget(holder)
+        layout.addWidget(self.panel, 1)
+
+        bridge.opened.connect(self._opened)
+        bridge.weld_started.connect(self._started)
+        bridge.weld_finished.connect(self._finished)
+        bridge.state_changed.connect(lambda s: self.state.setText(f"state: {s}"))
+        bridge.events.connect(self._on_events)
+        bridge.error.connect(self._error)
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(1000 / PLOT_HZ))
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+
+    # --- from the bridge ----------------------------------------------------------------------
+
+    def _opened(self, info: dict[str, str]) -> None:
+        self.station.setText(f"{info['station']} ({info['clock']})")
+        self.schedule.setText(info["schedule"])
+        self.window_name.setText(info["window"] or "none")
+        self.start.setEnabled(not self.estop.isChecked())
+
+    def _started(self) -> None:
+        self.start.setEnabled(False)
+        self.message.setText("")
+        self.verdict.setText("…")
+        self.verdict.setStyleSheet(VERDICT_STYLE[""])
+        self.reasons.setText("")
+
+    def _finished(self, res: CycleResult) -> None:
+        v = res.result.verdict
+        self.verdict.setText(v)
+        self.verdict.setStyleSheet(VERDICT_STYLE.get(v, VERDICT_STYLE[""]))
+        self.reasons.setText(
+            "\n".join(f"• {r}" for r in res.result.reasons) or "every feature within its limits"
+        )
+        for key, _, _, digits in FEATURES:
+            self.features[key].setText(fmt(res.result.features.get(key), digits))
+        self.start.setEnabled(not self.estop.isChecked())
+        self.redraw()
+
+    def _on_events(self, events: list[tuple[str, float]]) -> None:
+        self._events += events
+
+    def _error(self, text: str) -> None:
+        self.message.setText(text)
+        self.start.setEnabled(self.bridge.session is not None and not self.estop.isChecked())
+
+    # --- from the operator --------------------------------------------------------------------
+
+    def _start(self) -> None:
+        part = self.part.text().strip()
+        if not part:
+            self.message.setText("enter a part id")
+            return
+        self.bridge.weld(Operator(operator=self.operator.text(), part_id=part, lot=self.lot.text()))
+
+    def _estop(self, pressed: bool) -> None:
+        self.bridge.set_estop(pressed)
+        self.estop.setText("E-STOP pressed: click to release" if pressed else "E-STOP")
+        self.start.setEnabled(not pressed and self.bridge.session is not None)
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Draw what the ring holds now (called at the plot rate, never by the weld thread)."""
+        t0 = time.perf_counter()
+        generation, rows = self.bridge.ring.snapshot()
+        if generation != self._generation:
+            self._generation = generation
+            self._t_on_ms = None
+            self._events = []
+            self.panel.clear()
+        if len(rows):
+            self.panel.show_rows(rows)
+            for name, t in self._events:
+                self.panel.mark(name, t * 1e3)
+                if name == "current on":
+                    self._t_on_ms = t * 1e3
+                    self.panel.show_window(self.process_window, self._t_on_ms)
+            self._events = []
+            end = rows[-1, 0] * 1e3
+            env = self.process_window.envelope if self.process_window else None
+            band = env.current_a if env else None
+            env_ms = len(band.lo) * env.step_ms if env and band else 0.0
+            if self._t_on_ms is not None:
+                end = max(end, self._t_on_ms + env_ms) if self.bridge.busy else end
+            self.panel.focus(self._t_on_ms, end)
+        self.frame_times.append(time.perf_counter() - t0)
+        del self.frame_times[:-1000]

@@ -1,0 +1,123 @@
+"""The operator station, offscreen, against the simulated station (paced, as on the bench)."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import tomli_w
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from controller.qalog import QaLog
+from gui.app import MainWindow, session_maker
+from gui.screens import NAMES, screenshots
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEDULE = ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
+WINDOW = ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml"
+Open = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def open_station(qtbot: QtBot, tmp_path: Path) -> Iterator[Open]:
+    opened: list[MainWindow] = []
+
+    def open_(schedule: str | None = None, window: str | None = None) -> MainWindow:
+        make, probe = session_maker("sim", schedule, window, str(tmp_path / "qa.sqlite"))
+        win = MainWindow(make, probe)
+        qtbot.addWidget(win)
+        win.show()
+        opened.append(win)
+        # the station process starts (the first run may compile the physics)
+        qtbot.waitUntil(win.weld.start.isEnabled, timeout=120_000)
+        return win
+
+    yield open_
+    for win in opened:
+        win.close()
+
+
+def weld(qtbot: QtBot, win: MainWindow) -> str:
+    with qtbot.waitSignal(win.bridge.weld_finished, timeout=30_000):
+        qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
+    return win.weld.verdict.text()
+
+
+def test_start_a_weld_from_the_button_and_see_the_verdict(qtbot: QtBot, open_station: Open) -> None:
+    win = open_station()
+    assert weld(qtbot, win) == "PASS"
+    assert "every feature within its limits" in win.weld.reasons.text()
+    assert win.weld.features["setdown_um"].text() != "—"
+    # the live plot drew the weld: the current curve holds its samples
+    win.weld.redraw()
+    current = win.weld.panel.curves[0][0].getData()[1]
+    assert current is not None and current.max() > 400.0
+    assert win.bridge.session is not None
+    (row,) = QaLog(win.bridge.session.qa_path).welds()
+    assert row.verdict == "PASS" and row.part_id == "part-0001"
+    # History shows it; a click opens its waveforms over the window
+    assert win.history.table.rowCount() == 1
+    win.history.select_ids([row.id])
+    assert win.history.panel.curves[0] and "showing weld(s) 1" in win.history.message.text()
+    # the Trends screen has its point
+    assert len(win.trends.values) == 1
+
+
+def test_a_failed_weld_shows_its_reasons(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
+    # a window whose set-down limit a good weld exceeds: the weld fails for it, with the value
+    data = tomllib.loads(WINDOW.read_text())
+    data["limits"]["setdown_um"].update(min=20.0, max=30.0)
+    tight = tmp_path / "tight.toml"
+    tight.write_text(tomli_w.dumps(data))
+    win = open_station(window=str(tight))
+    assert weld(qtbot, win) == "FAIL"
+    assert "setdown_um" in win.weld.reasons.text() and "30" in win.weld.reasons.text()
+    assert "#c62828" in win.weld.verdict.styleSheet()  # shown in red
+
+
+def test_the_estop_aborts_nothing_fires_while_pressed(qtbot: QtBot, open_station: Open) -> None:
+    win = open_station()
+    win.weld.estop.setChecked(True)
+    assert not win.weld.start.isEnabled()
+    win.bridge.weld(pytest.importorskip("controller.cycle").Operator())
+    qtbot.waitUntil(lambda: "e-stop is pressed" in win.weld.message.text(), timeout=5000)
+    win.weld.estop.setChecked(False)
+    assert weld(qtbot, win) == "PASS"
+
+
+def test_a_bad_schedule_value_is_shown_at_its_field(
+    qtbot: QtBot, open_station: Open, tmp_path: Path
+) -> None:
+    sched = tmp_path / "schedule.toml"
+    shutil.copy(SCHEDULE, sched)
+    win = open_station(schedule=str(sched))
+    ed = win.editor
+    before = sched.read_text()
+    ed.set_value("head.force_n", "-3")
+    row = ed.row_of("head.force_n")
+    check = ed.table.item(row, 2)
+    assert check is not None and "greater than" in check.text()
+    assert not ed.save_button.isEnabled()
+    assert not ed.save()
+    assert sched.read_text() == before  # nothing applied
+    # a good value is saved, with its audit record (old and new)
+    ed.set_value("head.force_n", "12.5")
+    assert ed.save()
+    assert "force_n = 12.5" in sched.read_text()
+    assert win.bridge.session is not None
+    trail = QaLog(win.bridge.session.qa_path).audit_trail()
+    assert trail and "force_n = 12.0" in trail[-1][4] and "force_n = 12.5" in trail[-1][5]
+
+
+def test_screenshots_of_every_screen(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
+    win = open_station()
+    paths = screenshots(win, tmp_path / "screens", welds=2)
+    assert [p.stem for p in paths] == list(NAMES)
+    for p in paths:
+        img = QImage(str(p))
+        assert img.width() >= 1000 and img.height() >= 700, p
