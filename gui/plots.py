@@ -28,31 +28,61 @@ EVENT_COLOURS = {
 }
 
 
+PEAK_BUCKETS = 700  # per curve: about one min/max pair per pixel of a plot on the screen
+
+
+def peak_decimate(
+    t: np.ndarray, y: np.ndarray, buckets: int = PEAK_BUCKETS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return at most 2·buckets points keeping each bucket's lowest and highest value (a spike
+    one sample wide still shows); NaN gaps stay gaps."""
+    n = len(t)
+    if n <= 2 * buckets:
+        return t, y
+    per = n // buckets
+    m = per * buckets
+    yb = y[:m].reshape(buckets, per)
+    tb = t[:m].reshape(buckets, per)
+    lo = np.fmin.reduce(yb, axis=1)  # fmin/fmax skip NaN unless a whole bucket is NaN
+    hi = np.fmax.reduce(yb, axis=1)
+    t2 = np.empty(2 * buckets)
+    y2 = np.empty(2 * buckets)
+    t2[0::2] = tb[:, 0]
+    t2[1::2] = tb[:, -1]
+    y2[0::2] = lo
+    y2[1::2] = hi
+    return t2, y2
+
+
 class WavePanel(QWidget):
     """Six plots sharing their time axis: ms from the start of the record (the cycle)."""
 
-    def __init__(self, parent: QWidget | None = None, x_label: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, x_label: str = "", grid: bool = True) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=False, background="w", foreground="k")
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
+        box = QGridLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        # one graphics view for all six plots: one paint per frame, not six
+        self.view = pg.GraphicsLayoutWidget()
+        box.addWidget(self.view)
         self.plots: list[pg.PlotItem] = []
         self.curves: list[list[pg.PlotDataItem]] = []
         self.bands: list[list[pg.GraphicsObject]] = []
         self.marks: list[pg.InfiniteLine] = []
         for k, (_, title, unit) in enumerate(CHANNELS):
-            widget = pg.PlotWidget()
-            plot = widget.getPlotItem()
+            plot = self.view.addPlot(row=k // 2, col=k % 2)
             plot.setTitle(f"{title} ({unit})", size="9pt")
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            if grid:  # costs a third of a frame: off where the plot is live
+                plot.showGrid(x=True, y=True, alpha=0.2)
             if k >= 4:
                 plot.setLabel("bottom", x_label or "time since the cycle started (ms)")
-            # draw at most a few points per pixel, keeping the peaks
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
+            else:
+                plot.hideAxis("bottom")  # the time axis is shared: shown once per column
+            # the same width for every value axis, so times line up down a column
+            plot.getAxis("left").setWidth(48)
+            # curves arrive peak-decimated (peak_decimate): a few points per pixel
             if self.plots:
                 plot.setXLink(self.plots[0])
-            grid.addWidget(widget, k // 2, k % 2)
             self.plots.append(plot)
             self.curves.append([])
             self.bands.append([])
@@ -83,7 +113,24 @@ class WavePanel(QWidget):
                 colour.setAlpha(alpha)
                 curve = plot.plot(pen=pg.mkPen(colour, width=1))
                 self.curves[k].append(curve)
-            self.curves[k][trace].setData(t_ms, rows[:, k + 1], connect="finite")
+            t2, y2 = peak_decimate(t_ms, rows[:, k + 1])
+            self.curves[k][trace].setData(t2, y2, connect="finite")
+            if trace == 0:
+                self._fit_y(k, y2)
+
+    def _fit_y(self, k: int, y: np.ndarray) -> None:
+        # Set the y range here, once per frame: pyqtgraph's auto-range would change it while
+        # painting and so paint every plot twice.
+        finite = y[np.isfinite(y)]
+        if not len(finite):
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        for item in self.bands[k][:2]:
+            band_y = item.getData()[1]
+            if band_y is not None and len(band_y):
+                lo, hi = min(lo, float(np.nanmin(band_y))), max(hi, float(np.nanmax(band_y)))
+        pad = 0.05 * (hi - lo) or 1.0
+        self.plots[k].setYRange(lo - pad, hi + pad, padding=0)
 
     def show_window(self, window: Window | None, t_on_ms: float = 0.0) -> None:
         """Draw the window's envelope bands from the current start (t_on_ms on the axis)."""

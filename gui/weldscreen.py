@@ -56,6 +56,7 @@ class WeldScreen(QWidget):
         self.process_window = window
         self.frame_times: list[float] = []  # (for the benchmark) seconds each redraw took
         self._generation = -1
+        self._drawn = (-1, -1)
         self._t_on_ms: float | None = None
         self._events: list[tuple[str, float]] = []
 
@@ -129,7 +130,7 @@ class WeldScreen(QWidget):
         side.addWidget(self.message)
         side.addStretch(1)
 
-        self.panel = WavePanel()
+        self.panel = WavePanel(grid=False)
         layout = QHBoxLayout(self)
         holder = QWidget()
         holder.setLayout(side)
@@ -201,6 +202,12 @@ class WeldScreen(QWidget):
     def redraw(self) -> None:
         """Draw what the ring holds now (called at the plot rate, never by the weld thread)."""
         t0 = time.perf_counter()
+        if (
+            self.bridge.ring.generation,
+            self.bridge.ring.written,
+        ) == self._drawn and not self._events:
+            return  # nothing new since the last frame
+        self._drawn = (self.bridge.ring.generation, self.bridge.ring.written)
         generation, rows = self.bridge.ring.snapshot()
         if generation != self._generation:
             self._generation = generation
@@ -208,6 +215,9 @@ class WeldScreen(QWidget):
             self._events = []
             self.panel.clear()
         if len(rows):
+            if self._t_on_ms is not None:
+                # once the current is on, only the weld is shown: draw only that
+                rows = rows[rows[:, 0] * 1e3 >= self._t_on_ms - 5.0]
             self.panel.show_rows(rows)
             for name, t in self._events:
                 self.panel.mark(name, t * 1e3)
