@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -121,3 +123,27 @@ def test_screenshots_of_every_screen(qtbot: QtBot, open_station: Open, tmp_path:
     for p in paths:
         img = QImage(str(p))
         assert img.width() >= 1000 and img.height() >= 700, p
+
+
+def test_teach_a_window_from_selected_welds(
+    qtbot: QtBot, open_station: Open, tmp_path: Path
+) -> None:
+    # ten welds logged by `microweld run` on the same QA log, then taught from in History
+    run = subprocess.run(
+        [sys.executable, "-m", "controller.cli", "run", "--count", "10", "--qa-log",
+         str(tmp_path / "qa.sqlite"), "--png", str(tmp_path / "l.png")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    win = open_station()
+    win.history.refresh()
+    win.history.select_ids(list(range(1, 11)))
+    window = win.history.teach_selected()
+    assert window is not None and window.taught_from == 10, win.history.message.text()
+    # it opens in the editor for review: every field valid, not yet saved anywhere
+    assert win.tabs.currentWidget() is win.editor
+    assert win.editor.kind == "window" and win.editor.check()
+    assert "review it, then Save" in win.editor.message.text()
+    win.history.select_ids([1, 2])
+    assert win.history.teach_selected() is None
+    assert "teaching needs at least 10" in win.history.message.text()
