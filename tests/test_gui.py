@@ -147,3 +147,22 @@ def test_teach_a_window_from_selected_welds(
     win.history.select_ids([1, 2])
     assert win.history.teach_selected() is None
     assert "teaching needs at least 10" in win.history.message.text()
+
+
+def test_closing_mid_weld_loses_nothing(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
+    win = open_station()
+    with qtbot.waitSignal(win.bridge.state_changed, timeout=10_000):
+        qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
+    win.close()  # the running weld is stopped and its record committed before the window goes
+    assert not win.bridge._thread.is_alive()
+    (row,) = QaLog(tmp_path / "qa.sqlite").welds()
+    assert row.verdict == "ABORTED" and row.reasons == ["fault: stopped by the operator"]
+
+
+def test_export_selected_welds(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
+    win = open_station()
+    weld(qtbot, win)
+    win.history.select_ids([1])
+    files = win.history.export(tmp_path / "out")
+    assert (tmp_path / "out" / "features.csv").read_text().count("\n") == 2  # header + 1 weld
+    assert len(files) == 2 and files[1].suffix == ".npz"
