@@ -151,8 +151,10 @@ def test_teach_a_window_from_selected_welds(
 
 def test_closing_mid_weld_loses_nothing(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
     win = open_station()
-    with qtbot.waitSignal(win.bridge.state_changed, timeout=10_000):
-        qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
+    states: list[str] = []
+    win.bridge.state_changed.connect(states.append)
+    qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "approach" in states, timeout=10_000)  # the cycle is under way
     win.close()  # the running weld is stopped and its record committed before the window goes
     assert not win.bridge._thread.is_alive()
     (row,) = QaLog(tmp_path / "qa.sqlite").welds()
