@@ -111,6 +111,34 @@ class LoggedWeld:
     sample_rate_hz: float = 50_000.0
 
 
+# the columns of a weld's record, as WeldRecord and LoggedWeld name them (waveform aside)
+_FIELDS = (
+    "t_utc",
+    "station",
+    "operator",
+    "part_id",
+    "lot",
+    "schedule",
+    "schedule_hash",
+    "window",
+    "window_hash",
+    "electrode_count",
+    "supply_weld_count",
+    "verdict",
+    "reasons",
+    "features",
+    "sample_rate_hz",
+)
+
+
+def _fields(row: Sequence[Any]) -> dict[str, Any]:
+    """Return a row's _FIELDS by name, the JSON ones decoded."""
+    out = dict(zip(_FIELDS, row, strict=True))
+    out["reasons"] = json.loads(out["reasons"])
+    out["features"] = json.loads(out["features"])
+    return out
+
+
 def pack_waveform(wave: np.ndarray) -> bytes:
     """Return the waveform as compressed little-endian float32 (n, 4)."""
     arr = np.ascontiguousarray(wave, dtype="<f4")
@@ -261,36 +289,11 @@ class QaLog:
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
-        sql = (
-            "SELECT id, t_utc, station, operator, part_id, lot, schedule, schedule_hash,"
-            " window, window_hash, electrode_count, supply_weld_count, verdict, reasons,"
-            " features, sample_rate_hz FROM welds"
-        )
+        sql = f"SELECT id, {', '.join(_FIELDS)} FROM welds"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        out = []
-        for r in self.db.execute(sql + " ORDER BY id", args):
-            out.append(
-                LoggedWeld(
-                    id=r[0],
-                    t_utc=r[1],
-                    station=r[2],
-                    operator=r[3],
-                    part_id=r[4],
-                    lot=r[5],
-                    schedule=r[6],
-                    schedule_hash=r[7],
-                    window=r[8],
-                    window_hash=r[9],
-                    electrode_count=r[10],
-                    supply_weld_count=r[11],
-                    verdict=r[12],
-                    reasons=json.loads(r[13]),
-                    features=json.loads(r[14]),
-                    sample_rate_hz=r[15],
-                )
-            )
-        return out
+        rows = self.db.execute(sql + " ORDER BY id", args)
+        return [LoggedWeld(id=r[0], **_fields(r[1:])) for r in rows]
 
     def waveform(self, weld_id: int) -> np.ndarray:
         """Return a logged weld's waveform (n, 4: A, V, N, µm)."""
@@ -310,29 +313,10 @@ class QaLog:
         problems = []
         prev = GENESIS
         rows = self.db.execute(
-            "SELECT id, t_utc, station, operator, part_id, lot, schedule, schedule_hash, window,"
-            " window_hash, electrode_count, supply_weld_count, verdict, reasons, features,"
-            " sample_rate_hz, waveform, prev_hash, row_hash FROM welds ORDER BY id"
+            f"SELECT id, {', '.join(_FIELDS)}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
         )
         for r in rows:
-            rec = WeldRecord(
-                station=r[2],
-                operator=r[3],
-                part_id=r[4],
-                lot=r[5],
-                schedule=r[6],
-                schedule_hash=r[7],
-                window=r[8],
-                window_hash=r[9],
-                electrode_count=r[10],
-                supply_weld_count=r[11],
-                verdict=r[12],
-                reasons=json.loads(r[13]),
-                features=json.loads(r[14]),
-                sample_rate_hz=r[15],
-                waveform=np.zeros((0, 4)),
-                t_utc=r[1],
-            )
+            rec = WeldRecord(**_fields(r[1:16]), waveform=np.zeros((0, 4)))
             if r[17] != prev:
                 problems.append(f"weld {r[0]}: chain broken before it (a row removed?)")
             if _row_hash(r[17], rec, r[16]) != r[18]:
