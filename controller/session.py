@@ -9,6 +9,7 @@ reached over Modbus TCP and the stream, exactly as hardware would be.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -69,57 +70,47 @@ def program(bench: Bench, schedule: Schedule) -> None:
 
 @contextlib.contextmanager
 def open_bench(
-    station_name: str, schedule: Schedule, sched_file: Path, no_weld: bool, clock: str | None = None
-) -> Iterator[tuple[Bench, str]]:
+    st: SimStation | TcpStation | RtuStation,
+    schedule: Schedule,
+    sched_file: Path,
+    no_weld: bool,
+    clock: str | None = None,
+) -> Iterator[Bench]:
     """Connect to the station's devices (starting the simulated one if it is `sim`, with its
     clock, or this one)."""
-    st = load_station(station_name)
-    # the inverter runs its own hold segment; a CD supply's hold is the head's job
-    hold = schedule.supply.hold_ms if isinstance(schedule.supply, CDSupply) else 0.0
-    driver = CDDriver if isinstance(schedule.supply, CDSupply) else InverterSupply
-    if isinstance(st, SimStation):
-        clock = clock or st.clock
-        args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
-        with sim_station(*args) as ends:
+    with contextlib.ExitStack() as stack:
+        lockstep = False
+        if isinstance(st, SimStation):
+            clock = clock or st.clock
+            lockstep = clock == "lockstep"
+            args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
+            ends = stack.enter_context(sim_station(*args))
             link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
             host, port = ends.stream_tcp
-            stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
-            bench = Bench(
-                driver(link, ends.supply_unit),
-                ServoForceHead(link, ends.head_unit),
-                stream,
-                lockstep=clock == "lockstep",
-                weld_enabled=not no_weld,
-                hold_ms=hold,
-                force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
-            )
-            try:
-                yield bench, st.qa_log
-            finally:
-                stream.close()
-                link.close()
-        return
-    if st.kind == "modbus_tcp":
-        link = tcp_link(st.host, st.modbus_port)
-        port_url = f"socket://{st.host}:{st.stream_port}"
-    else:
-        link = rtu_link(st.serial_port, st.baudrate)
-        port_url = st.stream_port
-    stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
-    bench = Bench(
-        driver(link, st.supply_unit),
-        ServoForceHead(link, st.head_unit),
-        stream,
-        lockstep=False,
-        weld_enabled=not no_weld,
-        hold_ms=hold,
-        force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
-    )
-    try:
-        yield bench, st.qa_log
-    finally:
-        stream.close()
-        link.close()
+            port_url = f"socket://{host}:{port}"
+            units = ends.supply_unit, ends.head_unit
+        elif isinstance(st, TcpStation):
+            link = tcp_link(st.host, st.modbus_port)
+            port_url = f"socket://{st.host}:{st.stream_port}"
+            units = st.supply_unit, st.head_unit
+        else:
+            link = rtu_link(st.serial_port, st.baudrate)
+            port_url = st.stream_port
+            units = st.supply_unit, st.head_unit
+        stack.callback(link.close)
+        stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
+        stack.callback(stream.close)
+        # the inverter runs its own hold segment; a CD supply's hold is the head's job
+        sup = schedule.supply
+        yield Bench(
+            (CDDriver if isinstance(sup, CDSupply) else InverterSupply)(link, units[0]),
+            ServoForceHead(link, units[1]),
+            stream,
+            lockstep=lockstep,
+            weld_enabled=not no_weld,
+            hold_ms=sup.hold_ms if isinstance(sup, CDSupply) else 0.0,
+            force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
+        )
 
 
 class SessionError(RuntimeError):
@@ -139,7 +130,6 @@ class WeldSession:
         clock: str | None = None,
     ) -> None:
         """Load and check the configs (ConfigError or SessionError on a bad one)."""
-        self.station_name = station
         self.station: SimStation | TcpStation | RtuStation = load_station(station)
         self.schedule_file = schedule_path(schedule or self.station.schedule)
         self.schedule: Schedule = load_schedule(self.schedule_file)
@@ -160,9 +150,9 @@ class WeldSession:
     def open(self) -> None:
         """Connect to the station (start the simulated one), open the log, program the schedule."""
         try:
-            bench, _ = self._stack.enter_context(
+            bench = self._stack.enter_context(
                 open_bench(
-                    self.station_name, self.schedule, self.schedule_file, self.no_weld, self.clock
+                    self.station, self.schedule, self.schedule_file, self.no_weld, self.clock
                 )
             )
             self.log = QaLog(self.qa_path)
@@ -212,12 +202,7 @@ class WeldSession:
             self.bench,
             self.window,
             self.log,
-            Operator(
-                station=self.station.name,
-                operator=who.operator,
-                part_id=who.part_id,
-                lot=who.lot,
-            ),
+            dataclasses.replace(who, station=self.station.name),
             self.schedule.name,
             self.schedule.digest(),
             electrode_count=used + 1,

@@ -13,54 +13,51 @@ from drivers.config.loader import ConfigError, Strict, parse_model
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
-class SimStation(Strict):
+class _Station(Strict):
+    """What every station config has: its schedule, window and electrode counts."""
+
+    schedule: str
+    window: str | None = None
+    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
+    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
+
+
+class SimStation(_Station):
     """The simulated station, started as a child process on loopback."""
 
     name: str = "sim"
     kind: Literal["sim"] = "sim"
     clock: Literal["lockstep", "paced"] = "lockstep"
     seed: int = 0
-    schedule: str
-    window: str | None = None
     qa_log: str = "qa/sim.sqlite"
-    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
-    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
-class TcpStation(Strict):
-    """Real devices behind Modbus TCP, stream on a TCP port."""
+class _Hardware(_Station):
+    """Real devices: which supply model, their units, where the QA log goes."""
 
     name: str
+    supply_model: Literal["cd_supply", "inverter_supply"]
+    supply_unit: int = Field(1, ge=1, le=247)
+    head_unit: int = Field(2, ge=1, le=247)
+    qa_log: str
+
+
+class TcpStation(_Hardware):
+    """Real devices behind Modbus TCP, stream on a TCP port."""
+
     kind: Literal["modbus_tcp"] = "modbus_tcp"
     host: str
     modbus_port: int = Field(502, ge=1, le=65535)
     stream_port: int = Field(ge=1, le=65535)
-    supply_model: Literal["cd_supply", "inverter_supply"]
-    supply_unit: int = Field(1, ge=1, le=247)
-    head_unit: int = Field(2, ge=1, le=247)
-    schedule: str
-    window: str | None = None
-    qa_log: str
-    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
-    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
-class RtuStation(Strict):
+class RtuStation(_Hardware):
     """Real devices on one RS-485 line (Modbus RTU), stream on a serial port."""
 
-    name: str
     kind: Literal["modbus_rtu"] = "modbus_rtu"
     serial_port: str
     baudrate: int = Field(115200, ge=1200, le=4_000_000)
     stream_port: str
-    supply_model: Literal["cd_supply", "inverter_supply"]
-    supply_unit: int = Field(1, ge=1, le=247)
-    head_unit: int = Field(2, ge=1, le=247)
-    schedule: str
-    window: str | None = None
-    qa_log: str
-    electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
-    electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
 
 class StationFile(Strict):
