@@ -9,6 +9,7 @@ they come).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -161,17 +162,16 @@ def run_cycle(
             lo, hi = bench.force_range_n
             force_ok = lo <= force_seen[0] and force_seen[1] <= hi
         # the bench's safety inputs, and what the devices themselves say
-        locks = Interlocks(
-            **{
-                **bench.interlocks.__dict__,
-                "link_healthy": link_ok,
-                # the e-stop and guard inputs, as the supply's interlock input reports them
-                "estop_released": bench.interlocks.estop_released and not supply.get("estop"),
-                "guard_closed": bench.interlocks.guard_closed and not supply.get("guard_open"),
-                "head_homed": bench.interlocks.head_homed and head.get("homed", False),
-                "supply_ready": bench.interlocks.supply_ready and supply.get("ready", False),
-                "force_in_range": bench.interlocks.force_in_range and force_ok,
-            }
+        bl = bench.interlocks
+        locks = dataclasses.replace(
+            bl,
+            link_healthy=link_ok,
+            # the e-stop and guard inputs, as the supply's interlock input reports them
+            estop_released=bl.estop_released and not supply.get("estop"),
+            guard_closed=bl.guard_closed and not supply.get("guard_open"),
+            head_homed=bl.head_homed and head.get("homed", False),
+            supply_ready=bl.supply_ready and supply.get("ready", False),
+            force_in_range=bl.force_in_range and force_ok,
         )
         fault = None
         if bench.stop_request:

@@ -178,6 +178,14 @@ def monitor_and_teach(
     )
 
 
+def _period_and_source(rows: list[LoggedWeld]) -> tuple[float, str]:
+    """Return the logged welds' common sample period (s) and where they come from, in words."""
+    rates = {r.sample_rate_hz for r in rows}
+    if len(rates) != 1:
+        raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
+    return 1.0 / rates.pop(), f"logged welds {_id_ranges([r.id for r in rows])}"
+
+
 def teach_from_log(
     path: Path,
     ids: set[int],
@@ -189,13 +197,10 @@ def teach_from_log(
     """Teach a window from chosen logged welds (any verdict but aborted); return it and where
     it came from (e.g. "logged welds 3-40")."""
     rows, waves, schedule = select_logged(path, ids, verdict="any")
-    rates = {r.sample_rate_hz for r in rows}
-    if len(rates) != 1:
-        raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
-    source = f"logged welds {_id_ranges([r.id for r in rows])}"
+    dt_s, source = _period_and_source(rows)
     window = monitor_and_teach(
         waves,
-        1.0 / rates.pop(),
+        dt_s,
         schedule,
         [r.schedule_hash for r in rows],
         base.monitor if base else monitor_settings(schedule),
@@ -230,12 +235,8 @@ def cmd_teach(args: argparse.Namespace) -> int:
                 args.lot,
                 args.schedule_file,
             )
-            rates = {r.sample_rate_hz for r in rows}
-            if len(rates) != 1:
-                raise TeachError(f"the welds were sampled at different rates {sorted(rates)} Hz")
-            dt_s = 1.0 / rates.pop()
+            dt_s, source = _period_and_source(rows)
             hashes = [r.schedule_hash for r in rows]
-            source = f"logged welds {_id_ranges([r.id for r in rows])}"
         # keep the stop criteria and limit actions of a window being re-taught
         settings = load_window(args.base).monitor if args.base else monitor_settings(schedule)
         window = monitor_and_teach(

@@ -284,15 +284,19 @@ class Station:
         p, s = self.weld.params, self.weld.state
         clean = np.zeros((blocks * block, K.N_OUT))
         ends: dict[int, frames.Summary] = {}
+        supplied = False
         for k in range(blocks):
             was_running = s[K.S_SUPPLY_STATE] == K.SS_RUNNING
             K.advance(p, s, clean[k * block : (k + 1) * block], block)
             self.sample += block
             self._clamp_home()
+            running = s[K.S_SUPPLY_STATE] == K.SS_RUNNING
+            supplied |= was_running or running
             if was_running and s[K.S_SUPPLY_STATE] == K.SS_DONE:
                 ends[k] = self._summary()
             self._watch()
-        on = np.flatnonzero(np.abs(clean[:, K.OUT_CURRENT]) > 1.0)
+        # current flows only while the supply runs: most batches need no look for it
+        on = np.flatnonzero(np.abs(clean[:, K.OUT_CURRENT]) > 1.0) if supplied else np.empty(0)
         if on.size:
             first = self.sample - blocks * block
             self.truth.last_current_s = (first + int(on[-1]) + 1) / SAMPLE_RATE_HZ

@@ -9,6 +9,7 @@ through a Ring that the GUI reads at its own plot rate, so a slow GUI never slow
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -82,7 +83,7 @@ class StationBridge(QObject):
         bench = self.session.bench if self.session else None
         if bench is not None:
             bench.stop_request = ESTOP_REASON if pressed else ""
-            bench.interlocks = _with(bench.interlocks, estop_released=not pressed)
+            bench.interlocks = dataclasses.replace(bench.interlocks, estop_released=not pressed)
 
     def set_weld_enabled(self, on: bool) -> None:
         """Weld (True) or no-weld: the whole force cycle with zero current (next weld on)."""
@@ -236,8 +237,3 @@ class StationBridge(QObject):
             }
         )
         self.status.emit(st)
-
-
-def _with(obj: Any, **changes: Any) -> Any:
-    """Return a frozen dataclass with some fields changed."""
-    return type(obj)(**{**obj.__dict__, **changes})

@@ -19,6 +19,19 @@ from gui.bridge import StationBridge
 OK = "color:#2e7d32;font-weight:bold"
 BAD = "color:#c62828;font-weight:bold"
 WARN = "color:#ef6c00;font-weight:bold"
+# the value that is good for each yes/no field (None: neither good nor bad)
+GOOD: dict[str, bool | None] = {
+    "supply.heartbeat_ok": True,
+    "head.heartbeat_ok": True,
+    "supply.ready": True,
+    "head.homed": True,
+    "supply.charged": True,
+    "supply.estop": False,
+    "supply.guard_open": False,
+    "supply.armed": None,
+    "supply.welding": None,
+    "head.contact": None,
+}
 WORDS = {"supply.estop": ("pressed", "released"), "supply.guard_open": ("open", "closed")}
 FAULTS = {
     0: "none",
@@ -95,19 +108,7 @@ class StatusScreen(QWidget):
             self.note.setText(f"link: {st.get('link_error', '')}")
         else:
             self.note.setText("")
-        yes_ok = {
-            "supply.heartbeat_ok": True,
-            "head.heartbeat_ok": True,
-            "supply.ready": True,
-            "head.homed": True,
-            "supply.charged": True,
-            "supply.estop": False,
-            "supply.guard_open": False,
-            "supply.armed": None,
-            "supply.welding": None,
-            "head.contact": None,
-        }
-        for key, good in yes_ok.items():
+        for key, good in GOOD.items():
             if key in st:
                 v = bool(st[key])
                 text = WORDS.get(key, ("yes", "no"))
