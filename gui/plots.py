@@ -32,25 +32,40 @@ PEAK_BUCKETS = 700  # per curve: about one min/max pair per pixel of a plot on t
 
 
 def peak_decimate(
-    t: np.ndarray, y: np.ndarray, buckets: int = PEAK_BUCKETS
+    t: np.ndarray,
+    lo: np.ndarray,
+    buckets: int = PEAK_BUCKETS,
+    hi: np.ndarray | None = None,
+    t_end: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return at most 2·buckets points keeping each bucket's lowest and highest value (a spike
-    one sample wide still shows); NaN gaps stay gaps."""
+    """Return (t2, y2 (channels, points)): at most about 2·buckets points per channel keeping
+    each bucket's lowest and highest value (a spike one sample wide still shows); NaN gaps
+    stay gaps. `lo` (channels, n) are samples at times t; or, given `hi` and `t_end`, the
+    lowest and highest value of n spans, each from t to t_end (already reduced blocks)."""
+    if hi is None or t_end is None:
+        hi, t_end = lo, t
     n = len(t)
     if n <= 2 * buckets:
-        return t, y
-    per = n // buckets
-    m = per * buckets
-    yb = y[:m].reshape(buckets, per)
-    tb = t[:m].reshape(buckets, per)
-    lo = np.fmin.reduce(yb, axis=1)  # fmin/fmax skip NaN unless a whole bucket is NaN
-    hi = np.fmax.reduce(yb, axis=1)
-    t2 = np.empty(2 * buckets)
-    y2 = np.empty(2 * buckets)
-    t2[0::2] = tb[:, 0]
-    t2[1::2] = tb[:, -1]
-    y2[0::2] = lo
-    y2[1::2] = hi
+        if hi is lo:
+            return t, lo
+        per, m = 1, n
+        low, high = lo, hi
+    else:
+        per = n // buckets
+        m = per * buckets
+        ch = len(lo)
+        # fmin/fmax skip NaN unless a whole bucket is NaN
+        low = np.fmin.reduce(lo[:, :m].reshape(ch, buckets, per), axis=2)
+        high = np.fmax.reduce(hi[:, :m].reshape(ch, buckets, per), axis=2)
+    t_first, t_last = t[0:m:per], t_end[per - 1 : m : per]
+    if m < n:  # the newest samples, short of a whole bucket, are a bucket of their own
+        low = np.concatenate([low, np.fmin.reduce(lo[:, m:], axis=1)[:, None]], axis=1)
+        high = np.concatenate([high, np.fmax.reduce(hi[:, m:], axis=1)[:, None]], axis=1)
+        t_first, t_last = np.append(t_first, t[m]), np.append(t_last, t_end[-1])
+    t2 = np.empty(2 * len(t_first))
+    y2 = np.empty((len(lo), 2 * len(t_first)))
+    t2[0::2], t2[1::2] = t_first, t_last
+    y2[:, 0::2], y2[:, 1::2] = low, high
     return t2, y2
 
 
@@ -106,17 +121,22 @@ class WavePanel(QWidget):
         self, rows: np.ndarray, trace: int = 0, alpha: int = 255, t0_ms: float = 0.0
     ) -> None:
         """Draw rows (n, 7 as Monitor.display) as trace number `trace`, time from t0_ms."""
-        t_ms = rows[:, 0] * 1e3 - t0_ms
+        t2, y2 = peak_decimate(rows[:, 0], np.ascontiguousarray(rows[:, 1:].T))
+        self.show_curves(t2 * 1e3 - t0_ms, y2, trace, alpha)
+
+    def show_curves(
+        self, t_ms: np.ndarray, ys: np.ndarray, trace: int = 0, alpha: int = 255
+    ) -> None:
+        """Draw already decimated curves (t in ms, ys (6, n)) as trace number `trace`."""
         for k, plot in enumerate(self.plots):
             while len(self.curves[k]) <= trace:
                 colour = pg.mkColor(COLOURS[k] if trace == 0 else COLOURS[trace % len(COLOURS)])
                 colour.setAlpha(alpha)
                 curve = plot.plot(pen=pg.mkPen(colour, width=1))
                 self.curves[k].append(curve)
-            t2, y2 = peak_decimate(t_ms, rows[:, k + 1])
-            self.curves[k][trace].setData(t2, y2, connect="finite")
+            self.curves[k][trace].setData(t_ms, ys[k], connect="finite")
             if trace == 0:
-                self._fit_y(k, y2)
+                self._fit_y(k, ys[k])
 
     def _fit_y(self, k: int, y: np.ndarray) -> None:
         # Set the y range here, once per frame: pyqtgraph's auto-range would change it while
