@@ -122,8 +122,10 @@ class Monitor:
         self.mp = settings_vector(self.settings, dt_s)
         self.q = K.new_state()
         self.env_lo, self.env_hi = envelope_arrays(window, dt_s)
-        # preallocated record of the weld (I, V, F, X, R, P): no allocation per block
-        self.buf = np.empty((int(capacity_s / dt_s), 6))
+        # preallocated record of the weld (I, V, F, X, R, P): no allocation per block, and
+        # written through once here (~1 ms for 2 s) so that no block of the weld pays the
+        # page faults of fresh memory (they made the decision's p90 twice its p50)
+        self.buf = np.full((int(capacity_s / dt_s), 6), 0.0)
         self.n = 0
         self._stop_acted = 0
         self._seen: set[str] = set()

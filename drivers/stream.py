@@ -24,8 +24,13 @@ class Port(Protocol):
 class WaveformStream:
     """Decode frames as they arrive; in lockstep, grant the station a block per frame taken."""
 
-    def __init__(self, port: Port) -> None:
+    def __init__(self, port: Port, spin: bool = False) -> None:
         self.port = port
+        # spin: wait for data by polling instead of sleeping in the kernel. For a process on
+        # a core of its own (the GUI's weld session): a core that sleeps between 1 ms frames
+        # wakes with its caches cold, and slower still while another core (the GUI painting)
+        # churns the shared cache; polling keeps the monitor's decision at its p50.
+        self.spin = spin
         # Reads never block inside pyserial: readiness is waited for here, with our timeout,
         # and then whatever has arrived is taken in one go (pyserial's socket:// in_waiting
         # only says 0 or 1, so it cannot size a read).
@@ -50,8 +55,14 @@ class WaveformStream:
         if self._fd is None:  # no descriptor to wait on: poll gently
             time.sleep(min(max(timeout_s, 0.0), 0.001))
             return True
-        ready, _, _ = select.select([self._fd], [], [], max(timeout_s, 0.0))
-        return bool(ready)
+        if not self.spin:
+            ready, _, _ = select.select([self._fd], [], [], max(timeout_s, 0.0))
+            return bool(ready)
+        deadline = time.monotonic() + timeout_s
+        while not select.select([self._fd], [], [], 0.0)[0]:
+            if time.monotonic() >= deadline:
+                return False
+        return True
 
     def read(self, timeout_s: float = 0.1) -> list[Frame]:
         """Return the frames that arrive within timeout_s (as soon as there is at least one)."""

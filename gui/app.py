@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QCloseEvent
@@ -24,15 +23,17 @@ from gui.scheduleeditor import EditorScreen
 from gui.statusscreen import StatusScreen
 from gui.trendscreen import TrendScreen
 from gui.weldscreen import WeldScreen
+from gui.worker import SessionSpec
 
 
 class MainWindow(QMainWindow):
     """The operator station: Weld, Status, Schedules and windows, History, Trends."""
 
-    def __init__(self, make_session: Callable[[], WeldSession], probe: WeldSession) -> None:
+    def __init__(self, spec: SessionSpec, probe: WeldSession) -> None:
         super().__init__()
         self.setWindowTitle(f"microweld — {probe.station.name}")
-        self.bridge = StationBridge(make_session)
+        self.probe = probe  # the configs, read here; the station is opened by the session process
+        self.bridge = StationBridge(spec)
         self.tabs = QTabWidget()
         self.weld = WeldScreen(self.bridge, probe.window)
         self.status = StatusScreen(self.bridge)
@@ -67,14 +68,12 @@ class MainWindow(QMainWindow):
 
 def session_maker(
     station: str, schedule: str | None, window: str | None, qa_log: str | None
-) -> tuple[Callable[[], WeldSession], WeldSession]:
-    """Return a factory of sessions, and one (not opened) to read the configs from now."""
-
-    def make() -> WeldSession:
-        # the simulated station runs paced in the GUI: welds look and last as on the bench
-        return WeldSession(station, schedule, window, qa_log, clock="paced")
-
-    return make, make()
+) -> tuple[SessionSpec, WeldSession]:
+    """Return the session's recipe, and one session (not opened) to read the configs from now
+    (a bad config is reported here, before any window opens)."""
+    # the simulated station runs paced in the GUI: welds look and last as on the bench
+    spec = SessionSpec(station, schedule, window, qa_log, clock="paced")
+    return spec, spec()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,46 +1,31 @@
-"""The Qt bridge: the controller's weld session on a worker thread, seen through signals.
+"""The Qt bridge: the controller's weld session in its own process, seen through signals.
 
-All device I/O happens on one worker thread (a Modbus link is not shared between threads): it
-opens the session, runs a weld when asked, and between welds polls the devices' status and
-drains a paced stream. The GUI thread only sends requests and receives signals; live samples go
-through a Ring that the GUI reads at its own plot rate, so a slow GUI never slows the monitor.
+The session (cycle, monitor, every device exchange) runs in a child process (gui.worker), so
+the GUI's painting never competes with the monitor for a GIL. The GUI thread sends requests
+down a pipe; a reader thread turns the session's messages into Qt signals; live samples come
+through a shared-memory Ring that the GUI reads at its own plot rate, so a slow GUI never slows
+the monitor.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import queue
+import multiprocessing
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from controller.cycle import Operator
-from controller.sequencer import State
-from controller.session import SessionError, WeldSession
-from drivers.config.loader import ConfigError
-from drivers.modbus import DeviceRefusedError, LinkError
 from gui.ring import Ring
+from gui.worker import SessionSpec, leave_core, serve, weld_core
 
 RING_S = 2.0  # seconds of samples kept for the live plot
 SAMPLE_RATE_HZ = 50_000
-STATUS_EVERY_S = 0.25
-ESTOP_REASON = "e-stop pressed at the operator station"
-STOP_REASON = "stopped by the operator"
-
-
-@dataclass
-class _Weld:
-    who: Operator
+ROW_WIDTH = 7  # t, I, V, R, P, F, set-down (Monitor.display)
 
 
 class StationBridge(QObject):
-    """A weld session on its own thread; requests in, signals out."""
+    """A weld session in its own process; requests in, signals out."""
 
     opened = Signal(dict)  # station, schedule, window, clock
     state_changed = Signal(str)  # the sequencer's state, as it changes
@@ -50,190 +35,114 @@ class StationBridge(QObject):
     status = Signal(dict)  # devices, interlocks, electrode count
     error = Signal(str)  # anything the operator must read
 
-    def __init__(self, make_session: Callable[[], WeldSession]) -> None:
+    def __init__(self, spec: SessionSpec) -> None:
         super().__init__()
-        self.make_session = make_session
-        self.ring = Ring(int(RING_S * SAMPLE_RATE_HZ), 7)
-        self.session: WeldSession | None = None
+        # spawn, not fork: a forked copy of a process running Qt is not safe to use
+        ctx = multiprocessing.get_context("spawn")
+        self.ring = Ring(int(RING_S * SAMPLE_RATE_HZ), ROW_WIDTH, ctx)
+        self.info: dict[str, str] = {}  # what "opened" said; empty until the station is open
         self.busy = False
-        self._requests: queue.Queue[object] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="weld-session", daemon=True)
-        self._estop = False
-        self._weld_enabled = True
+        self._conn, child = ctx.Pipe()
+        self.cpu = weld_core()  # the session's own CPU; the GUI stays off it
+        self.process = ctx.Process(
+            target=serve, args=(spec, child, self.ring, self.cpu), name="weld-session", daemon=True
+        )
+        self._child_conn = child
+        self._reader = threading.Thread(target=self._read, name="session-reader", daemon=True)
+        self._send_lock = threading.Lock()
+        self._closing = False
+
+    @property
+    def is_open(self) -> bool:
+        """The station is open and the session process alive."""
+        return bool(self.info) and self.process.is_alive()
 
     # --- requests from the GUI thread ---------------------------------------------------------
 
     def start(self) -> None:
-        """Open the session on the worker thread (the simulated station may take seconds)."""
-        self._thread.start()
+        """Start the session process (opening the simulated station may take seconds)."""
+        self.process.start()
+        leave_core(self.cpu)
+        self._child_conn.close()  # the child holds its end: EOF here when it exits
+        self._reader.start()
 
     def weld(self, who: Operator) -> None:
         """Ask for one weld."""
-        self._requests.put(_Weld(who))
+        self._send("weld", who)
 
     def stop(self) -> None:
         """End the running weld now: current stopped, supply disarmed, head retracted."""
-        bench = self.session.bench if self.session else None
-        if bench is not None and self.busy:
-            bench.stop_request = STOP_REASON
+        self._send("stop")
 
     def set_estop(self, pressed: bool) -> None:
         """Press (latch) or release the station's e-stop: no weld while pressed."""
-        self._estop = pressed
-        bench = self.session.bench if self.session else None
-        if bench is not None:
-            bench.stop_request = ESTOP_REASON if pressed else ""
-            bench.interlocks = dataclasses.replace(bench.interlocks, estop_released=not pressed)
+        self._send("estop", pressed)
 
     def set_weld_enabled(self, on: bool) -> None:
         """Weld (True) or no-weld: the whole force cycle with zero current (next weld on)."""
-        self._weld_enabled = on
-        bench = self.session.bench if self.session else None
-        if bench is not None:
-            bench.weld_enabled = on
+        self._send("weld_enabled", on)
 
     def reset_faults(self) -> None:
         """Clear the devices' faults (after the cause is gone)."""
-        self._requests.put("reset")
+        self._send("reset")
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
-        """Finish the running weld's record, close the session and stop the worker."""
-        self.stop()
-        self._requests.put("quit")
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
+        """Stop the running weld, wait for its record, close the session and its process."""
+        self._closing = True
+        self._send("quit")
+        if self.process.pid is not None:
+            self.process.join(timeout_s)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join(2.0)
+        if self._reader.is_alive():
+            self._reader.join(2.0)
+        self._conn.close()
 
-    # --- the worker thread ----------------------------------------------------------------------
+    def _send(self, *msg: Any) -> None:
+        with self._send_lock:
+            try:
+                self._conn.send(msg)
+            except (OSError, ValueError):
+                if not self._closing:
+                    self.error.emit("the weld session is not running (see the messages above)")
 
-    def _run(self) -> None:
-        try:
-            session = self.make_session()
-            session.open()
-        except (ConfigError, SessionError, LinkError, DeviceRefusedError, RuntimeError) as exc:
-            self.error.emit(f"cannot open the station: {exc}")
-            return
-        self.session = session
-        assert session.bench is not None
-        session.bench.weld_enabled = self._weld_enabled
-        self.set_estop(self._estop)
-        self.opened.emit(
-            {
-                "station": session.station.name,
-                "schedule": session.schedule.name,
-                "window": session.window.name if session.window else "",
-                "clock": session.clock or getattr(session.station, "clock", "paced"),
-                "qa_log": str(session.qa_path),
-            }
-        )
-        try:
-            self._loop(session)
-        finally:
-            session.close()
+    # --- the reader thread ---------------------------------------------------------------------
 
-    def _loop(self, session: WeldSession) -> None:
-        next_status = 0.0
+    def _read(self) -> None:
+        clean = False  # the session said goodbye (after quit, or after saying why it cannot open)
         while True:
             try:
-                req = self._requests.get(timeout=0.02)
-            except queue.Empty:
-                req = None
-            if req == "quit":
-                return
-            if isinstance(req, _Weld):
-                self._weld(session, req.who)
-                next_status = 0.0
-            elif req == "reset":
-                self._reset(session)
-                next_status = 0.0
-            self._drain(session)
-            if time.monotonic() >= next_status:
-                self._poll(session)
-                next_status = time.monotonic() + STATUS_EVERY_S
-
-    def _weld(self, session: WeldSession, who: Operator) -> None:
-        assert session.bench is not None
-        if self._estop:
-            self.error.emit("weld refused: the e-stop is pressed (release it first)")
-            return
-        session.bench.stop_request = ""
-        self.ring.clear()
-        self.busy = True
-        self.weld_started.emit()
-        last = [State.IDLE]
-
-        def on_step(state: State) -> None:
-            if state is not last[0]:
-                last[0] = state
-                self.state_changed.emit(state.value)
-
-        def on_block(rows: np.ndarray, events: list[tuple[str, float]]) -> None:
-            self.ring.push(rows)
-            if events:
-                self.events.emit(events)
-
-        try:
-            res = session.weld(who, on_step=on_step, on_block=on_block)
-        except SessionError as exc:
-            self.error.emit(str(exc))
-            return
-        except (LinkError, DeviceRefusedError) as exc:
-            self.error.emit(f"the weld could not start: {exc}")
-            return
-        finally:
-            self.busy = False
-            if session.bench is not None and session.bench.stop_request == STOP_REASON:
-                session.bench.stop_request = ""
-        self.state_changed.emit(res.state.value)
-        self.weld_finished.emit(res)
-
-    def _reset(self, session: WeldSession) -> None:
-        assert session.bench is not None
-        try:
-            session.bench.supply.reset()
-            session.bench.head.reset()
-        except (LinkError, DeviceRefusedError) as exc:
-            self.error.emit(f"reset failed: {exc}")
-
-    def _drain(self, session: WeldSession) -> None:
-        # a paced station streams all the time: between welds its frames are read and dropped,
-        # so a weld starts on fresh samples and the station never gives up on a slow reader
-        bench = session.bench
-        if bench is not None and not bench.lockstep:
-            with contextlib.suppress(LinkError, OSError):
-                for _ in range(100):
-                    if not bench.stream.read(0.0):
-                        break
-
-    def _poll(self, session: WeldSession) -> None:
-        bench = session.bench
-        assert bench is not None
-        st: dict[str, Any] = {"link": True}
-        try:
-            # the dedicated heartbeat: between welds too, or the devices' watchdogs trip
-            bench.supply.heartbeat()
-            bench.head.heartbeat()
-            sup = bench.supply.status()
-            head = bench.head.status()
-            st.update({f"supply.{k}": v for k, v in sup.items()})
-            st.update({f"head.{k}": v for k, v in head.items()})
-            st["supply.fault_code"] = int(bench.supply.read("fault_code"))
-            st["supply.weld_count"] = int(bench.supply.read("weld_count"))
-            st["supply.temperature_c"] = bench.supply.read("temperature_c")
-            if "charge_actual_v" in bench.supply.regmap:
-                st["supply.charge_v"] = bench.supply.read("charge_actual_v")
-            st["head.fault_code"] = int(bench.head.read("fault_code"))
-            st["head.position_um"] = bench.head.read("position_um")
-            st["head.force_n"] = bench.head.read("force_n")
-        except (LinkError, DeviceRefusedError) as exc:
-            st = {"link": False, "link_error": str(exc)}
-        used, warning, limit = session.electrode()
-        st.update(
-            {
-                "electrode.used": used,
-                "electrode.warning": warning,
-                "electrode.limit": limit,
-                "estop": self._estop,
-                "weld_enabled": bench.weld_enabled,
-            }
-        )
-        self.status.emit(st)
+                msg = self._conn.recv()
+            except (EOFError, OSError):
+                break
+            kind = msg[0]
+            if kind == "closed":
+                clean = True
+                break
+            if kind == "opened":
+                self.info = msg[1]
+                self.opened.emit(msg[1])
+            elif kind == "state":
+                self.state_changed.emit(msg[1])
+            elif kind == "started":
+                self.busy = True
+                self.weld_started.emit()
+            elif kind == "finished":
+                self.busy = False
+                self.weld_finished.emit(msg[1])
+            elif kind == "events":
+                self.events.emit(msg[1])
+            elif kind == "status":
+                self.status.emit(msg[1])
+            elif kind == "error":
+                self.busy = False
+                self.error.emit(msg[1])
+        self.busy = False
+        self.info = {}
+        if not clean and not self._closing:
+            self.process.join(1.0)
+            self.error.emit(
+                f"the weld session ended unexpectedly (exit code {self.process.exitcode}); "
+                "restart the operator station"
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from controller.cycle import CycleResult, Operator
 from controller.window import Window
 from gui.bridge import StationBridge
+from gui.live import LiveTrace
 from gui.plots import WavePanel
 
 PLOT_HZ = 30  # the plot rate, apart from the data rate (50 kHz)
@@ -55,7 +57,7 @@ class WeldScreen(QWidget):
         self.bridge = bridge
         self.process_window = window
         self.frame_times: list[float] = []  # (for the benchmark) seconds each redraw took
-        self._generation = -1
+        self.live = LiveTrace(bridge.ring.buf.shape[0], bridge.ring.buf.shape[1])
         self._drawn = (-1, -1)
         self._t_on_ms: float | None = None
         self._events: list[tuple[str, float]] = []
@@ -181,7 +183,7 @@ class WeldScreen(QWidget):
 
     def _error(self, text: str) -> None:
         self.message.setText(text)
-        self.start.setEnabled(self.bridge.session is not None and not self.estop.isChecked())
+        self.start.setEnabled(self.bridge.is_open and not self.estop.isChecked())
 
     # --- from the operator --------------------------------------------------------------------
 
@@ -195,37 +197,34 @@ class WeldScreen(QWidget):
     def _estop(self, pressed: bool) -> None:
         self.bridge.set_estop(pressed)
         self.estop.setText("E-STOP pressed: click to release" if pressed else "E-STOP")
-        self.start.setEnabled(not pressed and self.bridge.session is not None)
+        self.start.setEnabled(not pressed and self.bridge.is_open)
 
     # --- drawing ------------------------------------------------------------------------------
 
     def redraw(self) -> None:
         """Draw what the ring holds now (called at the plot rate, never by the weld thread)."""
         t0 = time.perf_counter()
-        if (
-            self.bridge.ring.generation,
-            self.bridge.ring.written,
-        ) == self._drawn and not self._events:
+        ring = self.bridge.ring
+        if (ring.generation, ring.written) == self._drawn and not self._events:
             return  # nothing new since the last frame
-        self._drawn = (self.bridge.ring.generation, self.bridge.ring.written)
-        generation, rows = self.bridge.ring.snapshot()
-        if generation != self._generation:
-            self._generation = generation
+        self._drawn = (ring.generation, ring.written)
+        if self.live.update(ring):  # a new weld
             self._t_on_ms = None
             self._events = []
             self.panel.clear()
-        if len(rows):
-            if self._t_on_ms is not None:
-                # once the current is on, only the weld is shown: draw only that
-                rows = rows[rows[:, 0] * 1e3 >= self._t_on_ms - 5.0]
-            self.panel.show_rows(rows)
+        last_t = self.live.last_t()
+        if last_t is not None:
+            # once the current is on, only the weld is shown: draw only that
+            t_from = -np.inf if self._t_on_ms is None else (self._t_on_ms - 5.0) / 1e3
+            t_s, ys = self.live.curves(t_from)
+            self.panel.show_curves(t_s * 1e3, ys)
             for name, t in self._events:
                 self.panel.mark(name, t * 1e3)
                 if name == "current on":
                     self._t_on_ms = t * 1e3
                     self.panel.show_window(self.process_window, self._t_on_ms)
             self._events = []
-            end = rows[-1, 0] * 1e3
+            end = last_t * 1e3
             env = self.process_window.envelope if self.process_window else None
             band = env.current_a if env else None
             env_ms = len(band.lo) * env.step_ms if env and band else 0.0

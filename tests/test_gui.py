@@ -59,8 +59,7 @@ def test_start_a_weld_from_the_button_and_see_the_verdict(qtbot: QtBot, open_sta
     win.weld.redraw()
     current = win.weld.panel.curves[0][0].getData()[1]
     assert current is not None and current.max() > 400.0
-    assert win.bridge.session is not None
-    (row,) = QaLog(win.bridge.session.qa_path).welds()
+    (row,) = QaLog(win.probe.qa_path).welds()
     assert row.verdict == "PASS" and row.part_id == "part-0001"
     # History shows it; a click opens its waveforms over the window
     assert win.history.table.rowCount() == 1
@@ -111,8 +110,7 @@ def test_a_bad_schedule_value_is_shown_at_its_field(
     ed.set_value("head.force_n", "12.5")
     assert ed.save()
     assert "force_n = 12.5" in sched.read_text()
-    assert win.bridge.session is not None
-    trail = QaLog(win.bridge.session.qa_path).audit_trail()
+    trail = QaLog(win.probe.qa_path).audit_trail()
     assert trail and "force_n = 12.0" in trail[-1][4] and "force_n = 12.5" in trail[-1][5]
 
 
@@ -156,7 +154,7 @@ def test_closing_mid_weld_loses_nothing(qtbot: QtBot, open_station: Open, tmp_pa
     qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "approach" in states, timeout=10_000)  # the cycle is under way
     win.close()  # the running weld is stopped and its record committed before the window goes
-    assert not win.bridge._thread.is_alive()
+    assert not win.bridge.process.is_alive()
     (row,) = QaLog(tmp_path / "qa.sqlite").welds()
     assert row.verdict == "ABORTED" and row.reasons == ["fault: stopped by the operator"]
 
