@@ -55,9 +55,8 @@ def leave_core(cpu: int | None) -> None:
     """Keep this process off `cpu` (the GUI's side).
 
     Two processes no longer share a GIL, but they still share the machine: a GUI that paints
-    on whichever core is free moves the weld session from core to core, and it wakes each
-    millisecond with cold caches. Measured on 2 cores: the monitor's p50 11.7 → 17-19 µs while
-    the GUI paints, back to ~12 µs with the session on a core of its own.
+    on whichever core is free pushes the weld session from core to core, and it wakes each
+    millisecond with cold caches (measured on 2 cores: p50 11.7 -> 17-19 us while painting).
     """
     if cpu is not None:
         os.sched_setaffinity(0, os.sched_getaffinity(0) - {cpu})
