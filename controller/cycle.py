@@ -8,7 +8,6 @@ they come).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import time
@@ -75,6 +74,9 @@ class CycleResult:
     abort_reason: str = ""
     wall_s: float = 0.0
     waveform: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    # a cycle ended by a lost link: seconds from the last good Modbus reply to the safe
+    # commands (stop, disarm, retract) going out
+    safe_delay_s: float | None = None
 
 
 def _do(bench: Bench, cmd: Command) -> None:
@@ -93,11 +95,23 @@ def _do(bench: Bench, cmd: Command) -> None:
         bench.supply.disarm()
 
 
-def _safe(bench: Bench) -> None:
-    # best effort on every device, whatever failed first
-    for action in (bench.supply.stop, bench.supply.disarm, bench.head.retract):
-        with contextlib.suppress(LinkError, DeviceRefusedError):
-            action()
+def _safe(bench: Bench) -> float:
+    """Command the safe state (supply stopped and disarmed, head retracted) at once, on every
+    device, whatever failed first; return when the commands went out (time.monotonic()).
+
+    They are sent without waiting for replies: after a lost link each would cost a full reply
+    timeout, and the retract would go out seconds late. Whether they arrived is not known
+    here; the devices' watchdogs make the station safe if they did not.
+    """
+    writes = [
+        bench.supply.command_write("stop"),
+        bench.supply.command_write("disarm"),
+        bench.head.command_write("retract"),
+    ]
+    if bench.head.link is bench.supply.link:
+        return bench.supply.link.send_now(writes)
+    bench.supply.link.send_now(writes[:2])
+    return bench.head.link.send_now(writes[2:])
 
 
 SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.5 s) and a full retract
@@ -140,6 +154,7 @@ def run_cycle(
     (the GUI copies into a ring buffer and draws at its own rate).
     """
     t_wall = time.perf_counter()
+    safe_delay: float | None = None  # after a lost link: last good reply -> safe commands sent
     monitor = Monitor(window=window)
     seq = Sequencer(weld_enabled=bench.weld_enabled, hold_ms=bench.hold_ms)
     link_ok = True
@@ -147,9 +162,12 @@ def run_cycle(
     blocks = 0
     force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
 
-    def observe(stop: bool) -> Observation:
+    def observe(stop: bool, ask: bool = True) -> Observation:
+        # ask=False: the link is known lost; asking would only cost reply timeouts
         nonlocal link_ok
         try:
+            if not ask:
+                raise LinkError("link lost")
             head = bench.head.status()
             supply = bench.supply.status()
             link_ok = True
@@ -243,19 +261,25 @@ def run_cycle(
                 bench.supply.heartbeat()
                 bench.head.heartbeat()
             step = seq.step(observe(stop))
-            for cmd in step.commands:
-                _do(bench, cmd)
+            if not link_ok and seq.state is State.ABORTED:
+                # the status read found the link lost: the safe state at once, not one
+                # reply timeout per command
+                safe_delay = _safe(bench) - bench.supply.link.last_ok
+            else:
+                for cmd in step.commands:
+                    _do(bench, cmd)
             if on_step is not None:
                 on_step(seq.state)
         if seq.state not in (State.VERDICT, State.ABORTED):
             step = seq.abort(observe(False), f"cycle did not finish in {max_blocks} blocks")
             _safe(bench)
     except LinkError as exc:
-        seq.abort(observe(False), f"link lost: {exc}")
-        _safe(bench)
+        # safe first: every moment spent asking a dead link is a moment the supply stays armed
+        safe_delay = _safe(bench) - bench.supply.link.last_ok
+        seq.abort(observe(False, ask=False), f"link lost: {exc}")
     except DeviceRefusedError as exc:
-        seq.abort(observe(False), f"device refused: {exc}")
         _safe(bench)
+        seq.abort(observe(False), f"device refused: {exc}")
     if seq.state is State.ABORTED:
         _settle(bench, take_block, link_ok)
     result = monitor.finish()
@@ -285,4 +309,6 @@ def run_cycle(
         )
     )
     result.verdict, result.reasons = verdict, reasons
-    return CycleResult(seq.state, result, record_id, seq.reason, time.perf_counter() - t_wall, wave)
+    return CycleResult(
+        seq.state, result, record_id, seq.reason, time.perf_counter() - t_wall, wave, safe_delay
+    )

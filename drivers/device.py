@@ -77,6 +77,12 @@ class RegisterDevice:
         """Send a command register (write 1)."""
         self.write(name, 1)
 
+    def command_write(self, name: str) -> tuple[int, int, int]:
+        """Return the write a command is, as (unit, address, word) for ModbusLink.send_now."""
+        reg = self.regmap[name]
+        (word,) = reg.encode(1)
+        return self.unit, reg.address, word
+
     def status(self) -> dict[str, bool]:
         """Return the named status bits."""
         return self.regmap.status_flags(int(self.read("status")))

@@ -85,6 +85,8 @@ class ModbusLink:
     ) -> None:
         self.client = client
         self.backoff = backoff or Backoff()
+        self.framing = "rtu" if isinstance(client, ModbusSerialClient) else "tcp"
+        self.last_ok = 0.0  # time.monotonic() of the last good reply
 
     def _ensure(self) -> None:
         if self.client.connected:
@@ -110,7 +112,40 @@ class ModbusLink:
             raise DeviceRefusedError(what, int(reply.exception_code))
         if reply.isError():
             raise LinkError(f"{what}: error reply {reply}")
+        self.last_ok = time.monotonic()
         return reply
+
+    def send_now(self, writes: Sequence[tuple[int, int, int]], rtu_gap_s: float = 0.005) -> float:
+        """Put single-register writes (unit, address, word) on the wire now, waiting for no
+        reply; return when the last went out (time.monotonic()).
+
+        For the safe state after a fault: one lost link must not cost a reply timeout per
+        command. Over TCP they go in one send; over RTU one by one, `rtu_gap_s` apart, so that
+        on a half-duplex line each device's echo is over before the next request. The
+        connection is closed afterwards: a late echo must never be taken for a later reply.
+        If no connection can be made nothing is sent (the devices' watchdogs are the backstop).
+        """
+        frames = [
+            write_request_frame(self.framing, u, a, w, tid=0xF000 + k)
+            for k, (u, a, w) in enumerate(writes)
+        ]
+        sent = time.monotonic()
+        try:
+            if not self.client.connected:
+                self.client.connect()
+            if self.framing == "tcp":
+                self.client.send(b"".join(frames))
+            else:
+                for k, frame in enumerate(frames):
+                    if k:
+                        time.sleep(rtu_gap_s)
+                    self.client.send(frame)
+            sent = time.monotonic()
+        except (ModbusException, OSError):
+            pass
+        finally:
+            self.client.close()
+        return sent
 
     def read(self, unit: int, address: int, count: int) -> list[int]:
         """Read count holding registers from address (FC 3); return the words."""
