@@ -1,0 +1,36 @@
+"""The reliability battery's shared pieces: how many cases, what a test ran and found."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LONG = os.environ.get("MICROWELD_RELIABILITY", "short") == "long"
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def scale(short: int, long: int) -> int:
+    """How many cases: `short` in CI, `long` in the long form."""
+    return long if LONG else short
+
+
+class Record:
+    """What one test of the battery ran and found."""
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.faults = 0
+        self.failures = 0
+        self.worst_ms: float | None = None
+        self.notes: list[str] = []
+
+    def latency(self, seconds: float) -> None:
+        """Note one measured latency; the worst is reported."""
+        ms = seconds * 1e3
+        self.worst_ms = ms if self.worst_ms is None else max(self.worst_ms, ms)
+
+
+def kept(target: str) -> list[bytes]:
+    """Return the kept inputs of one target (corpus/TARGET/*.bin): each once broke something."""
+    folder = CORPUS / target
+    return [p.read_bytes() for p in sorted(folder.glob("*.bin"))] if folder.exists() else []
