@@ -139,6 +139,13 @@ class Sequencer:
                 if not self.weld_enabled:
                     # no-weld: the force cycle without current
                     return self._go(State.HOLD, obs.t_s, (), "no-weld: at force, no current")
+                if not obs.interlocks.supply_ready:
+                    # Fix (reliability battery, issue 7): FIRE was commanded with supply_ready
+                    # false (it is only checked at the start, as the supply is busy once it
+                    # fires): a supply that lost its readiness during the approach (heartbeat,
+                    # e-stop/guard input, fault) must not be armed and fired; it is the last
+                    # instant before the current at which readiness still means something.
+                    return self.abort(obs, "interlock lost: supply_ready")
                 return self._go(
                     State.WELD, obs.t_s, (Command.SUPPLY_ARM, Command.SUPPLY_FIRE), "at force: fire"
                 )

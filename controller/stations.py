@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from drivers.config.loader import ConfigError, Strict, parse_model
 
@@ -21,6 +21,17 @@ class _Station(Strict):
     electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
     electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
 
+    # Fix (reliability battery, issue 7): a warning set past the limit was accepted and could
+    # never be shown (welding stops first).
+    @model_validator(mode="after")
+    def _warning_before_limit(self) -> _Station:
+        if self.electrode_warning > self.electrode_limit:
+            raise ValueError(
+                f"electrode_warning ({self.electrode_warning}) is above electrode_limit "
+                f"({self.electrode_limit}): the warning would never be shown"
+            )
+        return self
+
 
 class SimStation(_Station):
     """The simulated station, started as a child process on loopback."""
@@ -28,7 +39,9 @@ class SimStation(_Station):
     name: str = "sim"
     kind: Literal["sim"] = "sim"
     clock: Literal["lockstep", "paced"] = "lockstep"
-    seed: int = 0
+    # Fix (reliability battery, issue 7): a negative seed was accepted, then failed in the
+    # simulator (numpy refuses negative seeds) once the station was started.
+    seed: int = Field(0, ge=0)
     qa_log: str = "qa/sim.sqlite"
 
 
@@ -40,6 +53,17 @@ class _Hardware(_Station):
     supply_unit: int = Field(1, ge=1, le=247)
     head_unit: int = Field(2, ge=1, le=247)
     qa_log: str
+
+    # Fix (reliability battery, issue 7): supply and head at one unit address of one bus
+    # were accepted; every request would then reach both devices (or the wrong one).
+    @model_validator(mode="after")
+    def _distinct_units(self) -> _Hardware:
+        if self.supply_unit == self.head_unit:
+            raise ValueError(
+                f"supply_unit and head_unit are both {self.supply_unit}: "
+                "two devices on one bus need two unit addresses"
+            )
+        return self
 
 
 class TcpStation(_Hardware):
@@ -75,7 +99,19 @@ def load_station(name_or_path: str) -> SimStation | TcpStation | RtuStation:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(str(path), [("(file)", f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_model(StationFile, {"station": data}, str(path)).station
+    try:
+        return parse_model(StationFile, {"station": data}, str(path)).station
+    except ConfigError as exc:
+        # Fix (reliability battery, issue 7): the fields were named "station.host", a table
+        # the file does not have (the loader wraps the file in one): name them as written.
+        problems = [(_unwrap(f), r) for f, r in exc.problems]
+        raise ConfigError(exc.source, problems) from None
+
+
+def _unwrap(field: str) -> str:
+    if field == "station":
+        return "(top level)"
+    return field.removeprefix("station.")
 
 
 def schedule_path(name: str) -> Path:

@@ -99,7 +99,7 @@ class ModbusLink:
             raise LinkError("cannot connect")
         self.backoff.succeeded()
 
-    def _call(self, what: str, fn: Callable[[], ModbusPDU]) -> ModbusPDU:
+    def _call(self, what: str, function: int, fn: Callable[[], ModbusPDU]) -> ModbusPDU:
         self._ensure()
         try:
             reply = fn()
@@ -108,6 +108,12 @@ class ModbusLink:
             # for the next reply, and let the caller decide (FIRE is never resent blindly).
             self.client.close()
             raise LinkError(f"{what}: {exc}") from None
+        if reply.function_code & 0x7F != function:
+            # pymodbus matches replies by transaction and unit only: a write's echo with the
+            # right transaction id was handed back as the registers of a read (found by the
+            # reply fuzzer). An answer to another question is a broken link, not data.
+            self.client.close()
+            raise LinkError(f"{what}: reply of function {reply.function_code}")
         if isinstance(reply, ExceptionResponse):
             raise DeviceRefusedError(what, int(reply.exception_code))
         if reply.isError():
@@ -151,6 +157,7 @@ class ModbusLink:
         """Read count holding registers from address (FC 3); return the words."""
         reply = self._call(
             f"read {count} @ {address} (unit {unit})",
+            3,
             lambda: self.client.read_holding_registers(address, count=count, device_id=unit),
         )
         words = list(reply.registers)
@@ -162,9 +169,13 @@ class ModbusLink:
         """Write words from address (FC 6 for one word, FC 16 for more)."""
         what = f"write {list(words)} @ {address} (unit {unit})"
         if len(words) == 1:
-            self._call(what, lambda: self.client.write_register(address, words[0], device_id=unit))
+            self._call(
+                what, 6, lambda: self.client.write_register(address, words[0], device_id=unit)
+            )
         else:
-            self._call(what, lambda: self.client.write_registers(address, words, device_id=unit))
+            self._call(
+                what, 16, lambda: self.client.write_registers(address, words, device_id=unit)
+            )
 
     def close(self) -> None:
         """Close the connection."""
@@ -218,6 +229,13 @@ def exception_frame(framing: str, unit: int, function: int, code: int, tid: int 
     """Return the wire bytes of an exception reply to a function code."""
     pdu = ExceptionResponse(function, code, device_id=unit, transaction=tid)
     return _frame(framing, pdu)
+
+
+def rtu_crc_ok(frame: bytes | bytearray) -> bool:
+    """Return True if frame is at least unit + function + CRC and its CRC-16/MODBUS checks."""
+    if len(frame) < 4:
+        return False
+    return FramerRTU.check_CRC(bytes(frame[:-2]), int.from_bytes(frame[-2:], "big"))
 
 
 def _frame(framing: str, pdu: ModbusPDU) -> bytes:

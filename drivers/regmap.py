@@ -4,6 +4,7 @@ drivers and the simulated station, with strict encoding of engineering values to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -62,6 +63,11 @@ class Register(Strict):
 
     def check(self, value: float) -> int:
         """Return the raw integer for an engineering value, or raise RegisterValueError."""
+        # Fix (reliability battery, issue 7): NaN passed both limit checks and then failed in
+        # round() with a bare "cannot convert float NaN to integer" (inf: an OverflowError on
+        # registers without limits), not a RegisterValueError naming the register.
+        if not math.isfinite(value):
+            raise RegisterValueError(f"{self.name} = {value!r} is not a finite number")
         if self.min is not None and value < self.min:
             raise RegisterValueError(f"{self.name} = {value} {self.unit} is below {self.min}")
         if self.max is not None and value > self.max:

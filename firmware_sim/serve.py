@@ -26,6 +26,10 @@ from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
 BLOCK = 50  # samples per stream frame: 1 ms at 50 kHz
 MAX_BATCH = 64  # lockstep blocks run in one go when the client has granted that many
 MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before it is dropped
+MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
+UPSTREAM_TIMEOUT_S = 1.0  # the in-process pymodbus server answers in ms, or never
+RTU_SILENCE_S = 0.00175  # t3.5 of the serial-line spec: fixed at 1.75 ms above 19200 baud
+MAX_RTU_ADU = 256
 
 
 @dataclass
@@ -56,6 +60,22 @@ def _request_key(pdu: bytes) -> tuple[int, int, int]:
     return pdu[0], pdu[1], int.from_bytes(pdu[2:4], "big")
 
 
+def _rtu_served(frame: bytes) -> bool:
+    """Return True if frame is one whole request the station serves (FC 3, 6 or 16)."""
+    if frame[1] in (3, 6):
+        return len(frame) == 8
+    return frame[1] == 16 and len(frame) >= 11 and len(frame) == 9 + frame[6]
+
+
+def _rtu_tail(buf: bytearray) -> bytes | None:
+    """Return the whole served request that buf ends with, if there is one."""
+    for size in range(8, len(buf) + 1):
+        frame = bytes(buf[-size:])
+        if _rtu_served(frame) and modbus.rtu_crc_ok(frame):
+            return frame
+    return None
+
+
 class PtyLink:
     """Two pty pairs joined back to back: a virtual null-modem cable, and where RTU faults happen.
 
@@ -63,7 +83,8 @@ class PtyLink:
     are requests, bytes from the station are replies (a frame per write on a pty).
     """
 
-    def __init__(self, faults: ReplyFaults, delay_s: float) -> None:
+    def __init__(self, faults: ReplyFaults, delay_s: float, units: frozenset[int]) -> None:
+        self.units = units
         self.m1, self.s1 = os.openpty()
         self.m2, self.s2 = os.openpty()
         for fd in (self.s1, self.s2):
@@ -75,6 +96,8 @@ class PtyLink:
         self.pending: str | None = None
         self.dead_until = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.rx = bytearray()  # request bytes that are not (yet) a whole frame
+        self.rx_at = 0.0  # time.monotonic() of the last request bytes
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start relaying between the two sides."""
@@ -98,6 +121,32 @@ class PtyLink:
         data = self._read(self.m2)
         if not data or time.monotonic() < self.dead_until:
             return  # an unplugged line carries nothing
+        # RTU frames are delimited by silence, and the station hears them as a real slave does:
+        # a frame is handed on once its CRC checks; bytes that have not made one when t3.5 of
+        # silence follows are dropped. pymodbus's RTU server, fed the raw bytes, kept a stray
+        # byte of line noise and lost the next good request with it.
+        now = time.monotonic()
+        if now - self.rx_at > RTU_SILENCE_S:
+            self.rx.clear()
+        self.rx_at = now
+        self.rx += data
+        del self.rx[:-MAX_RTU_ADU]
+        if modbus.rtu_crc_ok(self.rx):
+            data = bytes(self.rx)
+        elif (tail := _rtu_tail(self.rx)) is not None:
+            # a request right behind noise, the silence lost in a busy relay's late read
+            data = tail
+        else:
+            return
+        self.rx.clear()
+        if not _rtu_served(data):
+            # pymodbus keeps a frame it cannot size (an unknown function, a wrong length) and
+            # loses the next good request with it: so such frames stop here, and an unknown
+            # function gets the refusal a real slave sends.
+            if data[0] in self.units and data[1] not in (3, 6, 16):
+                refusal = modbus.exception_frame("rtu", data[0], data[1], modbus.ILLEGAL_FUNCTION)
+                self._write(self.m2, refusal)
+            return
         fault = self.faults.next(*_request_key(data))
         if fault == "silent":
             return  # the cut line carries the request nowhere
@@ -146,7 +195,12 @@ class TcpFaultProxy:
     async def _frame(reader: asyncio.StreamReader) -> bytes:
         head = await reader.readexactly(7)
         length = int.from_bytes(head[4:6], "big")
-        return head + await reader.readexactly(max(length - 1, 0))
+        if not 1 <= length <= MAX_MBAP_LENGTH:
+            # The length counts the unit byte and a PDU of at most 253 bytes: anything else
+            # means the framing of this connection is lost (or a 64 KiB lie would be waited
+            # for), so the connection is closed, as Modbus TCP servers do.
+            raise ConnectionResetError(f"bad MBAP length {length}")
+        return head + await reader.readexactly(length - 1)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection through its own upstream connection."""
@@ -154,6 +208,11 @@ class TcpFaultProxy:
         try:
             while True:
                 request = await self._frame(reader)
+                if request[2:4] != b"\0\0" or len(request) < 8:
+                    # Not Modbus (protocol id) or no function code: discarded unanswered, as
+                    # the spec says. Never forwarded: pymodbus keeps a frame with a non-zero
+                    # protocol id in its buffer forever, wedging the upstream connection.
+                    continue
                 fault = self.faults.next(*_request_key(request[6:]))
                 if fault == "disconnect":
                     return
@@ -170,7 +229,16 @@ class TcpFaultProxy:
                     continue
                 up_w.write(request)
                 await up_w.drain()
-                reply = await self._frame(up_r)
+                try:
+                    reply = await asyncio.wait_for(self._frame(up_r), UPSTREAM_TIMEOUT_S)
+                except TimeoutError:
+                    # pymodbus drops some malformed requests without a word. Waiting on for
+                    # that reply wedged this connection for good (and leaked its sockets):
+                    # the client sees no reply, as from a real device, and a fresh upstream
+                    # connection makes sure a late reply is never taken for the next one.
+                    up_w.close()
+                    up_r, up_w = await asyncio.open_connection(*self.upstream)
+                    continue
                 if fault == "drop":
                     continue
                 if self.delay_s > 0:
@@ -401,7 +469,7 @@ async def serve(
     modbus_port = public.sockets[0].getsockname()[1]
     link = None
     if rtu:
-        link = PtyLink(ReplyFaults(faults, fire), delay_s)
+        link = PtyLink(ReplyFaults(faults, fire), delay_s, frozenset(station.devices))
         link.start(loop)
         tasks.append(
             asyncio.ensure_future(modbus.rtu_server(devices(), link.station_path).serve_forever())

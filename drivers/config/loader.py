@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -15,6 +19,69 @@ class Strict(BaseModel):
     """Base for every config model: unknown keys are refused, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+    # Fix (reliability battery, issue 7): pydantic's lax mode silently turned `force_n = true`
+    # into 1.0, `force_n = "12"` into 12.0, `enamel_grade = true` into 1, `missing_wire = "yes"`
+    # into true, and let `inf`/`nan`
+    # through every field bounded on one side only (or not at all). A config value is now
+    # what its file says: no boolean for a number, no quoted number, no non-finite scalar.
+    # (A model validator, not a field one: pydantic allows none on a union's `kind` tag.)
+    @model_validator(mode="before")
+    @classmethod
+    def _no_silent_coercion(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        errors: list[InitErrorDetails] = []
+        for name, value in data.items():
+            info = cls.model_fields.get(name) if isinstance(name, str) else None
+            if info is None:
+                continue
+            kinds = _scalar_kinds(info.annotation)
+            why = ""
+            if isinstance(value, bool):
+                if kinds and bool not in kinds:
+                    why = f"expected {_kind_text(kinds)}, not a boolean"
+            elif kinds == {bool}:
+                if not isinstance(value, bool):  # "yes" and 1 were read as true
+                    why = f"expected true or false, not {type(value).__name__}"
+            elif isinstance(value, str):
+                if kinds and str not in kinds and kinds & {int, float}:
+                    why = f"expected {_kind_text(kinds)}, not a string"
+            elif isinstance(value, float) and not math.isfinite(value) and kinds:
+                why = "expected a finite number"
+            if why:
+                err = PydanticCustomError("config_type", why)
+                errors.append(InitErrorDetails(type=err, loc=(name,), input=value))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
+
+
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """Return the scalar types a field annotation accepts (empty: not a scalar field)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _scalar_kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: set[type] = set()
+        for arg in typing.get_args(annotation):
+            out |= _scalar_kinds(arg)
+        return out
+    if origin is typing.Literal:
+        return {type(v) for v in typing.get_args(annotation)}
+    if annotation in (bool, int, float, str):
+        return {annotation}
+    if annotation is Any:
+        return {bool, int, float, str}
+    return set()
+
+
+def _kind_text(kinds: set[type]) -> str:
+    if kinds & {int, float}:
+        return "a number"
+    if str in kinds:
+        return "a string"
+    return "a value of another type"
 
 
 class ConfigError(ValueError):
@@ -37,6 +104,31 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _in_file(data: Any, loc: tuple[int | str, ...], missing: bool) -> tuple[int | str, ...]:
+    """Return the error location as the file spells it.
+
+    Fix (reliability battery, issue 7): pydantic puts a tagged union's tag in the location
+    ("supply.inverter.weld1_ms" for [supply] weld1_ms), naming a key the file does not have;
+    a segment that is not a key of the data at that point (but for the last one of a missing
+    field) is such a tag and is left out.
+    """
+    out: list[int | str] = []
+    node = data
+    for k, item in enumerate(loc):
+        last = k == len(loc) - 1
+        if isinstance(node, dict):
+            if item in node:
+                node = node[item]
+            elif not (last and missing):
+                continue  # a union tag
+        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            node = node[item]
+        else:
+            node = None
+        out.append(item)
+    return tuple(out)
+
+
 def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") -> M:
     """Validate a mapping against a model; raise ConfigError naming source, field and reason."""
     try:
@@ -47,9 +139,17 @@ def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") ->
             reason = err["msg"]
             if err["type"] == "extra_forbidden":
                 reason = "unknown field (not allowed here; check the spelling)"
-            elif "input" in err and err["type"] not in ("missing",):
+            elif (
+                "input" in err
+                and err["type"] not in ("missing",)
+                # a whole table as "got" drowns the reason (fix, issue 7)
+                and not isinstance(err["input"], dict | list)
+            ):
                 reason = f"{reason} (got {err['input']!r})"
-            problems.append((_field_path(tuple(err["loc"])), reason))
+            loc = _in_file(data, tuple(err["loc"]), err["type"] == "missing")
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc += (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
+            problems.append((_field_path(loc), reason))
         raise ConfigError(source, problems) from None
 
 
