@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import serial
 
-from controller.simstation import Endpoints, sim_station
+from controller.cycle import Bench
+from controller.qalog import QaLog
+from controller.simstation import Endpoints, SimControl, sim_station
 from drivers.frames import Frame
 from drivers.head import ServoForceHead
-from drivers.modbus import ModbusLink, rtu_link, tcp_link
+from drivers.modbus import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
 
@@ -77,3 +80,47 @@ def step_until(stream: WaveformStream, done: Callable[[], bool], limit: int = 30
         if done():
             return frames
     raise AssertionError("condition not reached within the block limit")
+
+
+@dataclass
+class Rig:
+    """A lockstep station driven as the cycle drives it, its test panel and a QA log."""
+
+    bench: Bench
+    control: SimControl
+    log: QaLog
+
+
+@contextmanager
+def lockstep_rig(qa_dir: Path, reply_timeout_s: float) -> Iterator[Rig]:
+    """Start a lockstep station (Modbus TCP + the stream, inverter supply) with a Bench on it."""
+    with sim_station("--clock", "lockstep", "--no-rtu") as ends:
+        link = tcp_link(*ends.modbus_tcp, timeout_s=reply_timeout_s)
+        host, port = ends.stream_tcp
+        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+        bench = Bench(
+            InverterSupply(link, ends.supply_unit),
+            ServoForceHead(link, ends.head_unit),
+            stream,
+            lockstep=True,
+        )
+        control = SimControl(ends.control)
+        log = QaLog(qa_dir / "qa.sqlite")
+        try:
+            yield Rig(bench, control, log)
+        finally:
+            log.close()
+            control.close()
+            stream.close()
+            link.close()
+
+
+def reset_devices(bench: Bench) -> None:
+    """Clear both devices' faults (after a fault case)."""
+    for dev in (bench.supply, bench.head):
+        for _ in range(3):  # the first request after a cut may meet a stale connection
+            try:
+                dev.reset()
+                break
+            except (LinkError, DeviceRefusedError):
+                continue

@@ -10,23 +10,16 @@ disarmed, the head retracted, and the weld logged ABORTED with the fault as its 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import serial
 
-from controller.cycle import Bench, CycleResult, Operator, run_cycle
-from controller.qalog import QaLog
+from controller.cycle import CycleResult, Operator, run_cycle
 from controller.sequencer import State
-from controller.simstation import SimControl, sim_station
 from controller.window import load_window
 from drivers.config.schedule import load_schedule
-from drivers.head import ServoForceHead
-from drivers.modbus import DeviceRefusedError, LinkError, tcp_link
-from drivers.stream import WaveformStream
-from drivers.supply import InverterSupply
+from tests.stationhelp import Rig, lockstep_rig, reset_devices
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
@@ -36,48 +29,18 @@ BLOCK_S = 1e-3
 HEARTBEAT_LOST = 3  # the head's fault code when its watchdog tripped
 
 
-@dataclass
-class Rig:
-    bench: Bench
-    control: SimControl
-    log: QaLog
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    with sim_station("--clock", "lockstep", "--no-rtu") as ends:
-        # a short reply timeout: a cut link is noticed after one timeout per request
-        link = tcp_link(*ends.modbus_tcp, timeout_s=0.25)
-        host, port = ends.stream_tcp
-        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
-        bench = Bench(
-            InverterSupply(link, ends.supply_unit),
-            ServoForceHead(link, ends.head_unit),
-            stream,
-            lockstep=True,
-        )
-        control = SimControl(ends.control)
-        log = QaLog(tmp_path_factory.mktemp("qa") / "qa.sqlite")
-        try:
-            yield Rig(bench, control, log)
-        finally:
-            log.close()
-            control.close()
-            stream.close()
-            link.close()
+    # a short reply timeout: a cut link is noticed after one timeout per request
+    with lockstep_rig(tmp_path_factory.mktemp("qa"), reply_timeout_s=0.25) as rig:
+        yield rig
 
 
 def _recover(rig: Rig) -> None:
     """Undo the last case: link up, e-stop released, faults cleared, devices reset."""
     rig.control.faults(link_down=False, supply="none")
     rig.control.inputs(estop=False, guard_open=False)
-    for dev in (rig.bench.supply, rig.bench.head):
-        for _ in range(3):  # the first request after a cut may meet a stale connection
-            try:
-                dev.reset()
-                break
-            except (LinkError, DeviceRefusedError):
-                continue
+    reset_devices(rig.bench)
     truth = rig.control.truth()
     assert truth["homed"] and not truth["armed"] and truth["supply_fault"] == 0, truth
 

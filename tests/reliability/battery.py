@@ -34,3 +34,30 @@ def kept(target: str) -> list[bytes]:
     """Return the kept inputs of one target (corpus/TARGET/*.bin): each once broke something."""
     folder = CORPUS / target
     return [p.read_bytes() for p in sorted(folder.glob("*.bin"))] if folder.exists() else []
+
+
+def children() -> set[int]:
+    """Return the pids of this process's child processes (from /proc)."""
+    me, out = os.getpid(), set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                out.add(int(name))
+    return out
+
+
+def fds() -> int:
+    """Return how many file descriptors this process holds."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    """Return a process's resident set size (kB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")

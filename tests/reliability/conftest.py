@@ -11,11 +11,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import controller.session
+from controller.simstation import Endpoints, sim_station
 from tests.reliability.battery import Record
 
 
@@ -55,3 +58,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if rep.when == "call":
         item.rep_call = rep  # type: ignore[attr-defined]
     return rep
+
+
+@pytest.fixture
+def tapped(monkeypatch: pytest.MonkeyPatch) -> list[Endpoints]:
+    """Let a WeldSession start its simulated station as usual, and note where it listens."""
+    seen: list[Endpoints] = []
+
+    @contextmanager
+    def tap(*args: str, **kw: Any) -> Iterator[Endpoints]:
+        with sim_station(*args, **kw) as ends:
+            seen.append(ends)
+            yield ends
+
+    monkeypatch.setattr(controller.session, "sim_station", tap)
+    return seen

@@ -14,26 +14,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
-import serial
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from controller.cycle import Bench, Operator, run_cycle
-from controller.qalog import QaLog
+from controller.cycle import Operator, run_cycle
 from controller.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State, Step
-from controller.simstation import SimControl, sim_station
 from controller.window import load_window
 from drivers.config.schedule import load_schedule
-from drivers.head import ServoForceHead
-from drivers.modbus import tcp_link
-from drivers.stream import WaveformStream
-from drivers.supply import InverterSupply
 from tests.reliability.battery import Record, scale
+from tests.stationhelp import Rig, lockstep_rig
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
@@ -269,34 +263,10 @@ def test_random_observations_over_time(record: Record) -> None:
 # --- (c) end to end on the simulated station ---------------------------------------------------
 
 
-@dataclass
-class Rig:
-    bench: Bench
-    control: SimControl
-    log: QaLog
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    with sim_station("--clock", "lockstep", "--no-rtu") as ends:
-        link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
-        host, port = ends.stream_tcp
-        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
-        bench = Bench(
-            InverterSupply(link, ends.supply_unit),
-            ServoForceHead(link, ends.head_unit),
-            stream,
-            lockstep=True,
-        )
-        control = SimControl(ends.control)
-        log = QaLog(tmp_path_factory.mktemp("qa") / "qa.sqlite")
-        try:
-            yield Rig(bench, control, log)
-        finally:
-            log.close()
-            control.close()
-            stream.close()
-            link.close()
+    with lockstep_rig(tmp_path_factory.mktemp("qa"), reply_timeout_s=1.0) as rig:
+        yield rig
 
 
 def _cycle(rig: Rig, part: str) -> State:

@@ -13,19 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import serial
 
-from controller.cycle import Bench, Operator, run_cycle
-from controller.qalog import QaLog
+from controller.cycle import Operator, run_cycle
 from controller.sequencer import State
-from controller.simstation import SimControl, sim_station
 from controller.window import load_window
 from drivers.config.schedule import load_schedule
-from drivers.head import ServoForceHead
-from drivers.modbus import DeviceRefusedError, LinkError, tcp_link
-from drivers.stream import WaveformStream
-from drivers.supply import InverterSupply
 from tests.reliability.battery import Record, scale
+from tests.stationhelp import Rig, lockstep_rig, reset_devices
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
@@ -42,49 +36,24 @@ REPEAT = scale(1, 10)
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, SimControl, QaLog]]:
-    with sim_station("--clock", "lockstep", "--no-rtu") as ends:
-        link = tcp_link(*ends.modbus_tcp, timeout_s=REPLY_TIMEOUT_S)
-        host, port = ends.stream_tcp
-        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
-        bench = Bench(
-            InverterSupply(link, ends.supply_unit),
-            ServoForceHead(link, ends.head_unit),
-            stream,
-            lockstep=True,
-        )
-        control = SimControl(ends.control)
-        log = QaLog(tmp_path_factory.mktemp("qa") / "qa.sqlite")
-        try:
-            yield bench, control, log
-        finally:
-            log.close()
-            control.close()
-            stream.close()
-            link.close()
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    with lockstep_rig(tmp_path_factory.mktemp("qa"), REPLY_TIMEOUT_S) as rig:
+        yield rig
 
 
-def _recover(bench: Bench, control: SimControl) -> None:
-    control.faults(**CLEAR)
-    for dev in (bench.supply, bench.head):
-        for _ in range(3):  # the first request after a cut may meet a stale connection
-            try:
-                dev.reset()
-                break
-            except (LinkError, DeviceRefusedError):
-                continue
-    truth = control.truth()
+def _recover(rig: Rig) -> None:
+    rig.control.faults(**CLEAR)
+    reset_devices(rig.bench)
+    truth = rig.control.truth()
     assert truth["homed"] and not truth["armed"] and truth["supply_fault"] == 0, truth
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_a_link_fault_at_every_state_aborts_safely(
-    rig: tuple[Bench, SimControl, QaLog], fault: str, record: Record
-) -> None:
-    bench, control, log = rig
+def test_a_link_fault_at_every_state_aborts_safely(rig: Rig, fault: str, record: Record) -> None:
+    bench, control, log = rig.bench, rig.control, rig.log
     for rep in range(REPEAT):
         for state in STATES:
-            _recover(bench, control)
+            _recover(rig)
             before = control.truth()
             at_fault: dict[str, Any] = {}
             seen = 0

@@ -9,15 +9,12 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-import controller.session
 from controller.cycle import Operator
 from controller.qalog import QaLog, WeldRecord
 from controller.sequencer import State
@@ -25,7 +22,7 @@ from controller.session import WeldSession
 from controller.simstation import Endpoints, SimControl, sim_station
 from drivers.modbus import DEVICE_BUSY, ILLEGAL_FUNCTION, DeviceRefusedError, ModbusLink
 from drivers.regmap import Register, RegisterMap
-from tests.reliability.battery import Record
+from tests.reliability.battery import Record, children
 
 ROOT = Path(__file__).resolve().parents[2]
 TCP_LISTEN = "0A"
@@ -39,21 +36,6 @@ ALLOWED_MID_WELD = {
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def children() -> list[int]:
-    """Return the pids of this process's child processes (from /proc)."""
-    me, out = os.getpid(), []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{name}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-            out.append(int(name))
-    return out
 
 
 def socket_inodes(pid: int) -> set[int]:
@@ -98,21 +80,6 @@ def is_loopback(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return addr.ipv4_mapped.is_loopback
     return addr.is_loopback
-
-
-@pytest.fixture
-def tapped(monkeypatch: pytest.MonkeyPatch) -> list[Endpoints]:
-    """Let a WeldSession start its simulated station as usual, and note where it listens."""
-    seen: list[Endpoints] = []
-
-    @contextmanager
-    def tap(*args: str, **kw: Any) -> Iterator[Endpoints]:
-        with sim_station(*args, **kw) as ends:
-            seen.append(ends)
-            yield ends
-
-    monkeypatch.setattr(controller.session, "sim_station", tap)
-    return seen
 
 
 # --- (a) a default install listens on loopback only --------------------------------------------

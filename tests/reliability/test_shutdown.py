@@ -5,7 +5,6 @@ within 5 s and leaves no thread, child process or file descriptor behind.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -22,30 +21,11 @@ from controller.qalog import QaLog
 from controller.session import SessionError, WeldSession
 from controller.simstation import Endpoints, SimControl, sim_station
 from drivers.modbus import DeviceRefusedError, LinkError
-from tests.reliability.battery import Record, scale
+from tests.reliability.battery import Record, children, fds, scale
 
 CYCLES = scale(20, 1000)
 CLOSE_LIMIT_S = 5.0
 OPEN_LIMIT_S = 30.0  # the station's start, plus one reply timeout if the link is down then
-
-
-def children() -> set[int]:
-    """Return the pids of this process's child processes (from /proc)."""
-    me, out = os.getpid(), set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-                out.add(int(name))
-    return out
-
-
-def fds() -> int:
-    """Return how many file descriptors this process holds."""
-    return len(os.listdir("/proc/self/fd"))
 
 
 class Flapper:

@@ -8,24 +8,19 @@ random state of the cycle, in turn: the link cut for a moment, a supply fault, t
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import controller.session
 from controller.cycle import Operator
 from controller.sequencer import State
 from controller.session import SessionError, WeldSession
-from controller.simstation import Endpoints, SimControl, sim_station
+from controller.simstation import Endpoints, SimControl
 from drivers.modbus import DeviceRefusedError, LinkError, ModbusLink
-from tests.reliability.battery import Record, scale
+from tests.reliability.battery import Record, children, fds, rss_kb, scale
+from tests.stationhelp import reset_devices
 
 WELDS = scale(200, 10_000)
 # one fault per 100 welds in the long form; the short form makes them every 50 so each of the
@@ -36,48 +31,6 @@ KINDS = ("link cut", "supply fault", "e-stop")
 STATES = (State.APPROACH, State.SQUEEZE, State.WELD, State.HOLD, State.RELEASE)
 RSS_LIMIT_KB = 10 * 1024
 RECONNECT_LIMIT_S = 2.0
-
-
-def rss_kb(pid: int | str = "self") -> int:
-    """Return a process's resident set size (kB)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-def fds() -> int:
-    """Return how many file descriptors this process holds."""
-    return len(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture
-def tapped(monkeypatch: pytest.MonkeyPatch) -> list[Endpoints]:
-    """Let a WeldSession start its simulated station as usual, and note where it listens."""
-    seen: list[Endpoints] = []
-
-    @contextmanager
-    def tap(*args: str, **kw: Any) -> Iterator[Endpoints]:
-        with sim_station(*args, **kw) as ends:
-            seen.append(ends)
-            yield ends
-
-    monkeypatch.setattr(controller.session, "sim_station", tap)
-    return seen
-
-
-def children() -> list[int]:
-    """Return the pids of this process's child processes (from /proc)."""
-    me, out = os.getpid(), []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-                out.append(int(name))
-    return out
 
 
 class ReplyClock:
@@ -171,13 +124,7 @@ class Faulter:
         self.control.faults(link_down=False, supply="none")
         self.control.inputs(estop=False)
         assert session.bench is not None
-        for dev in (session.bench.supply, session.bench.head):
-            for _ in range(3):  # the first request after a cut may meet a stale connection
-                try:
-                    dev.reset()
-                    break
-                except (LinkError, DeviceRefusedError):
-                    continue
+        reset_devices(session.bench)
         return self.control.truth()
 
     def close(self) -> None:
