@@ -131,11 +131,14 @@ _FIELDS = (
 )
 
 
+_JSON = ("reasons", "features")  # the fields stored as JSON text
+
+
 def _fields(row: Sequence[Any]) -> dict[str, Any]:
     """Return a row's _FIELDS by name, the JSON ones decoded."""
     out = dict(zip(_FIELDS, row, strict=True))
-    out["reasons"] = json.loads(out["reasons"])
-    out["features"] = json.loads(out["features"])
+    for f in _JSON:
+        out[f] = json.loads(out[f])
     return out
 
 
@@ -156,28 +159,14 @@ def unpack_waveform(blob: bytes) -> np.ndarray:
 
 def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
     body = json.dumps(
-        [
-            prev,
-            rec.t_utc,
-            rec.station,
-            rec.operator,
-            rec.part_id,
-            rec.lot,
-            rec.schedule,
-            rec.schedule_hash,
-            rec.window,
-            rec.window_hash,
-            rec.electrode_count,
-            rec.supply_weld_count,
-            rec.verdict,
-            rec.reasons,
-            rec.features,
-            rec.sample_rate_hz,
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
+        [prev, *(getattr(rec, f) for f in _FIELDS)], sort_keys=True, separators=(",", ":")
     ).encode()
     return hashlib.sha256(body + hashlib.sha256(blob).digest()).hexdigest()
+
+
+def _columns(rec: WeldRecord) -> list[Any]:
+    """Return a record's _FIELDS as stored (reasons and features as JSON text)."""
+    return [json.dumps(getattr(rec, f)) if f in _JSON else getattr(rec, f) for f in _FIELDS]
 
 
 class QaLog:
@@ -207,30 +196,9 @@ class QaLog:
             prev = row[0] if row else GENESIS
             digest = _row_hash(prev, rec, blob)
             cur = self.db.execute(
-                "INSERT INTO welds (t_utc, station, operator, part_id, lot, schedule,"
-                " schedule_hash, window, window_hash, electrode_count, supply_weld_count,"
-                " verdict, reasons, features, sample_rate_hz, waveform, prev_hash, row_hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    rec.t_utc,
-                    rec.station,
-                    rec.operator,
-                    rec.part_id,
-                    rec.lot,
-                    rec.schedule,
-                    rec.schedule_hash,
-                    rec.window,
-                    rec.window_hash,
-                    rec.electrode_count,
-                    rec.supply_weld_count,
-                    rec.verdict,
-                    json.dumps(rec.reasons),
-                    json.dumps(rec.features),
-                    rec.sample_rate_hz,
-                    blob,
-                    prev,
-                    digest,
-                ),
+                f"INSERT INTO welds ({', '.join(_FIELDS)}, waveform, prev_hash, row_hash)"
+                f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
+                (*_columns(rec), blob, prev, digest),
             )
             self.db.execute("COMMIT")
         except BaseException:
