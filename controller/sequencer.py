@@ -47,12 +47,14 @@ class Interlocks:
     force_in_range: bool = True
     link_healthy: bool = True
 
-    def missing(self, *, at_start: bool) -> list[str]:
-        """Return the names of the permissions that do not hold."""
+    def missing(self, *, at_start: bool, to_fire: bool = False) -> list[str]:
+        """Return the names of the permissions that do not hold: all at the start; during a
+        cycle all but head_homed (the head leaves home) and supply_ready (the supply is busy
+        once it fires), except that to fire (to_fire) the supply must be ready again."""
         names = [f.name for f in fields(self) if not getattr(self, f.name)]
         if not at_start:
-            # the head leaves home and the supply is busy during a cycle: only at the start
-            names = [n for n in names if n not in ("head_homed", "supply_ready")]
+            skip = ("head_homed",) if to_fire else ("head_homed", "supply_ready")
+            names = [n for n in names if n not in skip]
         return names
 
 
@@ -139,13 +141,12 @@ class Sequencer:
                 if not self.weld_enabled:
                     # no-weld: the force cycle without current
                     return self._go(State.HOLD, obs.t_s, (), "no-weld: at force, no current")
-                if not obs.interlocks.supply_ready:
-                    # Fix (reliability battery, issue 7): FIRE was commanded with supply_ready
-                    # false (it is only checked at the start, as the supply is busy once it
-                    # fires): a supply that lost its readiness during the approach (heartbeat,
-                    # e-stop/guard input, fault) must not be armed and fired; it is the last
-                    # instant before the current at which readiness still means something.
-                    return self.abort(obs, "interlock lost: supply_ready")
+                # a supply that lost its readiness since the start (heartbeat, e-stop or
+                # guard input, fault) must not be armed and fired: the last instant before
+                # the current at which readiness still means something
+                missing = obs.interlocks.missing(at_start=False, to_fire=True)
+                if missing:
+                    return self.abort(obs, "interlock lost: " + ", ".join(missing))
                 return self._go(
                     State.WELD, obs.t_s, (Command.SUPPLY_ARM, Command.SUPPLY_FIRE), "at force: fire"
                 )
