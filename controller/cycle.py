@@ -97,7 +97,8 @@ def _do(bench: Bench, cmd: Command) -> None:
 
 def _safe(bench: Bench) -> float:
     """Command the safe state (supply stopped and disarmed, head retracted) at once, on every
-    device, whatever failed first; return when the commands went out (time.monotonic()).
+    device, whatever failed first; return the seconds from the last good reply to the
+    commands going out.
 
     They are sent without waiting for replies: after a lost link each would cost a full reply
     timeout, and the retract would go out seconds late. Whether they arrived is not known
@@ -109,9 +110,11 @@ def _safe(bench: Bench) -> float:
         bench.head.command_write("retract"),
     ]
     if bench.head.link is bench.supply.link:
-        return bench.supply.link.send_now(writes)
-    bench.supply.link.send_now(writes[:2])
-    return bench.head.link.send_now(writes[2:])
+        sent = bench.supply.link.send_now(writes)
+    else:
+        bench.supply.link.send_now(writes[:2])
+        sent = bench.head.link.send_now(writes[2:])
+    return sent - bench.supply.link.last_ok
 
 
 SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.5 s) and a full retract
@@ -264,7 +267,7 @@ def run_cycle(
             if not link_ok and seq.state is State.ABORTED:
                 # the status read found the link lost: the safe state at once, not one
                 # reply timeout per command
-                safe_delay = _safe(bench) - bench.supply.link.last_ok
+                safe_delay = _safe(bench)
             else:
                 for cmd in step.commands:
                     _do(bench, cmd)
@@ -275,7 +278,7 @@ def run_cycle(
             _safe(bench)
     except LinkError as exc:
         # safe first: every moment spent asking a dead link is a moment the supply stays armed
-        safe_delay = _safe(bench) - bench.supply.link.last_ok
+        safe_delay = _safe(bench)
         seq.abort(observe(False, ask=False), f"link lost: {exc}")
     except DeviceRefusedError as exc:
         _safe(bench)
