@@ -106,7 +106,7 @@ class _Served:
             if kind == "quit":
                 self.quitting = True  # and a weld asked for but not begun never begins
             if kind in ("stop", "quit"):
-                self._stop(STOP_REASON)
+                self._stop()
             elif kind == "estop":
                 self.estop = bool(req[1])
                 self._apply_estop()
@@ -119,10 +119,10 @@ class _Served:
             if kind == "quit":
                 return
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self) -> None:
         bench = self.session.bench if self.session else None
         if bench is not None and self.busy:
-            bench.stop_request = reason
+            bench.stop_request = STOP_REASON
 
     def _apply_estop(self) -> None:
         bench = self.session.bench if self.session else None
