@@ -16,7 +16,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,24 +111,9 @@ class LoggedWeld:
     sample_rate_hz: float = 50_000.0
 
 
-# the columns of a weld's record, as WeldRecord and LoggedWeld name them (waveform aside)
-_FIELDS = (
-    "t_utc",
-    "station",
-    "operator",
-    "part_id",
-    "lot",
-    "schedule",
-    "schedule_hash",
-    "window",
-    "window_hash",
-    "electrode_count",
-    "supply_weld_count",
-    "verdict",
-    "reasons",
-    "features",
-    "sample_rate_hz",
-)
+# the columns of a weld's record, in the log's order: LoggedWeld's fields (WeldRecord has the
+# same names, and its waveform besides); the row hash depends on this order
+_FIELDS = tuple(f.name for f in fields(LoggedWeld) if f.name != "id")
 
 
 _JSON = ("reasons", "features")  # the fields stored as JSON text
