@@ -230,7 +230,9 @@ class TcpFaultProxy:
                 up_w.write(request)
                 await up_w.drain()
                 try:
-                    reply = await asyncio.wait_for(self._frame(up_r), UPSTREAM_TIMEOUT_S)
+                    # asyncio.timeout, not wait_for: no task made per request on this hot path
+                    async with asyncio.timeout(UPSTREAM_TIMEOUT_S):
+                        reply = await self._frame(up_r)
                 except TimeoutError:
                     # pymodbus drops some malformed requests without a word. Waiting on for
                     # that reply wedged this connection for good (and leaked its sockets):
