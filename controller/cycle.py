@@ -8,6 +8,7 @@ they come).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -56,6 +57,9 @@ class Bench:
     force_range_n: tuple[float, float] | None = None
     # set from another thread (the GUI's Stop) to end the running cycle: it aborts, made safe
     stop_request: str = ""
+    # the reply timeout while a weld runs (s): the safe state goes out this long after the
+    # last good reply when the link is lost. None: the links' own (between welds)
+    weld_reply_timeout_s: float | None = None
 
 
 def force_range(force_n: float, fire_at_force_pct: float) -> tuple[float, float]:
@@ -117,7 +121,8 @@ def _safe(bench: Bench) -> float:
     return sent - bench.supply.link.last_ok
 
 
-SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.5 s) and a full retract
+SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.15 s by default, up to 1 s
+# on a slow line) and a full retract
 
 
 def _settle(bench: Bench, take_block: Callable[[], bool], link_ok: bool) -> None:
@@ -245,16 +250,23 @@ def run_cycle(
     except LinkError as exc:
         result = WeldResult({}, "BLOCKED", [f"stream: {exc}"], {})
         return CycleResult(State.IDLE, result, 0, str(exc), time.perf_counter() - t_wall)
+    with contextlib.suppress(LinkError):
+        # a fresh heartbeat before the permissions are read: the supply is ready only with
+        # one, and from here on both watchdogs guard the cycle (a link lost later makes the
+        # station safe on its own). A lost link shows in the permissions just below.
+        bench.supply.heartbeat()
+        bench.head.heartbeat()
     step = seq.start(observe(False))
     if seq.state is State.IDLE:
         # a missing permission: no weld happened, so there is nothing to log
         result = WeldResult({}, "BLOCKED", [step.note], {})
         return CycleResult(State.IDLE, result, 0, step.note, time.perf_counter() - t_wall)
+    links = {id(d.link): d.link for d in (bench.supply, bench.head)}
+    between_welds_s = {k: link.timeout_s for k, link in links.items()}
     try:
-        # arm both watchdogs before anything moves: a link lost from here on makes the
-        # station safe on its own
-        bench.supply.heartbeat()
-        bench.head.heartbeat()
+        if bench.weld_reply_timeout_s is not None:
+            for link in links.values():
+                link.timeout_s = bench.weld_reply_timeout_s
         for cmd in step.commands:
             _do(bench, cmd)
         while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
@@ -283,6 +295,9 @@ def run_cycle(
     except DeviceRefusedError as exc:
         _safe(bench)
         seq.abort(observe(False), f"device refused: {exc}")
+    finally:
+        for k, link in links.items():
+            link.timeout_s = between_welds_s[k]
     if seq.state is State.ABORTED:
         _settle(bench, take_block, link_ok)
     result = monitor.finish()

@@ -88,6 +88,18 @@ class ModbusLink:
         self.framing = "rtu" if isinstance(client, ModbusSerialClient) else "tcp"
         self.last_ok = 0.0  # time.monotonic() of the last good reply
 
+    @property
+    def timeout_s(self) -> float:
+        """How long a request waits for its reply (s)."""
+        return float(self.client.comm_params.timeout_connect or 0.0)
+
+    @timeout_s.setter
+    def timeout_s(self, seconds: float) -> None:
+        # pymodbus reads it at every request; an open serial port keeps its own copy
+        self.client.comm_params.timeout_connect = seconds
+        if isinstance(self.client, ModbusSerialClient) and self.client.socket is not None:
+            self.client.socket.timeout = seconds
+
     def _ensure(self) -> None:
         if self.client.connected:
             return

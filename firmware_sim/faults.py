@@ -22,6 +22,10 @@ class Faults(Strict):
     )
     link_down: bool = Field(False, description="the line is cut: no request gets any reply")
     drop_fire_reply: bool = Field(False, description="the reply to every FIRE is lost")
+    garbage_reply_every: int = Field(0, ge=0, description="every Nth reply replaced by noise")
+    unplugged: bool = Field(
+        False, description="RTU: the serial adapter is pulled out (its device node vanishes)"
+    )
     stream_garbage_every: int = Field(0, ge=0, description="garbage after every Nth frame")
     stream_garbage_bytes: int = Field(256, ge=1, le=1 << 20, description="bytes per burst")
     supply: Literal["none", "not_charged", "over_temperature"] = "none"
@@ -37,13 +41,24 @@ class ReplyFaults:
         self.fire = fire  # (unit, address) of the supply's FIRE register
         self.n = 0
         self.injected: dict[str, int] = {}
+        self.rng = random.Random(faults.seed)
+
+    @property
+    def delay_s(self) -> float:
+        """How late every reply is (s); read at each reply, so it can change while running."""
+        return self.faults.reply_delay_ms / 1e3
+
+    def noise(self) -> bytes:
+        """Return a burst of line noise to send instead of a reply (1 to 260 bytes)."""
+        return self.rng.randbytes(self.rng.randint(1, 260))
 
     def next(self, unit: int, function: int, address: int) -> str | None:
         """Return the fault for this request: silent (never delivered), drop (reply lost),
-        corrupt, exception or disconnect; None for none."""
+        corrupt, garbage (noise instead of the reply), exception or disconnect; None for
+        none."""
         self.n += 1
         f = self.faults
-        if f.link_down:
+        if f.link_down or f.unplugged:  # over TCP, a gateway whose serial side is unplugged
             self.injected["silent"] = self.injected.get("silent", 0) + 1
             return "silent"
         if f.drop_fire_reply and function in (6, 16) and (unit, address) == self.fire:
@@ -54,6 +69,7 @@ class ReplyFaults:
             ("drop", f.drop_reply_every),
             ("exception", f.exception_every),
             ("corrupt", f.corrupt_crc_every),
+            ("garbage", f.garbage_reply_every),
         ):
             if every and self.n % every == 0:
                 self.injected[name] = self.injected.get(name, 0) + 1

@@ -12,11 +12,14 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from drivers import modbus
@@ -80,19 +83,22 @@ class PtyLink:
     """Two pty pairs joined back to back: a virtual null-modem cable, and where RTU faults happen.
 
     The station's RTU server opens station_path, the client client_path; bytes from the client
-    are requests, bytes from the station are replies (a frame per write on a pty).
+    are requests, bytes from the station are replies (a frame per write on a pty). client_path
+    is a stable link to the client's pty, as udev's /dev/serial/by-id names are: unplugging
+    closes that pty (its node vanishes and an open port fails with EIO, as a pulled USB adapter
+    does) and plugging back makes a new one behind the same name.
     """
 
-    def __init__(self, faults: ReplyFaults, delay_s: float, units: frozenset[int]) -> None:
+    def __init__(self, faults: ReplyFaults, units: frozenset[int]) -> None:
         self.units = units
         self.m1, self.s1 = os.openpty()
-        self.m2, self.s2 = os.openpty()
-        for fd in (self.s1, self.s2):
-            tty.setraw(fd)
+        tty.setraw(self.s1)
         self.station_path = os.ttyname(self.s1)
-        self.client_path = os.ttyname(self.s2)
+        self.folder = tempfile.mkdtemp(prefix="microweld-rtu-")
+        self.client_path = os.path.join(self.folder, "client")
+        self.m2: int | None = None
+        self.s2: int | None = None
         self.faults = faults
-        self.delay_s = delay_s
         self.pending: str | None = None
         self.dead_until = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -102,8 +108,37 @@ class PtyLink:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start relaying between the two sides."""
         self.loop = loop
-        loop.add_reader(self.m2, self._request)
         loop.add_reader(self.m1, self._reply)
+        self.faults_changed()
+
+    def faults_changed(self) -> None:
+        """Unplug or plug back the client's side as the fault settings say."""
+        if self.faults.faults.unplugged:
+            self._unplug()
+        elif self.m2 is None:
+            self._plug()
+
+    def _plug(self) -> None:
+        assert self.loop is not None
+        self.m2, self.s2 = os.openpty()
+        tty.setraw(self.s2)
+        tmp = self.client_path + ".new"
+        os.symlink(os.ttyname(self.s2), tmp)
+        os.replace(tmp, self.client_path)
+        self.loop.add_reader(self.m2, self._request)
+
+    def _unplug(self) -> None:
+        if self.m2 is None or self.s2 is None:
+            return
+        assert self.loop is not None
+        self.loop.remove_reader(self.m2)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.client_path)
+        for fd in (self.m2, self.s2):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.m2 = self.s2 = None
+        self.rx.clear()
 
     @staticmethod
     def _read(fd: int) -> bytes:
@@ -117,10 +152,16 @@ class PtyLink:
         with contextlib.suppress(OSError):
             os.write(fd, data)
 
+    def _to_client(self, data: bytes) -> None:
+        if self.m2 is not None:  # nothing reaches an unplugged adapter
+            self._write(self.m2, data)
+
     def _request(self) -> None:
+        if self.m2 is None:
+            return
         data = self._read(self.m2)
         if not data or time.monotonic() < self.dead_until:
-            return  # an unplugged line carries nothing
+            return  # a dead line carries nothing
         # RTU frames are delimited by silence, and the station hears them as a real slave does:
         # a frame is handed on once its CRC checks; bytes that have not made one when t3.5 of
         # silence follows are dropped. pymodbus's RTU server, fed the raw bytes, kept a stray
@@ -145,7 +186,7 @@ class PtyLink:
             # function gets the refusal a real slave sends.
             if data[0] in self.units and data[1] not in (3, 6, 16):
                 refusal = modbus.exception_frame("rtu", data[0], data[1], modbus.ILLEGAL_FUNCTION)
-                self._write(self.m2, refusal)
+                self._to_client(refusal)
             return
         fault = self.faults.next(*_request_key(data))
         if fault == "silent":
@@ -154,9 +195,7 @@ class PtyLink:
             self.dead_until = time.monotonic() + 0.5
             return
         if fault == "exception" and len(data) >= 2:
-            self._write(
-                self.m2, modbus.exception_frame("rtu", data[0], data[1], modbus.DEVICE_BUSY)
-            )
+            self._to_client(modbus.exception_frame("rtu", data[0], data[1], modbus.DEVICE_BUSY))
             return
         self.pending = fault
         self._write(self.m1, data)
@@ -168,28 +207,31 @@ class PtyLink:
             return
         if fault == "corrupt":
             data = data[:-1] + bytes([data[-1] ^ 0xFF])
-        if self.delay_s > 0 and self.loop is not None:
-            self.loop.call_later(self.delay_s, self._write, self.m2, data)
+        elif fault == "garbage":
+            data = self.faults.noise()
+        delay_s = self.faults.delay_s
+        if delay_s > 0 and self.loop is not None:
+            self.loop.call_later(delay_s, self._to_client, data)
         else:
-            self._write(self.m2, data)
+            self._to_client(data)
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
         """Stop relaying and close every descriptor."""
-        for fd in (self.m1, self.m2):
-            loop.remove_reader(fd)
-        for fd in (self.m1, self.s1, self.m2, self.s2):
+        loop.remove_reader(self.m1)
+        self._unplug()
+        for fd in (self.m1, self.s1):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class TcpFaultProxy:
     """The public Modbus TCP port: forwards whole MBAP frames to the server behind it and
     applies the wire faults (late, lost, 'busy' or cut) reply by reply."""
 
-    def __init__(self, upstream: tuple[str, int], faults: ReplyFaults, delay_s: float) -> None:
+    def __init__(self, upstream: tuple[str, int], faults: ReplyFaults) -> None:
         self.upstream = upstream
         self.faults = faults
-        self.delay_s = delay_s
 
     @staticmethod
     async def _frame(reader: asyncio.StreamReader) -> bytes:
@@ -243,8 +285,10 @@ class TcpFaultProxy:
                     continue
                 if fault == "drop":
                     continue
-                if self.delay_s > 0:
-                    await asyncio.sleep(self.delay_s)
+                if fault == "garbage":
+                    reply = self.faults.noise()
+                if (delay_s := self.faults.delay_s) > 0:
+                    await asyncio.sleep(delay_s)
                 writer.write(reply)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -364,8 +408,9 @@ class ControlPanel:
     "ok", and the truth after the change. Not part of any real station: tests and demos only.
     """
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, on_faults: list[Callable[[], None]]) -> None:
         self.station = station
+        self.on_faults = on_faults  # who else acts on a change (the RTU line's plug)
 
     def apply(self, request: dict[str, object]) -> dict[str, object]:
         """Carry out one request; return the reply."""
@@ -379,6 +424,8 @@ class ControlPanel:
             for name in changes:
                 setattr(st.faults, name, getattr(trial, name))
             st.faults_changed()
+            for react in self.on_faults:
+                react()
         elif op == "inputs":
             for name in request:
                 if name not in ("op", "estop", "guard_open"):
@@ -464,14 +511,13 @@ async def serve(
     inner_port = free_port("127.0.0.1")
     tcp = modbus.tcp_server(devices(), "127.0.0.1", inner_port)
     tasks = [asyncio.ensure_future(tcp.serve_forever())]
-    delay_s = faults.reply_delay_ms / 1e3
     fire = (SUPPLY_UNIT, station.supply.regmap["fire"].address)
-    proxy = TcpFaultProxy(("127.0.0.1", inner_port), ReplyFaults(faults, fire), delay_s)
+    proxy = TcpFaultProxy(("127.0.0.1", inner_port), ReplyFaults(faults, fire))
     public = await asyncio.start_server(proxy.handle, host, modbus_port)
     modbus_port = public.sockets[0].getsockname()[1]
     link = None
     if rtu:
-        link = PtyLink(ReplyFaults(faults, fire), delay_s, frozenset(station.devices))
+        link = PtyLink(ReplyFaults(faults, fire), frozenset(station.devices))
         link.start(loop)
         tasks.append(
             asyncio.ensure_future(modbus.rtu_server(devices(), link.station_path).serve_forever())
@@ -479,7 +525,8 @@ async def serve(
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
-    control = await asyncio.start_server(ControlPanel(station).handle, "127.0.0.1", 0)
+    panel = ControlPanel(station, [link.faults_changed] if link else [])
+    control = await asyncio.start_server(panel.handle, "127.0.0.1", 0)
     control_port = control.sockets[0].getsockname()[1]
     stream_pty, pty_task, pty_fds = await open_pty_stream(hub)
     tasks.append(pty_task)

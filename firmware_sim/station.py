@@ -58,7 +58,7 @@ class Heartbeat:
     """A device's watchdog: armed by the first heartbeat write, tripped by silence."""
 
     timeout_s: float = 0.5
-    last_value: int | None = None
+    last_value: int | None = None  # None until the first beat
     last_t: float = 0.0
 
     def beat(self, value: int, t: float) -> None:
@@ -115,6 +115,7 @@ class Truth:
 
     fire_times_s: list[float] = field(default_factory=list)  # station time of each FIRE
     last_current_s: float = -1.0  # the last instant any current above 1 A flowed
+    watchdog_trips_s: list[tuple[int, float]] = field(default_factory=list)  # (unit, time)
 
 
 class Station:
@@ -148,6 +149,7 @@ class Station:
         self.estop = False
         self.guard_open = False
         self.truth = Truth()
+        self.safe_since: float | None = 0.0  # station time since which it is in a safe state
         self._load_settings()
 
     @property
@@ -181,10 +183,15 @@ class Station:
 
     def truth_now(self) -> dict[str, object]:
         """Return the bench's real state now: time, fires, current, supply and head."""
+        heard = [d for d in self.devices.values() if d.heartbeat.last_value is not None]
         return {
             "t_s": self.t,
             "weld_count": self.weld_count,
             "fire_times_s": list(self.truth.fire_times_s),
+            "watchdog_trips_s": [list(trip) for trip in self.truth.watchdog_trips_s],
+            # the safe state: supply neither armed nor welding, head home or on its way there
+            "safe_since_s": self.safe_since,
+            "last_heartbeat_s": max((d.heartbeat.last_t for d in heard), default=None),
             "last_current_s": self.truth.last_current_s,
             "armed": self.armed,
             "welding": self.welding,
@@ -340,12 +347,28 @@ class Station:
             int(self.sample),
         )
 
+    def _active(self, dev: Device) -> bool:
+        """Return True if the device is doing something that silence must stop."""
+        if dev is self.supply:
+            return self.armed or self.welding
+        return not self.homed or int(self.weld.state[K.S_HEAD_MODE]) != K.HEAD_IDLE
+
     def _watch(self) -> None:
-        # A device whose heartbeat stops goes to its safe state on its own.
+        # A device whose heartbeat stops while it is active (an armed or welding supply, a head
+        # away from home) goes to its safe state on its own. At rest silence is harmless: a
+        # controller between welds, or closed, must not leave a latched fault behind (a fresh
+        # heartbeat comes before any arm or approach; arming without one trips at once).
         for dev in self.devices.values():
-            if dev.fault == FAULT_NONE and dev.heartbeat.expired(self.t):
+            if dev.fault == FAULT_NONE and self._active(dev) and dev.heartbeat.expired(self.t):
                 dev.fault = FAULT_HEARTBEAT
+                self.truth.watchdog_trips_s.append((dev.unit, self.t))
                 self.safe_state()
+        mode = int(self.weld.state[K.S_HEAD_MODE])
+        safe = not (self.armed or self.welding) and (self.homed or mode == K.HEAD_RETRACT)
+        if not safe:
+            self.safe_since = None
+        elif self.safe_since is None:
+            self.safe_since = self.t
 
     def safe_state(self) -> None:
         """Disarm, stop any current and retract the head."""

@@ -34,6 +34,9 @@ from drivers.modbus import DeviceRefusedError, LinkError
 from gui.ring import Ring
 
 STATUS_EVERY_S = 0.25
+# the heartbeat between welds: well inside the devices' watchdog (150 ms by default), so their
+# status shows it alive (at rest a silent station trips nothing; in a weld the cycle beats)
+HEARTBEAT_EVERY_S = 0.05
 ESTOP_REASON = "e-stop pressed at the operator station"
 STOP_REASON = "stopped by the operator"
 
@@ -163,7 +166,7 @@ class _Served:
             session.close()
 
     def _loop(self, session: WeldSession) -> None:
-        next_status = 0.0
+        next_status = next_beat = 0.0
         while True:
             try:
                 req = self.jobs.get(timeout=0.02)
@@ -178,6 +181,9 @@ class _Served:
                 self._reset(session)
                 next_status = 0.0
             self._drain(session)
+            if time.monotonic() >= next_beat:
+                self._beat(session)
+                next_beat = time.monotonic() + HEARTBEAT_EVERY_S
             if time.monotonic() >= next_status:
                 self._poll(session)
                 next_status = time.monotonic() + STATUS_EVERY_S
@@ -236,14 +242,19 @@ class _Served:
                     if not bench.stream.read(0.0):
                         break
 
+    def _beat(self, session: WeldSession) -> None:
+        # a lost link shows in the next status poll
+        bench = session.bench
+        assert bench is not None
+        with contextlib.suppress(LinkError, DeviceRefusedError):
+            bench.supply.heartbeat()
+            bench.head.heartbeat()
+
     def _poll(self, session: WeldSession) -> None:
         bench = session.bench
         assert bench is not None
         st: dict[str, Any] = {"link": True}
         try:
-            # the dedicated heartbeat: between welds too, or the devices' watchdogs trip
-            bench.supply.heartbeat()
-            bench.head.heartbeat()
             sup = bench.supply.status()
             head = bench.head.status()
             st.update({f"supply.{k}": v for k, v in sup.items()})

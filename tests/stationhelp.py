@@ -92,10 +92,22 @@ class Rig:
 
 
 @contextmanager
-def lockstep_rig(qa_dir: Path, reply_timeout_s: float) -> Iterator[Rig]:
-    """Start a lockstep station (Modbus TCP + the stream, inverter supply) with a Bench on it."""
-    with sim_station("--clock", "lockstep", "--no-rtu") as ends:
-        link = tcp_link(*ends.modbus_tcp, timeout_s=reply_timeout_s)
+def lockstep_rig(
+    qa_dir: Path,
+    reply_timeout_s: float,
+    transport: str = "tcp",
+    weld_reply_timeout_s: float | None = None,
+    watchdog_ms: float | None = None,
+) -> Iterator[Rig]:
+    """Start a lockstep station (Modbus over "tcp" or "rtu" + the stream over TCP, inverter
+    supply) with a Bench on it; optionally the weld's reply timeout and the watchdogs set."""
+    args = ("--clock", "lockstep") + (("--no-rtu",) if transport == "tcp" else ())
+    with sim_station(*args) as ends:
+        if transport == "tcp":
+            link = tcp_link(*ends.modbus_tcp, timeout_s=reply_timeout_s)
+        else:
+            assert ends.rtu is not None
+            link = rtu_link(ends.rtu, timeout_s=reply_timeout_s)
         host, port = ends.stream_tcp
         stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
         bench = Bench(
@@ -103,7 +115,11 @@ def lockstep_rig(qa_dir: Path, reply_timeout_s: float) -> Iterator[Rig]:
             ServoForceHead(link, ends.head_unit),
             stream,
             lockstep=True,
+            weld_reply_timeout_s=weld_reply_timeout_s,
         )
+        if watchdog_ms is not None:
+            bench.supply.watchdog_ms = watchdog_ms
+            bench.head.watchdog_ms = watchdog_ms
         control = SimControl(ends.control)
         log = QaLog(qa_dir / "qa.sqlite")
         try:
