@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
@@ -53,11 +54,15 @@ CREATE TABLE IF NOT EXISTS dressings (
     station TEXT NOT NULL,
     who TEXT NOT NULL
 );
+"""
+# 'station': what the controller found at a station when it opened it (a weld counter that
+# went back); logs made before it allowed only 'schedule' and 'window' (see _widen_audit)
+AUDIT_TABLE = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     t_utc TEXT NOT NULL,
     who TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('schedule', 'window')),
+    kind TEXT NOT NULL CHECK (kind IN ('schedule', 'window', 'station')),
     name TEXT NOT NULL,
     old TEXT NOT NULL,
     new TEXT NOT NULL
@@ -65,6 +70,8 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 CHANNELS = ("current_a", "voltage_v", "force_n", "position_um")
 GENESIS = "0" * 64
+# MICROWELD_QA_DURABILITY=off (a battery hook, see QaLog): records committed in batches of this
+DEFERRED_BATCH = 20
 
 
 @dataclass
@@ -155,44 +162,109 @@ def _columns(rec: WeldRecord) -> list[Any]:
 
 
 class QaLog:
-    """One station's QA log file."""
+    """One station's QA log file.
+
+    MICROWELD_QA_DURABILITY=off in the environment turns durability down: synchronous=OFF, and
+    records are left in an open transaction committed only every DEFERRED_BATCH records (and
+    at close), so a verdict is shown before its record is durable. It exists only so the
+    reliability battery can show that its crash harness catches lost records; never set it
+    in production. Anything but "full" (the default) or "off" is refused.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        durability = os.environ.get("MICROWELD_QA_DURABILITY", "full")
+        if durability not in ("full", "off"):
+            raise ValueError(f"MICROWELD_QA_DURABILITY must be full or off, not {durability!r}")
+        self.durable = durability == "full"
+        self._pending = 0  # records written but not yet committed (durability off only)
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         self.db.execute("PRAGMA journal_mode=WAL")
         # FULL: the WAL is synced at every commit, so a committed weld survives a power cut
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        # (OFF only with durability turned down, above)
+        self.db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'OFF'}")
+        self.db.executescript(SCHEMA + AUDIT_TABLE)
+        self._widen_audit()
 
-    def close(self) -> None:
-        """Close the file."""
-        self.db.close()
+    def _widen_audit(self) -> None:
+        """Let a log made before the 'station' audit kind take it (the CHECK is rewritten by
+        copying the table: SQLite cannot alter a constraint)."""
 
-    def record(self, rec: WeldRecord) -> int:
-        """Commit a weld durably; return its id. Show the verdict as final only after this."""
-        if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
-            raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
-        blob = pack_waveform(rec.waveform)
+        def old() -> bool:
+            sql = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
+            return "'station'" not in sql[0]
+
+        if not old():
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            row = self.db.execute("SELECT row_hash FROM welds ORDER BY id DESC LIMIT 1").fetchone()
-            prev = row[0] if row else GENESIS
-            digest = _row_hash(prev, rec, blob)
-            cur = self.db.execute(
-                f"INSERT INTO welds ({', '.join(_FIELDS)}, waveform, prev_hash, row_hash)"
-                f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
-                (*_columns(rec), blob, prev, digest),
-            )
+            if old():  # checked again under the lock: another process may have done it
+                self.db.execute("ALTER TABLE audit RENAME TO audit_before_station")
+                self.db.execute(AUDIT_TABLE)
+                self.db.execute("INSERT INTO audit SELECT * FROM audit_before_station")
+                self.db.execute("DROP TABLE audit_before_station")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return int(cur.lastrowid or 0)
+
+    def close(self) -> None:
+        """Commit what durability off left pending; close the file."""
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.db.close()
+
+    def record(self, rec: WeldRecord) -> int:
+        """Commit a weld durably; return its id. Show the verdict as final only after this."""
+        return self.record_all([rec])[0]
+
+    def record_all(self, recs: Sequence[WeldRecord]) -> list[int]:
+        """Commit welds durably, all or none, in one transaction; return their ids."""
+        if not recs:
+            return []
+        for rec in recs:
+            if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
+                raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
+        blobs = [pack_waveform(rec.waveform) for rec in recs]
+        if not self.db.in_transaction:  # durability off may have left one open
+            self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT row_hash FROM welds ORDER BY id DESC LIMIT 1").fetchone()
+            prev = row[0] if row else GENESIS
+            ids = []
+            for rec, blob in zip(recs, blobs, strict=True):
+                digest = _row_hash(prev, rec, blob)
+                cur = self.db.execute(
+                    f"INSERT INTO welds ({', '.join(_FIELDS)}, waveform, prev_hash, row_hash)"
+                    f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
+                    (*_columns(rec), blob, prev, digest),
+                )
+                ids.append(int(cur.lastrowid or 0))
+                prev = digest
+            self._pending += len(recs)
+            if self.durable or self._pending >= DEFERRED_BATCH:
+                self.db.execute("COMMIT")
+                self._pending = 0
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._pending = 0
+            raise
+        return ids
+
+    def last_supply_weld_count(self, station: str) -> int | None:
+        """Return the supply weld counter of the station's latest record that has one."""
+        # newest first, so the scan stops at the station's latest counted weld
+        row = self.db.execute(
+            "SELECT supply_weld_count FROM welds WHERE station = ?"
+            " AND supply_weld_count IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (station,),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def audit(self, who: str, kind: str, name: str, old: str, new: str) -> None:
-        """Record a change of a schedule or a window (old and new text)."""
+        """Record a change of a schedule or a window, or what was found at a station (kind
+        schedule, window or station; old and new text)."""
         self.db.execute(
             "INSERT INTO audit (t_utc, who, kind, name, old, new) VALUES (?, ?, ?, ?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), who, kind, name, old, new),

@@ -17,7 +17,7 @@ import numpy as np
 import serial
 
 from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
-from controller.qalog import QaLog
+from controller.qalog import CHANNELS, QaLog, WeldRecord
 from controller.sequencer import State
 from controller.simstation import sim_station
 from controller.stations import (
@@ -41,8 +41,11 @@ MODES = ("current", "voltage", "power")
 SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
 
 
-def program(bench: Bench, schedule: Schedule) -> None:
-    """Write the schedule's settings into the supply and the head (checked before sending)."""
+def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
+    """Write the schedule's settings and the watchdog into the supply and the head (checked
+    before sending)."""
+    bench.supply.watchdog_ms = watchdog_ms
+    bench.head.watchdog_ms = watchdog_ms
     sup = schedule.supply
     if isinstance(sup, CDSupply):
         assert isinstance(bench.supply, CDDriver)
@@ -85,16 +88,16 @@ def open_bench(
             lockstep = clock == "lockstep"
             args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
             ends = stack.enter_context(sim_station(*args))
-            link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
+            link = tcp_link(*ends.modbus_tcp, timeout_s=st.reply_timeout_ms / 1e3)
             host, port = ends.stream_tcp
             port_url = f"socket://{host}:{port}"
             units = ends.supply_unit, ends.head_unit
         elif isinstance(st, TcpStation):
-            link = tcp_link(st.host, st.modbus_port)
+            link = tcp_link(st.host, st.modbus_port, timeout_s=st.reply_timeout_ms / 1e3)
             port_url = f"socket://{st.host}:{st.stream_port}"
             units = st.supply_unit, st.head_unit
         else:
-            link = rtu_link(st.serial_port, st.baudrate)
+            link = rtu_link(st.serial_port, st.baudrate, timeout_s=st.reply_timeout_ms / 1e3)
             port_url = st.stream_port
             units = st.supply_unit, st.head_unit
         stack.callback(link.close)
@@ -110,11 +113,35 @@ def open_bench(
             weld_enabled=not no_weld,
             hold_ms=sup.hold_ms if isinstance(sup, CDSupply) else 0.0,
             force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
+            weld_reply_timeout_s=st.weld_reply_timeout_ms / 1e3,
         )
 
 
 class SessionError(RuntimeError):
     """The station cannot weld now; the message says why and what to do."""
+
+
+HEARTBEAT_LOST = 3  # a device's fault_code once its watchdog tripped (every configs/devices map)
+UNKNOWN = "(unknown)"  # who welded what, for a weld fired while no controller was logging
+
+
+@dataclasses.dataclass(frozen=True)
+class CounterGap:
+    """What the supply's weld counter says about a station's QA log."""
+
+    missing: range  # counter values with no record: fired, never logged
+    behind: bool  # the counter is below the log's: the supply was replaced or its counter reset
+
+
+def counter_gap(last_logged: int | None, station_count: int) -> CounterGap:
+    """Compare the supply's weld counter with the last one logged for its station."""
+    if last_logged is None:
+        # the log never saw this station's counter: nothing to compare it with (a supply's
+        # welds from before this log are not this log's to account for)
+        return CounterGap(range(0), behind=False)
+    if station_count < last_logged:
+        return CounterGap(range(0), behind=True)
+    return CounterGap(range(last_logged + 1, station_count + 1), behind=False)
 
 
 class WeldSession:
@@ -148,7 +175,8 @@ class WeldSession:
         self.log: QaLog | None = None
 
     def open(self) -> None:
-        """Connect to the station (start the simulated one), open the log, program the schedule."""
+        """Connect to the station (start the simulated one), open the log, take over from the
+        controller before (stale watchdog faults, welds it never logged), program the schedule."""
         try:
             bench = self._stack.enter_context(
                 open_bench(
@@ -157,11 +185,64 @@ class WeldSession:
             )
             self.log = QaLog(self.qa_path)
             self._stack.callback(self.log.close)
-            program(bench, self.schedule)
+            self._take_over(bench, self.log)
+            program(bench, self.schedule, self.station.watchdog_ms)
             self.bench = bench
         except BaseException:
             self._stack.close()
             raise
+
+    def _take_over(self, bench: Bench, log: QaLog) -> None:
+        """Clear what the controller before this one left at the station, and log the welds it
+        fired but did not log (before the first weld: three register reads, one query)."""
+        for dev in (bench.supply, bench.head):
+            # the watchdog tripped because the controller before this one went quiet (it
+            # ended, or died): that fault is the new controller's to clear as it takes over.
+            # Any other fault is the operator's to look at (the GUI's Reset).
+            if int(dev.fault_code) == HEARTBEAT_LOST:
+                dev.reset()
+        if isinstance(self.station, SimStation):
+            # the embedded simulated station is started afresh by every session, its counter
+            # at 0: it says nothing about the welds of earlier sessions in this log
+            return
+        name = self.station.name
+        count = int(bench.supply.weld_count)
+        last = log.last_supply_weld_count(name)
+        gap = counter_gap(last, count)
+        if gap.behind:
+            log.audit(
+                "controller",
+                "station",
+                name,
+                f"supply weld counter {last} (the last logged)",
+                f"supply weld counter {count} at opening: the supply was replaced or its "
+                "counter reset",
+            )
+        if gap.missing:
+            # a controller killed between FIRE and the commit: the station made the weld, the
+            # log lacks it. One ABORTED record per missing count, all in one transaction.
+            used = log.welds_since_dressing(name)
+            log.record_all([self._unlogged(n, used + 1) for n in gap.missing])
+
+    def _unlogged(self, count: int, electrode_count: int) -> WeldRecord:
+        """Return the record of weld `count` of the supply, fired while no controller logged."""
+        win = self.window
+        return WeldRecord(
+            station=self.station.name,
+            operator=UNKNOWN,
+            part_id=UNKNOWN,
+            lot=UNKNOWN,
+            schedule=self.schedule.name,
+            schedule_hash=self.schedule.digest(),
+            window=win.name if win else "",
+            window_hash=win.digest() if win else "",
+            electrode_count=electrode_count,
+            verdict="ABORTED",
+            reasons=[f"fired while the controller was down (weld count {count}): no verdict"],
+            features={},
+            waveform=np.zeros((0, len(CHANNELS))),
+            supply_weld_count=count,
+        )
 
     def close(self) -> None:
         """Close the log and the links; stop the simulated station."""

@@ -20,6 +20,20 @@ class _Station(Strict):
     window: str | None = None
     electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
     electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
+    reply_timeout_ms: float = Field(
+        500.0, ge=10.0, le=10_000.0, description="a device's reply timeout between welds, ms"
+    )
+    weld_reply_timeout_ms: float = Field(
+        100.0,
+        ge=5.0,
+        le=1_000.0,
+        description="the reply timeout while a weld runs, ms: after a lost link the safe "
+        "state goes out this long after the last good reply",
+    )
+    # twice the cycle's heartbeat period (50 ms) at least, so one late beat does not trip it
+    watchdog_ms: float = Field(
+        150.0, ge=100.0, le=10_000.0, description="the devices' heartbeat watchdog, ms"
+    )
 
     # Fix (reliability battery, issue 7): a warning set past the limit was accepted and could
     # never be shown (welding stops first).
@@ -42,6 +56,9 @@ class SimStation(_Station):
     # Fix (reliability battery, issue 7): a negative seed was accepted, then failed in the
     # simulator (numpy refuses negative seeds) once the station was started.
     seed: int = Field(0, ge=0)
+    # the simulator shares a small machine with the controller (and the tests): roomier
+    # between welds; the weld's own timeout is the hardware's
+    reply_timeout_ms: float = Field(1000.0, ge=10.0, le=10_000.0)
     qa_log: str = "qa/sim.sqlite"
 
 

@@ -1,0 +1,228 @@
+"""Taking a station over (issue 7, crash during logging): the supply's weld counter against the
+QA log, the welds a killed controller fired but never logged, and the log's side of it.
+
+The pure decision (counter_gap) and the QA log are tested here; the whole of it, through a real
+station and real kills, is tests/reliability/test_crash_logging.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import pytest
+
+from controller.cycle import Bench
+from controller.qalog import QaLog, WeldRecord
+from controller.session import HEARTBEAT_LOST, CounterGap, WeldSession, counter_gap
+
+
+def rec(count: int | None, station: str = "bench-9", verdict: str = "PASS") -> WeldRecord:
+    return WeldRecord(
+        station=station,
+        operator="ana",
+        part_id=f"P{count}",
+        lot="L1",
+        schedule="s",
+        schedule_hash="h",
+        window="w",
+        window_hash="wh",
+        electrode_count=1,
+        verdict=verdict,
+        reasons=[],
+        features={"energy_j": 1.0},
+        waveform=np.zeros((10, 4)),
+        supply_weld_count=count,
+    )
+
+
+# --- the decision ---------------------------------------------------------------------------
+
+
+def test_a_counter_level_with_the_log_misses_nothing() -> None:
+    assert counter_gap(41, 41) == CounterGap(range(0), behind=False)
+
+
+def test_a_counter_ahead_of_the_log_names_each_missing_weld() -> None:
+    assert list(counter_gap(41, 42).missing) == [42]  # one fired, never committed
+    assert list(counter_gap(41, 44).missing) == [42, 43, 44]
+    assert not counter_gap(41, 44).behind
+
+
+def test_a_counter_behind_the_log_is_a_replaced_or_reset_supply() -> None:
+    gap = counter_gap(41, 3)
+    assert gap.behind and list(gap.missing) == []
+    assert counter_gap(41, 0).behind
+
+
+def test_a_log_that_never_saw_the_counter_has_nothing_to_reconcile() -> None:
+    # a supply that welded 5,000 times before this log existed: not 5,000 missing records
+    assert counter_gap(None, 5000) == CounterGap(range(0), behind=False)
+    assert counter_gap(None, 0) == CounterGap(range(0), behind=False)
+
+
+# --- the log's side -------------------------------------------------------------------------
+
+
+def test_the_last_logged_counter_is_the_stations_latest_counted_weld(tmp_path: Path) -> None:
+    log = QaLog(tmp_path / "qa.sqlite")
+    assert log.last_supply_weld_count("bench-9") is None
+    log.record(rec(7))
+    log.record(rec(8))
+    log.record(rec(None))  # a weld whose counter could not be read (link lost)
+    log.record(rec(500, station="bench-1"))  # another station in the same file
+    assert log.last_supply_weld_count("bench-9") == 8
+    assert log.last_supply_weld_count("bench-1") == 500
+
+
+def test_record_all_commits_all_or_none_on_one_chain(tmp_path: Path) -> None:
+    log = QaLog(tmp_path / "qa.sqlite")
+    assert log.record_all([]) == []
+    assert log.record_all([rec(1), rec(2), rec(3)]) == [1, 2, 3]
+    with pytest.raises(ValueError, match="verdict"):
+        log.record_all([rec(4), rec(5, verdict="MAYBE")])
+    assert [r.supply_weld_count for r in log.welds()] == [1, 2, 3]
+    assert log.verify() == []
+    # committed: another connection sees them
+    other = sqlite3.connect(tmp_path / "qa.sqlite")
+    assert other.execute("SELECT COUNT(*) FROM welds").fetchone()[0] == 3
+
+
+def test_an_older_log_takes_station_audit_entries_and_keeps_its_trail(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY, t_utc TEXT NOT NULL, who TEXT NOT NULL,"
+        " kind TEXT NOT NULL CHECK (kind IN ('schedule', 'window')), name TEXT NOT NULL,"
+        " old TEXT NOT NULL, new TEXT NOT NULL)"
+    )
+    db.execute("INSERT INTO audit VALUES (1, 't', 'ana', 'window', 'w', 'a', 'b')")
+    db.commit()
+    db.close()
+    log = QaLog(path)
+    log.audit("controller", "station", "bench-9", "counter 41", "counter 3")
+    assert [(e[1], e[2]) for e in log.audit_trail()] == [
+        ("ana", "window"),
+        ("controller", "station"),
+    ]
+    with pytest.raises(sqlite3.IntegrityError):
+        log.audit("ana", "firmware", "x", "a", "b")  # still only the kinds it knows
+    log.close()
+    QaLog(path).close()  # a second opening leaves the widened table as it is
+
+
+def test_durability_off_leaves_records_uncommitted_until_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROWELD_QA_DURABILITY", "off")
+    log = QaLog(tmp_path / "qa.sqlite")
+    assert log.db.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    other = sqlite3.connect(tmp_path / "qa.sqlite")
+
+    def durable() -> int:
+        return int(other.execute("SELECT COUNT(*) FROM welds").fetchone()[0])
+
+    for k in range(19):
+        log.record(rec(k))
+    assert durable() == 0  # shown, and not yet in the file
+    log.record(rec(19))
+    assert durable() == 20  # the batch commits
+    log.record(rec(20))
+    log.close()
+    assert durable() == 21  # and close commits the rest
+    monkeypatch.setenv("MICROWELD_QA_DURABILITY", "maybe")
+    with pytest.raises(ValueError, match="full or off"):
+        QaLog(tmp_path / "qa.sqlite")
+
+
+# --- the session's use of it (stand-in devices: what they answer is all that matters) ------
+
+
+@dataclass
+class Device:
+    fault_code: float = 0.0
+    weld_count: float = 0.0
+    resets: int = field(default=0)
+
+    def reset(self) -> None:
+        self.resets += 1
+        self.fault_code = 0.0
+
+
+@dataclass
+class StandIn:
+    supply: Device
+    head: Device
+
+
+def session(tmp_path: Path, kind: str = "modbus_tcp") -> WeldSession:
+    toml = tmp_path / "station.toml"
+    if kind == "sim":
+        toml.write_text('kind = "sim"\nschedule = "tc_inverter_cu100_pb200"\n')
+    else:
+        toml.write_text(
+            'name = "bench-9"\nkind = "modbus_tcp"\nhost = "127.0.0.1"\nstream_port = 5020\n'
+            'supply_model = "inverter_supply"\nschedule = "tc_inverter_cu100_pb200"\n'
+            'window = "tc_inverter_cu100_pb200"\nqa_log = "qa.sqlite"\n'
+        )
+    return WeldSession(str(toml), qa_log=str(tmp_path / "qa.sqlite"))
+
+
+def take_over(s: WeldSession, bench: StandIn, log: QaLog) -> None:
+    s._take_over(cast(Bench, bench), log)
+
+
+def test_opening_logs_each_weld_fired_while_no_controller_logged(tmp_path: Path) -> None:
+    s = session(tmp_path)
+    log = QaLog(s.qa_path)
+    log.record(rec(41))
+    take_over(s, StandIn(Device(weld_count=43), Device()), log)
+    rows = log.welds()
+    assert [(r.supply_weld_count, r.verdict) for r in rows] == [
+        (41, "PASS"),
+        (42, "ABORTED"),
+        (43, "ABORTED"),
+    ]
+    new = rows[-1]
+    assert new.reasons == ["fired while the controller was down (weld count 43): no verdict"]
+    assert (new.schedule, new.window) == ("tc_inverter_cu100_pb200", "tc_inverter_cu100_pb200")
+    assert new.schedule_hash == s.schedule.digest()
+    assert s.window is not None and new.window_hash == s.window.digest()
+    assert log.waveform(new.id).shape == (0, 4)
+    assert log.verify() == []
+    # opened again: nothing more is missing
+    take_over(s, StandIn(Device(weld_count=43), Device()), log)
+    assert len(log.welds()) == 3
+
+
+def test_a_counter_behind_the_log_is_audited_not_logged_as_welds(tmp_path: Path) -> None:
+    s = session(tmp_path)
+    log = QaLog(s.qa_path)
+    log.record(rec(41))
+    take_over(s, StandIn(Device(weld_count=2), Device()), log)
+    assert len(log.welds()) == 1
+    ((_, who, kind, name, old, new),) = log.audit_trail()
+    assert (who, kind, name) == ("controller", "station", "bench-9")
+    assert old == "supply weld counter 41 (the last logged)"
+    assert new.startswith("supply weld counter 2 at opening: the supply was replaced")
+
+
+def test_the_embedded_simulator_is_not_reconciled(tmp_path: Path) -> None:
+    # it starts at 0 with every session: a log full of its earlier welds is not "behind"
+    s = session(tmp_path, kind="sim")
+    log = QaLog(s.qa_path)
+    log.record(rec(41, station="sim"))
+    take_over(s, StandIn(Device(weld_count=0), Device()), log)
+    assert len(log.welds()) == 1 and log.audit_trail() == []
+
+
+def test_only_a_heartbeat_fault_is_cleared_on_opening(tmp_path: Path) -> None:
+    s = session(tmp_path)
+    log = QaLog(s.qa_path)
+    bench = StandIn(Device(fault_code=HEARTBEAT_LOST), Device(fault_code=8))  # servo fault
+    take_over(s, bench, log)
+    assert (bench.supply.resets, bench.head.resets) == (1, 0)
+    assert bench.head.fault_code == 8  # the operator's to look at
