@@ -60,6 +60,9 @@ class Bench:
     # the reply timeout while a weld runs (s): the safe state goes out this long after the
     # last good reply when the link is lost. None: the links' own (between welds)
     weld_reply_timeout_s: float | None = None
+    # the simulated station's test panel (host, port): ground truth for tests and process maps,
+    # never for verdicts. None on hardware.
+    sim_control: tuple[str, int] | None = None
 
 
 def force_range(force_n: float, fire_at_force_pct: float) -> tuple[float, float]:

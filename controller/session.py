@@ -47,6 +47,9 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
     bench.supply.watchdog_ms = watchdog_ms
     bench.head.watchdog_ms = watchdog_ms
     sup = schedule.supply
+    # the controller's own share of the schedule: what it watches and how long it holds
+    bench.hold_ms = sup.hold_ms if isinstance(sup, CDSupply) else 0.0
+    bench.force_range_n = force_range(schedule.head.force_n, schedule.head.fire_at_force_pct)
     if isinstance(sup, CDSupply):
         assert isinstance(bench.supply, CDDriver)
         bench.supply.charge_voltage_v = sup.charge_voltage_v
@@ -83,6 +86,7 @@ def open_bench(
     clock, or this one)."""
     with contextlib.ExitStack() as stack:
         lockstep = False
+        control = None
         if isinstance(st, SimStation):
             clock = clock or st.clock
             lockstep = clock == "lockstep"
@@ -92,6 +96,7 @@ def open_bench(
             host, port = ends.stream_tcp
             port_url = f"socket://{host}:{port}"
             units = ends.supply_unit, ends.head_unit
+            control = ends.control
         elif isinstance(st, TcpStation):
             link = tcp_link(st.host, st.modbus_port, timeout_s=st.reply_timeout_ms / 1e3)
             port_url = f"socket://{st.host}:{st.stream_port}"
@@ -114,6 +119,7 @@ def open_bench(
             hold_ms=sup.hold_ms if isinstance(sup, CDSupply) else 0.0,
             force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
             weld_reply_timeout_s=st.weld_reply_timeout_ms / 1e3,
+            sim_control=control,
         )
 
 

@@ -72,6 +72,16 @@ class SimControl:
             req["guard_open"] = guard_open
         return self._ask(req)
 
+    def part(self, index: int) -> dict[str, Any]:
+        """Put part `index` (its drawn spread and noise) under the electrode at the next
+        approach."""
+        return self._ask({"op": "part", "index": index})
+
+    def outcome(self) -> dict[str, Any]:
+        """Return the truth with the ground truth of the last weld fired under "outcome"
+        (jbf_n, defect, setdown_um, ...; None before any weld)."""
+        return self._ask({"op": "outcome"})
+
     def close(self) -> None:
         """Close the connection."""
         self.reader.close()

@@ -123,8 +123,9 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     stored = float(s[K.S_H0] + s[K.S_H1] + s[K.S_H2] + s[K.S_H3] + s[K.S_H4])
     # Weld time and mean voltage over the span where the current is above 10 % of its peak,
     # as a weld monitor counts them (the inductive tail is not weld time).
+    # (a station asks without the waveform, which it never keeps whole: no weld time then)
     i = clean[:, K.OUT_CURRENT]
-    on = np.flatnonzero(i > 0.1 * max(float(i.max()), 1e-9))
+    on = np.flatnonzero(i > 0.1 * max(float(i.max()), 1e-9)) if i.size else np.empty(0, int)
     period = p[K.P_DT_S] * p[K.P_DECIM]
     weld_ms = (on[-1] - on[0] + 1) * period * 1e3 if on.size else 0.0
     mean_v = float(clean[on[0] : on[-1] + 1, K.OUT_VOLTAGE].mean()) if on.size else 0.0

@@ -404,8 +404,11 @@ class ControlPanel:
 
     {"op": "truth"} returns what really happened (fires, current, supply and head state);
     {"op": "faults", "set": {...}} changes fault settings (firmware_sim.faults.Faults) live;
-    {"op": "inputs", "estop": true, "guard_open": false} presses buttons. Every reply carries
-    "ok", and the truth after the change. Not part of any real station: tests and demos only.
+    {"op": "inputs", "estop": true, "guard_open": false} presses buttons; {"op": "part",
+    "index": n} puts part n (its drawn spread and noise) under the electrode at the next
+    approach, so a sweep is the same whichever process welds which point; {"op": "outcome"}
+    adds the last weld's ground truth ("outcome": joint strength, defect). Every reply carries
+    "ok", and the truth after the change. Not part of any real station: tests, demos, maps.
     """
 
     def __init__(self, station: Station, on_faults: list[Callable[[], None]]) -> None:
@@ -434,8 +437,15 @@ class ControlPanel:
             if not all(v is None or isinstance(v, bool) for v in (estop, guard)):
                 raise ValueError("estop and guard_open take true or false")
             st.set_inputs(estop=estop, guard_open=guard)  # type: ignore[arg-type]
+        elif op == "part":
+            index = request.get("index")
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise ValueError('"index" must be a whole number >= 0')
+            st.weld_index = index
+        elif op == "outcome":
+            return {"ok": True, **st.truth_now(), "outcome": st.outcome()}
         elif op != "truth":
-            raise ValueError(f"unknown op {op!r} (truth, faults, inputs)")
+            raise ValueError(f"unknown op {op!r} (truth, faults, inputs, part, outcome)")
         return {"ok": True, **st.truth_now()}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -20,7 +20,7 @@ from drivers.regmap import Register, RegisterMap, RegisterValueError, load_regis
 from firmware_sim import kernel as K
 from firmware_sim.faults import Faults
 from firmware_sim.model import Weld, pack_head, pack_supply, prepare
-from firmware_sim.run import Adc, measure
+from firmware_sim.run import Adc, judge, measure
 
 SUPPLY_UNIT = 1
 HEAD_UNIT = 2
@@ -202,6 +202,16 @@ class Station:
             "estop": self.estop,
             "guard_open": self.guard_open,
         }
+
+    def outcome(self) -> dict[str, object] | None:
+        """Return the ground truth of the last weld fired (joint strength, defect, set-down),
+        or None before any: for process maps and tests, never on the wire."""
+        if self.weld_count == 0:
+            return None
+        o = judge(self.weld, np.zeros((0, K.N_OUT)))
+        keep = ("jbf_n", "jbf_pct_of_wire", "defect", "setdown_um", "setdown_pct")
+        more = ("peak_interface_temp_c", "peak_wire_temp_c", "enamel_removed_fraction", "energy_j")
+        return {k: getattr(o, k) for k in keep + more}
 
     def faults_changed(self) -> None:
         """React to fault settings changed while running: a faulted supply cuts its current."""
