@@ -26,7 +26,7 @@ _SETPOINT_UNIT = {
     "voltage": ("voltage_v", "V"),
     "power": ("power_w", "W"),
 }
-_DECIMALS = {"A": 0, "V": 3, "W": 0, "ms": 2, "N": 3}  # the steps the devices take
+_DECIMALS = {"A": 0, "V": 3, "W": 0, "ms": 2, "N": 2}  # the steps the devices take
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,12 @@ def test_map_refuses_a_bad_sweep_before_welding(
     assert code == 2
     assert "weld1_voltage_v" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_map_on_a_dask_cluster_gives_the_same_welds(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="the cluster extra (dask) is not installed")
+    args = ["map", "tc_inverter_cu100_pb200", "--vary", "voltage=2.1,2.4", "--quiet"]
+    assert main([*args, "--executor", "dask", "--out", str(tmp_path / "dask")]) == 0
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
+    name = "tc_inverter_cu100_pb200_map.csv"
+    assert _rows(tmp_path / "dask" / name) == _rows(tmp_path / "local" / name)
