@@ -1,5 +1,6 @@
 """Whole weld cycles per minute on the simulated station (lockstep and paced), and QA log
-commits per second with full waveforms."""
+commits per second with full waveforms, to a SQLite file and to a PostgreSQL server on loopback
+(started as the tests start theirs, when its binaries are there)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from drivers.head import ServoForceHead
 from drivers.modbus import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
+from tests.pgserver import PgUnavailableError, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULE = ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
@@ -49,31 +51,30 @@ def _welds_per_minute(clock: str, count: int) -> tuple[float, int]:
     return rate, passed
 
 
-def _commits_per_second(count: int = 200) -> float:
+def _commits_per_second(target: str | Path, count: int = 200) -> float:
     rng = np.random.default_rng(0)
     wave = rng.normal(size=(6000, 4))  # 120 ms at 50 kHz, 4 channels
-    with tempfile.TemporaryDirectory() as tmp:
-        log = QaLog(Path(tmp) / "qa.sqlite")
-        rec = WeldRecord(
-            station="b",
-            operator="o",
-            part_id="p",
-            lot="l",
-            schedule="s",
-            schedule_hash="h",
-            window="w",
-            window_hash="h",
-            electrode_count=1,
-            verdict="PASS",
-            reasons=[],
-            features={"energy_j": 1.0},
-            waveform=wave,
-        )
-        t0 = time.perf_counter()
-        for _ in range(count):
-            log.record(rec)
-        rate = count / (time.perf_counter() - t0)
-        log.close()
+    log = QaLog(target)
+    rec = WeldRecord(
+        station="b",
+        operator="o",
+        part_id="p",
+        lot="l",
+        schedule="s",
+        schedule_hash="h",
+        window="w",
+        window_hash="h",
+        electrode_count=1,
+        verdict="PASS",
+        reasons=[],
+        features={"energy_j": 1.0},
+        waveform=wave,
+    )
+    t0 = time.perf_counter()
+    for _ in range(count):
+        log.record(rec)
+    rate = count / (time.perf_counter() - t0)
+    log.close()
     return rate
 
 
@@ -81,9 +82,18 @@ def run() -> list[Figure]:
     """Time whole cycles and durable commits."""
     lock, lock_pass = _welds_per_minute("lockstep", 20)
     paced, paced_pass = _welds_per_minute("paced", 5)
-    commits = _commits_per_second()
-    return [
+    with tempfile.TemporaryDirectory() as tmp:
+        commits = _commits_per_second(Path(tmp) / "qa.sqlite")
+    figures = [
         Figure("cycle_welds_per_min_lockstep", lock, f"welds/min ({lock_pass}/20 PASS)"),
         Figure("cycle_welds_per_min_paced", paced, f"welds/min ({paced_pass}/5 PASS)"),
         Figure("qalog_commits_per_s", commits, "durable commits/s (120 ms of waveforms each)"),
     ]
+    try:
+        with running_server() as server:
+            pg = _commits_per_second(server.new_database())
+    except PgUnavailableError as exc:
+        print(f"  (no PostgreSQL figure: {exc})")
+        return figures
+    unit = "durable commits/s to PostgreSQL on loopback (120 ms of waveforms each)"
+    return [*figures, Figure("qalog_commits_per_s_postgres", pg, unit)]

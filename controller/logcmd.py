@@ -7,17 +7,22 @@ import sys
 from pathlib import Path
 
 from controller.qalog import QaLog, export_features_csv, export_waveforms
+from controller.qastore import qa_target, shown
 
 DEFAULT_DB = Path("qa") / "station.sqlite"
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """List the matching welds; export their features and waveforms if asked."""
-    path = Path(args.db)
+    path = qa_target(args.db)
     if not path.exists():
         print(f"error: no QA log at {path}", file=sys.stderr)
         return 2
-    log = QaLog(path)
+    try:
+        log = QaLog(path)
+    except ConnectionError as exc:  # a server that does not answer, or has no such database
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         rows = log.welds(
             since=args.since,
@@ -27,7 +32,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             part_id=args.part,
             lot=args.lot,
         )
-        print(f"{len(rows)} weld(s) in {path}")
+        print(f"{len(rows)} weld(s) in {shown(path)}")
         for r in rows[-args.last :] if args.last else rows:
             sd = r.features.get("setdown_um")
             energy = r.features.get("energy_j")
@@ -57,7 +62,11 @@ def cmd_log(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `log` to the microweld command line."""
     p = sub.add_parser("log", help="list, filter and export the QA log")
-    p.add_argument("--db", default=str(DEFAULT_DB), help=f"QA log file (default {DEFAULT_DB})")
+    p.add_argument(
+        "--db",
+        default=str(DEFAULT_DB),
+        help=f"QA log file or postgresql:// URL (default {DEFAULT_DB})",
+    )
     p.add_argument("--since", help="from this UTC time (ISO, e.g. 2026-11-23T08:00)")
     p.add_argument("--until", help="before this UTC time (ISO)")
     p.add_argument("--verdict", choices=("PASS", "FAIL", "ABORTED"))

@@ -1,10 +1,13 @@
 """The QA log: every weld with its schedule, part, operator, features, verdict, every reason and
 its full waveforms; an audit trail of schedule and window changes.
 
-SQLite in WAL mode, one file per station. A weld's record is committed with synchronous=FULL
-before the call returns, and the caller shows the verdict as final only after that: a crash
-never loses an acknowledged weld. Each row carries a hash of its content chained to the row
-before it, so an edited or deleted row is detected.
+A SQLite file in WAL mode per station (the default), or a database on a PostgreSQL server that
+several stations share (a postgresql:// URL): the same tables and the same guarantees on both
+(controller/qastore.py holds what differs). A weld's record is committed durably before the
+call returns, and the caller shows the verdict as final only after that: a crash never loses
+an acknowledged weld. Each row carries a hash of its content chained to the row before it, so
+an edited, deleted or swapped row is detected; appends are serialised (every station's, on a
+server) so the log keeps one chain.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -24,50 +26,8 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS welds (
-    id INTEGER PRIMARY KEY,
-    t_utc TEXT NOT NULL,
-    station TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    part_id TEXT NOT NULL,
-    lot TEXT NOT NULL,
-    schedule TEXT NOT NULL,
-    schedule_hash TEXT NOT NULL,
-    window TEXT NOT NULL,
-    window_hash TEXT NOT NULL,
-    electrode_count INTEGER NOT NULL,
-    supply_weld_count INTEGER,
-    verdict TEXT NOT NULL CHECK (verdict IN ('PASS', 'FAIL', 'ABORTED')),
-    reasons TEXT NOT NULL,
-    features TEXT NOT NULL,
-    sample_rate_hz REAL NOT NULL,
-    waveform BLOB NOT NULL,
-    prev_hash TEXT NOT NULL,
-    row_hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS welds_t ON welds (t_utc);
-CREATE INDEX IF NOT EXISTS welds_schedule ON welds (schedule);
-CREATE TABLE IF NOT EXISTS dressings (
-    id INTEGER PRIMARY KEY,
-    t_utc TEXT NOT NULL,
-    station TEXT NOT NULL,
-    who TEXT NOT NULL
-);
-"""
-# 'station': what the controller found at a station when it opened it (a weld counter that
-# went back); logs made before it allowed only 'schedule' and 'window' (see _widen_audit)
-AUDIT_TABLE = """
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY,
-    t_utc TEXT NOT NULL,
-    who TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('schedule', 'window', 'station')),
-    name TEXT NOT NULL,
-    old TEXT NOT NULL,
-    new TEXT NOT NULL
-);
-"""
+from controller.qastore import QaUrl, Store, open_store, qa_target, shown
+
 CHANNELS = ("current_a", "voltage_v", "force_n", "position_um")
 GENESIS = "0" * 64
 # MICROWELD_QA_DURABILITY=off (a battery hook, see QaLog): records committed in batches of this
@@ -124,6 +84,8 @@ _FIELDS = tuple(f.name for f in fields(LoggedWeld) if f.name != "id")
 
 
 _JSON = ("reasons", "features")  # the fields stored as JSON text
+# the columns as named in SQL: quoted, as "window" is a reserved word in PostgreSQL
+_COLUMNS = ", ".join(f'"{f}"' for f in _FIELDS)
 
 
 def _fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -162,58 +124,33 @@ def _columns(rec: WeldRecord) -> list[Any]:
 
 
 class QaLog:
-    """One station's QA log file.
+    """One station's QA log: a SQLite file (a path), or a database on a PostgreSQL server (a
+    postgresql:// URL) that several stations may share.
 
-    MICROWELD_QA_DURABILITY=off in the environment turns durability down: synchronous=OFF, and
-    records are left in an open transaction committed only every DEFERRED_BATCH records (and
-    at close), so a verdict is shown before its record is durable. It exists only so the
-    reliability battery can show that its crash harness catches lost records; never set it
-    in production. Anything but "full" (the default) or "off" is refused.
+    MICROWELD_QA_DURABILITY=off in the environment turns durability down: synchronous=OFF
+    (synchronous_commit=off on a server), and records are left in an open transaction
+    committed only every DEFERRED_BATCH records (and at close), so a verdict is shown before
+    its record is durable. It exists only so the reliability battery can show that its crash
+    harness catches lost records; never set it in production (on a server the open transaction
+    also holds every other station's appends). Anything but "full" (the default) or "off" is
+    refused.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, target: str | Path) -> None:
+        self.path: Path | QaUrl = qa_target(target)
         durability = os.environ.get("MICROWELD_QA_DURABILITY", "full")
         if durability not in ("full", "off"):
             raise ValueError(f"MICROWELD_QA_DURABILITY must be full or off, not {durability!r}")
         self.durable = durability == "full"
         self._pending = 0  # records written but not yet committed (durability off only)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: the WAL is synced at every commit, so a committed weld survives a power cut
-        # (OFF only with durability turned down, above)
-        self.db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'OFF'}")
-        self.db.executescript(SCHEMA + AUDIT_TABLE)
-        self._widen_audit()
-
-    def _widen_audit(self) -> None:
-        """Let a log made before the 'station' audit kind take it (the CHECK is rewritten by
-        copying the table: SQLite cannot alter a constraint)."""
-
-        def old() -> bool:
-            sql = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
-            return "'station'" not in sql[0]
-
-        if not old():
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if old():  # checked again under the lock: another process may have done it
-                self.db.execute("ALTER TABLE audit RENAME TO audit_before_station")
-                self.db.execute(AUDIT_TABLE)
-                self.db.execute("INSERT INTO audit SELECT * FROM audit_before_station")
-                self.db.execute("DROP TABLE audit_before_station")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        self.store: Store = open_store(self.path, self.durable)
+        self.db = self.store.db  # the driver's own connection (sqlite3's or psycopg's)
 
     def close(self) -> None:
-        """Commit what durability off left pending; close the file."""
-        if self.db.in_transaction:
-            self.db.execute("COMMIT")
-        self.db.close()
+        """Commit what durability off left pending; close the log."""
+        if self.store.in_transaction:
+            self.store.commit()
+        self.store.close()
 
     def record(self, rec: WeldRecord) -> int:
         """Commit a weld durably; return its id. Show the verdict as final only after this."""
@@ -227,27 +164,30 @@ class QaLog:
             if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
                 raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
         blobs = [pack_waveform(rec.waveform) for rec in recs]
-        if not self.db.in_transaction:  # durability off may have left one open
-            self.db.execute("BEGIN IMMEDIATE")
+        store = self.store
+        if not store.in_transaction:  # durability off may have left one open (and locked)
+            store.begin_append()
         try:
-            row = self.db.execute("SELECT row_hash FROM welds ORDER BY id DESC LIMIT 1").fetchone()
+            # read under the append lock: no other writer can add a row after it until COMMIT
+            row = store.execute("SELECT row_hash FROM welds ORDER BY id DESC LIMIT 1").fetchone()
             prev = row[0] if row else GENESIS
             ids = []
             for rec, blob in zip(recs, blobs, strict=True):
                 digest = _row_hash(prev, rec, blob)
-                cur = self.db.execute(
-                    f"INSERT INTO welds ({', '.join(_FIELDS)}, waveform, prev_hash, row_hash)"
-                    f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
-                    (*_columns(rec), blob, prev, digest),
+                ids.append(
+                    store.insert(
+                        f"INSERT INTO welds ({_COLUMNS}, waveform, prev_hash, row_hash)"
+                        f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
+                        (*_columns(rec), blob, prev, digest),
+                    )
                 )
-                ids.append(int(cur.lastrowid or 0))
                 prev = digest
             self._pending += len(recs)
             if self.durable or self._pending >= DEFERRED_BATCH:
-                self.db.execute("COMMIT")
+                store.commit()
                 self._pending = 0
         except BaseException:
-            self.db.execute("ROLLBACK")
+            store.rollback()
             self._pending = 0
             raise
         return ids
@@ -255,7 +195,7 @@ class QaLog:
     def last_supply_weld_count(self, station: str) -> int | None:
         """Return the supply weld counter of the station's latest record that has one."""
         # newest first, so the scan stops at the station's latest counted weld
-        row = self.db.execute(
+        row = self.store.execute(
             "SELECT supply_weld_count FROM welds WHERE station = ?"
             " AND supply_weld_count IS NOT NULL ORDER BY id DESC LIMIT 1",
             (station,),
@@ -265,27 +205,27 @@ class QaLog:
     def audit(self, who: str, kind: str, name: str, old: str, new: str) -> None:
         """Record a change of a schedule or a window, or what was found at a station (kind
         schedule, window or station; old and new text)."""
-        self.db.execute(
+        self.store.execute(
             "INSERT INTO audit (t_utc, who, kind, name, old, new) VALUES (?, ?, ?, ?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), who, kind, name, old, new),
         )
 
     def dressed(self, station: str, who: str) -> None:
         """Record that the station's electrode was dressed (its weld count starts again)."""
-        self.db.execute(
+        self.store.execute(
             "INSERT INTO dressings (t_utc, station, who) VALUES (?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), station, who),
         )
 
     def welds_since_dressing(self, station: str) -> int:
         """Return the welds (not aborted ones) the station made since its last dressing."""
-        row = self.db.execute(
+        row = self.store.execute(
             "SELECT MAX(id) FROM dressings WHERE station = ?", (station,)
         ).fetchone()
-        last = self.db.execute("SELECT t_utc FROM dressings WHERE id = ?", (row[0],)).fetchone()
+        last = self.store.execute("SELECT t_utc FROM dressings WHERE id = ?", (row[0],)).fetchone()
         since = last[0] if last else ""
         return int(
-            self.db.execute(
+            self.store.execute(
                 "SELECT COUNT(*) FROM welds WHERE station = ? AND verdict != 'ABORTED'"
                 " AND t_utc > ?",
                 (station, since),
@@ -314,31 +254,38 @@ class QaLog:
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
-        sql = f"SELECT id, {', '.join(_FIELDS)} FROM welds"
+        sql = f"SELECT id, {_COLUMNS} FROM welds"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.db.execute(sql + " ORDER BY id", args)
+        rows = self.store.execute(sql + " ORDER BY id", args)
         return [LoggedWeld(id=r[0], **_fields(r[1:])) for r in rows]
 
     def waveform(self, weld_id: int) -> np.ndarray:
         """Return a logged weld's waveform (n, 4: A, V, N, µm)."""
-        row = self.db.execute("SELECT waveform FROM welds WHERE id = ?", (weld_id,)).fetchone()
+        return unpack_waveform(self._one("waveform", weld_id))
+
+    def sample_rate_hz(self, weld_id: int) -> float:
+        """Return the rate a logged weld's waveform was sampled at."""
+        return float(self._one("sample_rate_hz", weld_id))
+
+    def _one(self, column: str, weld_id: int) -> Any:
+        row = self.store.execute(f"SELECT {column} FROM welds WHERE id = ?", (weld_id,)).fetchone()
         if row is None:
-            raise KeyError(f"no weld {weld_id} in {self.path}")
-        return unpack_waveform(row[0])
+            raise KeyError(f"no weld {weld_id} in {shown(self.path)}")
+        return row[0]
 
     def audit_trail(self) -> list[tuple[str, str, str, str, str, str]]:
         """Return every audit entry: (time, who, kind, name, old, new)."""
         return list(
-            self.db.execute("SELECT t_utc, who, kind, name, old, new FROM audit ORDER BY id")
+            self.store.execute("SELECT t_utc, who, kind, name, old, new FROM audit ORDER BY id")
         )
 
     def verify(self) -> list[str]:
         """Return every break in the hash chain (an edited, inserted or deleted row)."""
         problems = []
         prev = GENESIS
-        rows = self.db.execute(
-            f"SELECT id, {', '.join(_FIELDS)}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
+        rows = self.store.execute(
+            f"SELECT id, {_COLUMNS}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
         )
         for r in rows:
             rec = WeldRecord(**_fields(r[1:16]), waveform=np.zeros((0, 4)))
@@ -350,8 +297,9 @@ class QaLog:
         return problems
 
     def integrity_check(self) -> str:
-        """Return SQLite's integrity check ("ok" when the file is sound)."""
-        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+        """Return the database's integrity check ("ok" when sound): SQLite's check of the whole
+        file; on a server, that it answers and the log's tables are there."""
+        return self.store.integrity_check()
 
 
 def export_features_csv(rows: Sequence[LoggedWeld], out: io.TextIOBase | Path) -> None:
@@ -409,10 +357,7 @@ def export_waveforms(log: QaLog, ids: Iterable[int], folder: Path, fmt: str = "n
     paths = []
     for i in ids:
         wave = log.waveform(i)
-        rate = float(
-            log.db.execute("SELECT sample_rate_hz FROM welds WHERE id=?", (i,)).fetchone()[0]
-        )
-        t = np.arange(len(wave)) / rate
+        t = np.arange(len(wave)) / log.sample_rate_hz(i)
         path = folder / f"weld_{i}.csv"
         np.savetxt(
             path,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from controller.cycle import CycleResult, Operator
 from controller.qalog import QaLog
+from controller.qastore import qa_target, shown
 from controller.session import SessionError, WeldSession
 from controller.stations import load_station
 from drivers.config.loader import ConfigError
@@ -74,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             + "; ".join(res.result.reasons)[:100]
         )
     passed = sum(r.result.verdict == "PASS" for r in results)
-    print(f"{passed} of {len(results)} PASS; QA log: {log_path}")
+    print(f"{passed} of {len(results)} PASS; QA log: {shown(log_path)}")
     if results and args.png:
         from controller.plot import plot_weld
 
@@ -97,7 +98,7 @@ def cmd_dress(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    log = QaLog(Path(args.qa_log or st.qa_log))
+    log = QaLog(qa_target(args.qa_log or st.qa_log))
     before = log.welds_since_dressing(st.name)
     log.dressed(st.name, args.who)
     log.close()
@@ -110,7 +111,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("dress", help="record an electrode dressing (resets its weld count)")
     d.add_argument("--station", default="sim", help="station config name or file")
     d.add_argument("--who", default="operator", help="who dressed it")
-    d.add_argument("--qa-log", help="QA log file (default: the station's)")
+    d.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
     d.set_defaults(func=cmd_dress)
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
     p.add_argument("--station", default="sim", help="station config name or file (default sim)")
@@ -121,6 +122,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", default="operator", help="operator name")
     p.add_argument("--lot", default="lot-1", help="lot")
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")
-    p.add_argument("--qa-log", help="QA log file (default: the station's)")
+    p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
     p.add_argument("--png", default="last_weld.png", help="picture of the last weld")
     p.set_defaults(func=cmd_run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import serial
 
 from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
 from controller.qalog import CHANNELS, QaLog, WeldRecord
+from controller.qastore import qa_target
 from controller.sequencer import State
 from controller.simstation import sim_station
 from controller.stations import (
@@ -91,6 +93,7 @@ def open_bench(
             clock = clock or st.clock
             lockstep = clock == "lockstep"
             args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
+            args += ["--wear"] if st.tip_wear else []
             ends = stack.enter_context(sim_station(*args))
             link = tcp_link(*ends.modbus_tcp, timeout_s=st.reply_timeout_ms / 1e3)
             host, port = ends.stream_tcp
@@ -127,6 +130,7 @@ class SessionError(RuntimeError):
     """The station cannot weld now; the message says why and what to do."""
 
 
+TAKE_OVER_S = 3.0  # how long a new session waits for a head still retracting
 HEARTBEAT_LOST = 3  # a device's fault_code once its watchdog tripped (every configs/devices map)
 UNKNOWN = "(unknown)"  # who welded what, for a weld fired while no controller was logging
 
@@ -173,7 +177,8 @@ class WeldSession:
                 f"window {self.window.name} was taught for another version of schedule "
                 f"{self.schedule.name}; teach it again (see the command in the window file)"
             )
-        self.qa_path = Path(qa_log or self.station.qa_log)
+        # a file's Path, or a QaUrl for a log on a PostgreSQL server
+        self.qa_path = qa_target(qa_log or self.station.qa_log)
         self.no_weld = no_weld
         self.clock = clock
         self._stack = contextlib.ExitStack()
@@ -207,6 +212,12 @@ class WeldSession:
             # Any other fault is the operator's to look at (the GUI's Reset).
             if int(dev.fault_code) == HEARTBEAT_LOST:
                 dev.reset()
+        if not bench.lockstep:
+            # a head its watchdog sent home may still be on its way: the first weld would be
+            # refused (found by the crash battery under load). Lockstep time stands still here.
+            deadline = time.monotonic() + TAKE_OVER_S
+            while not bench.head.status().get("homed") and time.monotonic() < deadline:
+                time.sleep(0.02)
         if isinstance(self.station, SimStation):
             # the embedded simulated station is started afresh by every session, its counter
             # at 0: it says nothing about the welds of earlier sessions in this log

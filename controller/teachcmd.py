@@ -22,6 +22,7 @@ import tomli_w
 
 from controller.monitor import Monitor
 from controller.qalog import LoggedWeld, QaLog
+from controller.qastore import QaUrl, qa_target
 from controller.stations import schedule_path
 from controller.window import MonitorSettings, TeachError, Window, load_window, teach
 from drivers.config.loader import ConfigError
@@ -81,7 +82,7 @@ def parse_ids(text: str) -> set[int]:
 
 
 def select_logged(
-    path: Path,
+    path: Path | QaUrl,
     ids: set[int] | None = None,
     verdict: str = "PASS",
     since: str | None = None,
@@ -187,7 +188,7 @@ def _period_and_source(rows: list[LoggedWeld]) -> tuple[float, str]:
 
 
 def teach_from_log(
-    path: Path,
+    path: Path | QaUrl,
     ids: set[int],
     k_sigma: float = 4.0,
     min_count: int = 10,
@@ -225,7 +226,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
             source = f"{len(waves)} simulated welds"
         else:
             rows, waves, schedule = select_logged(
-                Path(args.log),
+                qa_target(args.log),
                 parse_ids(args.ids) if args.ids else None,
                 args.verdict,
                 args.since,
@@ -282,7 +283,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="SCHEDULE.toml",
         help="teach from welds run on the simulator with this schedule",
     )
-    src.add_argument("--log", metavar="QA.sqlite", help="teach from welds in this QA log")
+    src.add_argument(
+        "--log",
+        metavar="QA.sqlite",
+        help="teach from welds in this QA log (file or postgresql:// URL)",
+    )
     p.add_argument("--count", type=int, default=30, help="--simulate: welds (default 30)")
     p.add_argument("--seed", type=int, default=0, help="--simulate: first seed (default 0)")
     p.add_argument("--ids", help="--log: these welds only, e.g. 3,5-40")

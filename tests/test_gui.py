@@ -29,8 +29,10 @@ Open = Callable[..., MainWindow]
 def open_station(qtbot: QtBot, tmp_path: Path) -> Iterator[Open]:
     opened: list[MainWindow] = []
 
-    def open_(schedule: str | None = None, window: str | None = None) -> MainWindow:
-        make, probe = session_maker("sim", schedule, window, str(tmp_path / "qa.sqlite"))
+    def open_(
+        schedule: str | None = None, window: str | None = None, qa_log: str | None = None
+    ) -> MainWindow:
+        make, probe = session_maker("sim", schedule, window, qa_log or str(tmp_path / "qa.sqlite"))
         win = MainWindow(make, probe)
         qtbot.addWidget(win)
         win.show()
@@ -50,8 +52,11 @@ def weld(qtbot: QtBot, win: MainWindow) -> str:
     return win.weld.verdict.text()
 
 
-def test_start_a_weld_from_the_button_and_see_the_verdict(qtbot: QtBot, open_station: Open) -> None:
-    win = open_station()
+def test_start_a_weld_from_the_button_and_see_the_verdict(
+    qtbot: QtBot, open_station: Open, qa_target: str
+) -> None:
+    win = open_station(qa_log=qa_target)  # a SQLite file, and a PostgreSQL database
+    assert str(win.probe.qa_path) == qa_target
     assert weld(qtbot, win) == "PASS"
     assert "every feature within its limits" in win.weld.reasons.text()
     assert win.weld.features["setdown_um"].text() != "—"

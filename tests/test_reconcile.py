@@ -1,8 +1,9 @@
 """Taking a station over (issue 7, crash during logging): the supply's weld counter against the
 QA log, the welds a killed controller fired but never logged, and the log's side of it.
 
-The pure decision (counter_gap) and the QA log are tested here; the whole of it, through a real
-station and real kills, is tests/reliability/test_crash_logging.py.
+The pure decision (counter_gap) and the QA log are tested here, the log's side on both backends
+(a SQLite file and a PostgreSQL database: the `qa_target` fixture); the whole of it, through a
+real station and real kills, is tests/reliability/test_crash_logging.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from controller.cycle import Bench
 from controller.qalog import QaLog, WeldRecord
 from controller.session import HEARTBEAT_LOST, CounterGap, WeldSession, counter_gap
+from tests.qahelp import backend, count_welds, integrity_error
 
 
 def rec(count: int | None, station: str = "bench-9", verdict: str = "PASS") -> WeldRecord:
@@ -67,8 +69,8 @@ def test_a_log_that_never_saw_the_counter_has_nothing_to_reconcile() -> None:
 # --- the log's side -------------------------------------------------------------------------
 
 
-def test_the_last_logged_counter_is_the_stations_latest_counted_weld(tmp_path: Path) -> None:
-    log = QaLog(tmp_path / "qa.sqlite")
+def test_the_last_logged_counter_is_the_stations_latest_counted_weld(qa_target: str) -> None:
+    log = QaLog(qa_target)
     assert log.last_supply_weld_count("bench-9") is None
     log.record(rec(7))
     log.record(rec(8))
@@ -78,8 +80,8 @@ def test_the_last_logged_counter_is_the_stations_latest_counted_weld(tmp_path: P
     assert log.last_supply_weld_count("bench-1") == 500
 
 
-def test_record_all_commits_all_or_none_on_one_chain(tmp_path: Path) -> None:
-    log = QaLog(tmp_path / "qa.sqlite")
+def test_record_all_commits_all_or_none_on_one_chain(qa_target: str) -> None:
+    log = QaLog(qa_target)
     assert log.record_all([]) == []
     assert log.record_all([rec(1), rec(2), rec(3)]) == [1, 2, 3]
     with pytest.raises(ValueError, match="verdict"):
@@ -87,10 +89,29 @@ def test_record_all_commits_all_or_none_on_one_chain(tmp_path: Path) -> None:
     assert [r.supply_weld_count for r in log.welds()] == [1, 2, 3]
     assert log.verify() == []
     # committed: another connection sees them
-    other = sqlite3.connect(tmp_path / "qa.sqlite")
-    assert other.execute("SELECT COUNT(*) FROM welds").fetchone()[0] == 3
+    assert count_welds(qa_target) == 3
 
 
+def test_the_audit_takes_station_entries_and_only_the_kinds_it_knows(qa_target: str) -> None:
+    log = QaLog(qa_target)
+    log.audit("controller", "station", "bench-9", "counter 41", "counter 3")
+    with pytest.raises(integrity_error(qa_target)):
+        log.audit("ana", "firmware", "x", "a", "b")
+    assert [(e[1], e[2], e[4], e[5]) for e in log.audit_trail()] == [
+        ("controller", "station", "counter 41", "counter 3")
+    ]
+
+
+def test_dressing_starts_the_stations_weld_count_again(qa_target: str) -> None:
+    log = QaLog(qa_target)
+    log.record_all([rec(1), rec(2), rec(3, verdict="ABORTED"), rec(4, station="bench-1")])
+    assert log.welds_since_dressing("bench-9") == 2  # aborted welds do not wear it
+    log.dressed("bench-9", "ana")
+    log.record(rec(5))
+    assert (log.welds_since_dressing("bench-9"), log.welds_since_dressing("bench-1")) == (1, 1)
+
+
+# SQLite only: logs older than the 'station' kind exist only as files
 def test_an_older_log_takes_station_audit_entries_and_keeps_its_trail(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
@@ -115,15 +136,17 @@ def test_an_older_log_takes_station_audit_entries_and_keeps_its_trail(tmp_path: 
 
 
 def test_durability_off_leaves_records_uncommitted_until_a_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qa_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MICROWELD_QA_DURABILITY", "off")
-    log = QaLog(tmp_path / "qa.sqlite")
-    assert log.db.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
-    other = sqlite3.connect(tmp_path / "qa.sqlite")
+    log = QaLog(qa_target)
+    if backend(qa_target) == "sqlite":
+        assert log.db.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    else:
+        assert log.db.execute("SHOW synchronous_commit").fetchone()[0] == "off"
 
     def durable() -> int:
-        return int(other.execute("SELECT COUNT(*) FROM welds").fetchone()[0])
+        return count_welds(qa_target)
 
     for k in range(19):
         log.record(rec(k))
@@ -135,7 +158,7 @@ def test_durability_off_leaves_records_uncommitted_until_a_batch(
     assert durable() == 21  # and close commits the rest
     monkeypatch.setenv("MICROWELD_QA_DURABILITY", "maybe")
     with pytest.raises(ValueError, match="full or off"):
-        QaLog(tmp_path / "qa.sqlite")
+        QaLog(qa_target)
 
 
 # --- the session's use of it (stand-in devices: what they answer is all that matters) ------
@@ -151,32 +174,41 @@ class Device:
         self.resets += 1
         self.fault_code = 0.0
 
+    def status(self) -> dict[str, bool]:
+        return {"homed": True}  # at rest: the take-over has no head to wait for
+
 
 @dataclass
 class StandIn:
     supply: Device
     head: Device
+    lockstep: bool = False
 
 
-def session(tmp_path: Path, kind: str = "modbus_tcp") -> WeldSession:
+def session(tmp_path: Path, qa_target: str, kind: str = "modbus_tcp") -> WeldSession:
+    """A session on a station whose config names the log (the sim one: given as an option)."""
     toml = tmp_path / "station.toml"
     if kind == "sim":
         toml.write_text('kind = "sim"\nschedule = "tc_inverter_cu100_pb200"\n')
-    else:
-        toml.write_text(
-            'name = "bench-9"\nkind = "modbus_tcp"\nhost = "127.0.0.1"\nstream_port = 5020\n'
-            'supply_model = "inverter_supply"\nschedule = "tc_inverter_cu100_pb200"\n'
-            'window = "tc_inverter_cu100_pb200"\nqa_log = "qa.sqlite"\n'
-        )
-    return WeldSession(str(toml), qa_log=str(tmp_path / "qa.sqlite"))
+        return WeldSession(str(toml), qa_log=qa_target)
+    toml.write_text(
+        'name = "bench-9"\nkind = "modbus_tcp"\nhost = "127.0.0.1"\nstream_port = 5020\n'
+        'supply_model = "inverter_supply"\nschedule = "tc_inverter_cu100_pb200"\n'
+        f'window = "tc_inverter_cu100_pb200"\nqa_log = "{qa_target}"\n'
+    )
+    s = WeldSession(str(toml))
+    assert str(s.qa_path) == qa_target
+    return s
 
 
 def take_over(s: WeldSession, bench: StandIn, log: QaLog) -> None:
     s._take_over(cast(Bench, bench), log)
 
 
-def test_opening_logs_each_weld_fired_while_no_controller_logged(tmp_path: Path) -> None:
-    s = session(tmp_path)
+def test_opening_logs_each_weld_fired_while_no_controller_logged(
+    tmp_path: Path, qa_target: str
+) -> None:
+    s = session(tmp_path, qa_target)
     log = QaLog(s.qa_path)
     log.record(rec(41))
     take_over(s, StandIn(Device(weld_count=43), Device()), log)
@@ -198,8 +230,10 @@ def test_opening_logs_each_weld_fired_while_no_controller_logged(tmp_path: Path)
     assert len(log.welds()) == 3
 
 
-def test_a_counter_behind_the_log_is_audited_not_logged_as_welds(tmp_path: Path) -> None:
-    s = session(tmp_path)
+def test_a_counter_behind_the_log_is_audited_not_logged_as_welds(
+    tmp_path: Path, qa_target: str
+) -> None:
+    s = session(tmp_path, qa_target)
     log = QaLog(s.qa_path)
     log.record(rec(41))
     take_over(s, StandIn(Device(weld_count=2), Device()), log)
@@ -210,9 +244,9 @@ def test_a_counter_behind_the_log_is_audited_not_logged_as_welds(tmp_path: Path)
     assert new.startswith("supply weld counter 2 at opening: the supply was replaced")
 
 
-def test_the_embedded_simulator_is_not_reconciled(tmp_path: Path) -> None:
+def test_the_embedded_simulator_is_not_reconciled(tmp_path: Path, qa_target: str) -> None:
     # it starts at 0 with every session: a log full of its earlier welds is not "behind"
-    s = session(tmp_path, kind="sim")
+    s = session(tmp_path, qa_target, kind="sim")
     log = QaLog(s.qa_path)
     log.record(rec(41, station="sim"))
     take_over(s, StandIn(Device(weld_count=0), Device()), log)
@@ -220,7 +254,7 @@ def test_the_embedded_simulator_is_not_reconciled(tmp_path: Path) -> None:
 
 
 def test_only_a_heartbeat_fault_is_cleared_on_opening(tmp_path: Path) -> None:
-    s = session(tmp_path)
+    s = session(tmp_path, str(tmp_path / "qa.sqlite"))
     log = QaLog(s.qa_path)
     bench = StandIn(Device(fault_code=HEARTBEAT_LOST), Device(fault_code=8))  # servo fault
     take_over(s, bench, log)
