@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller import logcmd, mapcmd, reliabilitycmd, runcmd, teachcmd
+from controller import logcmd, mapcmd, reliabilitycmd, runcmd, spccmd, teachcmd
 from controller.window import Window
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     runcmd.add_parser(sub)
     mapcmd.add_parser(sub)
     reliabilitycmd.add_parser(sub)
+    spccmd.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

@@ -264,6 +264,10 @@ def run_cycle(
         # a missing permission: no weld happened, so there is nothing to log
         result = WeldResult({}, "BLOCKED", [step.note], {})
         return CycleResult(State.IDLE, result, 0, step.note, time.perf_counter() - t_wall)
+    try:
+        count_before: int | None = int(bench.supply.weld_count)
+    except (LinkError, DeviceRefusedError):
+        count_before = None
     links = {id(d.link): d.link for d in (bench.supply, bench.head)}
     between_welds_s = {k: link.timeout_s for k, link in links.items()}
     try:
@@ -310,6 +314,11 @@ def run_cycle(
     try:
         count = int(bench.supply.weld_count)
     except (LinkError, DeviceRefusedError):
+        count = None
+    if count is not None and count == count_before:
+        # no FIRE in this cycle (aborted before the pulse): the counter is the last weld's,
+        # and a record claims only its own fire's count (found by the crash battery: an
+        # abort before the pulse carried the count of the weld before it)
         count = None
     record_id = log.record(
         WeldRecord(

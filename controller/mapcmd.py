@@ -91,6 +91,9 @@ class Welder:
         if digest != self._programmed:
             program(self.bench, sched, WATCHDOG_MS)
             self._programmed = digest
+        # every point on a new tip, on its own part: the map is of the process, not of the
+        # wear of whichever worker welded the point
+        self.control.dress()
         before = self.control.part(point.part)["weld_count"]
         res = run_cycle(
             self.bench,

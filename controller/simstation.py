@@ -82,6 +82,10 @@ class SimControl:
         (jbf_n, defect, setdown_um, ...; None before any weld)."""
         return self._ask({"op": "outcome"})
 
+    def dress(self) -> dict[str, Any]:
+        """Dress the electrode: the simulated tip wears again from none."""
+        return self._ask({"op": "dress"})
+
     def close(self) -> None:
         """Close the connection."""
         self.reader.close()

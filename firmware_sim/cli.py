@@ -119,7 +119,7 @@ def cmd_station(args: argparse.Namespace) -> int:
         return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}, not only on loopback", file=sys.stderr)
-    station = Station(schedule, seed=args.seed, faults=faults)
+    station = Station(schedule, seed=args.seed, faults=faults, wear=args.wear)
     asyncio.run(
         serve(
             station,
@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--set", action="append", default=[], metavar="dotted.key=value")
     st.add_argument("--seed", type=int, default=0, help="seed of part spread and noise")
+    st.add_argument(
+        "--wear", action="store_true", help="the tip wears weld by weld (reset by a dressing)"
+    )
     st.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     st.add_argument("--modbus-port", type=int, default=0, help="Modbus TCP port (0: choose)")
     st.add_argument("--stream-port", type=int, default=0, help="stream TCP port (0: choose)")

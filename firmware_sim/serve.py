@@ -407,8 +407,9 @@ class ControlPanel:
     {"op": "inputs", "estop": true, "guard_open": false} presses buttons; {"op": "part",
     "index": n} puts part n (its drawn spread and noise) under the electrode at the next
     approach, so a sweep is the same whichever process welds which point; {"op": "outcome"}
-    adds the last weld's ground truth ("outcome": joint strength, defect). Every reply carries
-    "ok", and the truth after the change. Not part of any real station: tests, demos, maps.
+    adds the last weld's ground truth ("outcome": joint strength, defect); {"op": "dress"}
+    dresses the electrode (its tip wear starts again). Every reply carries "ok", and the truth
+    after the change. Not part of any real station: tests, demos, maps.
     """
 
     def __init__(self, station: Station, on_faults: list[Callable[[], None]]) -> None:
@@ -444,8 +445,10 @@ class ControlPanel:
             st.weld_index = index
         elif op == "outcome":
             return {"ok": True, **st.truth_now(), "outcome": st.outcome()}
+        elif op == "dress":
+            st.dress()
         elif op != "truth":
-            raise ValueError(f"unknown op {op!r} (truth, faults, inputs, part, outcome)")
+            raise ValueError(f"unknown op {op!r} (truth, faults, inputs, part, outcome, dress)")
         return {"ok": True, **st.truth_now()}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -127,6 +127,7 @@ class Station:
         seed: int = 0,
         materials: Materials | None = None,
         faults: Faults | None = None,
+        wear: bool = False,
     ) -> None:
         self.schedule = schedule
         self.seed = seed
@@ -136,6 +137,11 @@ class Station:
         self.head = Device(HEAD_UNIT, load_register_map("servo_head"))
         self.devices = {SUPPLY_UNIT: self.supply, HEAD_UNIT: self.head}
         self.weld_index = 0
+        # wear=True: the tip wears with every weld fired and is new again after a dressing (see
+        # dress), starting from the schedule's wear state. Off by default: the shipped windows
+        # are signature windows taught on one tip state, which a few dozen welds of wear leave
+        self.wear = wear
+        self.welds_since_dressing = schedule.noise.welds_since_dressing
         self.weld: Weld = self._new_weld(schedule)
         self.weld_count = 0
         self.armed = False
@@ -187,6 +193,7 @@ class Station:
         return {
             "t_s": self.t,
             "weld_count": self.weld_count,
+            "welds_since_dressing": self.welds_since_dressing,
             "fire_times_s": list(self.truth.fire_times_s),
             "watchdog_trips_s": [list(trip) for trip in self.truth.watchdog_trips_s],
             # the safe state: supply neither armed nor welding, head home or on its way there
@@ -276,10 +283,23 @@ class Station:
             node = node[part]
         return True
 
+    def dress(self) -> None:
+        """Dress the electrode: the tip is unworn again from the next part on."""
+        self.welds_since_dressing = 0
+
     def _new_weld(self, schedule: Schedule) -> Weld:
-        # Each weld gets its own part (spread, noise) from the station seed and the weld index.
+        # Each weld gets its own part (spread, noise) from the station seed and the weld index,
+        # and the tip as worn by the welds fired since the last dressing (a copy of the noise
+        # block, not a validated schedule: this runs at every approach)
+        if self.wear:
+            noise = schedule.noise.model_copy(
+                update={"welds_since_dressing": self.welds_since_dressing}
+            )
+            schedule = schedule.model_copy(update={"noise": noise})
         weld = prepare(
-            schedule, seed=self.seed * 1_000_003 + self.weld_index, materials=self.materials
+            schedule,
+            seed=self.seed * 1_000_003 + self.weld_index,
+            materials=self.materials,
         )
         self.weld_index += 1
         self.adc = Adc.of(weld)
@@ -547,6 +567,8 @@ class Station:
             K.fire(p, s)
             self.armed = False
             self.weld_count += 1
+            if self.wear:
+                self.welds_since_dressing += 1
             self.truth.fire_times_s.append(self.t)
         elif name == "disarm":
             self.armed = False

@@ -1,13 +1,13 @@
-"""The Trends screen: a feature against weld number, with the window's limits."""
+"""The Trends screen: a feature against weld number, with the window's limits, its control
+limits, Cpk and the drift alarms (the numbers from controller.spc, as `microweld spc`)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from controller import spc
 from controller.qalog import QaLog
 from controller.session import WeldSession
 
@@ -51,6 +51,7 @@ class TrendScreen(QWidget):
         """Read the log and draw the chosen feature with its limits."""
         key = str(self.feature.currentData())
         self.plot.clear()
+        self.plot.setTitle(None)
         self.plot.setLabel("left", self.feature.currentText())
         if not self.session.qa_path.exists():
             self.summary.setText("no welds yet")
@@ -62,20 +63,16 @@ class TrendScreen(QWidget):
             ]
         finally:
             log.close()
-        pts: list[tuple[int, float, str]] = []
-        for r in rows:
-            value = r.features.get(key)
-            if value is not None and not math.isnan(value):
-                pts.append((r.id, float(value), r.verdict))
-        self.values = np.array([v for _, v, _ in pts])
-        if pts:
-            x = np.array([i for i, _, _ in pts], dtype=float)
+        ids, values = spc.series(rows, key)
+        verdict = {r.id: r.verdict for r in rows}
+        self.values = np.array(values)
+        if values:
+            x = np.array(ids, dtype=float)
             self.plot.plot(x, self.values, pen=pg.mkPen("#888888", width=1))
-            brushes = [pg.mkBrush(VERDICT_BRUSH.get(v, "#555555")) for _, _, v in pts]
+            brushes = [pg.mkBrush(VERDICT_BRUSH.get(verdict[i], "#555555")) for i in ids]
             self.plot.addItem(pg.ScatterPlotItem(x, self.values, size=7, brush=brushes, pen=None))
         window = self.session.window
-        limit = window.limits.get(key) if window else None
-        for bound in (limit.min, limit.max) if limit else ():
+        for bound in spc.limits(window, key):
             if bound is not None:
                 self.plot.addItem(
                     pg.InfiniteLine(
@@ -84,10 +81,39 @@ class TrendScreen(QWidget):
                         pen=pg.mkPen("#c62828", style=pg.QtCore.Qt.PenStyle.DashLine),
                     )
                 )
-        if len(self.values):
+        if len(values) < 2:
             self.summary.setText(
-                f"{len(self.values)} welds; mean {self.values.mean():.4g}, "
-                f"σ {self.values.std(ddof=1) if len(self.values) > 1 else 0.0:.3g}"
+                "1 weld: too few for SPC" if values else "no welds of this schedule yet"
             )
-        else:
-            self.summary.setText("no welds of this schedule yet")
+            return
+        fs = spc.analyse(key, ids, values, window)
+        # the control limits (from the first welds, the baseline) in grey, under the window's red
+        for y in (fs.chart.ucl, fs.chart.lcl):
+            self.plot.addItem(
+                pg.InfiniteLine(
+                    y, angle=0, pen=pg.mkPen("#777777", style=pg.QtCore.Qt.PenStyle.DotLine)
+                )
+            )
+        self.plot.setTitle(
+            "red dashed: the window's limits; grey dotted: control limits (±3σ of the first "
+            f"{fs.baseline.n} welds)",
+            size="9pt",
+        )
+        alarms = []
+        if len(values) <= fs.baseline.n:
+            alarms.append(f"drift alarms after the first {spc.BASELINE_WELDS} welds")
+        for which in ("ewma", "cusum") if not alarms else ():
+            k = fs.alarm_index(which)
+            alarms.append(
+                f"{which.upper()} alarm " + ("none" if k is None else f"at weld {ids[k]}")
+            )
+            if k is not None:
+                ring = pg.mkPen("#c62828", width=2)
+                self.plot.addItem(
+                    pg.ScatterPlotItem([ids[k]], [values[k]], size=16, pen=ring, brush=None)
+                )
+        c = fs.capability
+        cpk = "—" if c.cpk is None else f"{c.cpk:.2f}"
+        self.summary.setText(
+            f"{c.n} welds; mean {c.mean:.6g}, σ {c.sd:.3g}, Cpk {cpk}; " + ", ".join(alarms)
+        )

@@ -1,4 +1,5 @@
-"""`microweld run` end to end on the embedded simulated station, over the real protocols."""
+"""`microweld run` end to end on the embedded simulated station, over the real protocols (the
+logging tests on both QA-log backends: the `qa_target` fixture)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import numpy as np
 from controller.qalog import QaLog
 
 
-def _run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(tmp: Path, *args: str, qa: str | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [
         sys.executable,
         "-m",
         "controller.cli",
         "run",
         "--qa-log",
-        str(tmp / "qa.sqlite"),
+        qa or str(tmp / "qa.sqlite"),
         "--png",
         str(tmp / "last.png"),
         *args,
@@ -26,11 +27,16 @@ def _run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp)
 
 
-def test_good_welds_pass_and_are_logged_with_their_waveforms(tmp_path: Path) -> None:
-    out = _run(tmp_path, "--count", "3", "--part", "A", "--operator", "ana", "--lot", "L9")
+def test_good_welds_pass_and_are_logged_with_their_waveforms(
+    tmp_path: Path, qa_target: str
+) -> None:
+    out = _run(
+        tmp_path, "--count", "3", "--part", "A", "--operator", "ana", "--lot", "L9", qa=qa_target
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "3 of 3 PASS" in out.stdout and "[" in out.stderr  # progress bar
-    log = QaLog(tmp_path / "qa.sqlite")
+    assert f"QA log: {qa_target}" in out.stdout
+    log = QaLog(qa_target)
     rows = log.welds()
     assert [r.part_id for r in rows] == ["A-0001", "A-0002", "A-0003"]
     assert {r.operator for r in rows} == {"ana"} and {r.lot for r in rows} == {"L9"}
@@ -49,7 +55,8 @@ def test_no_weld_runs_the_force_cycle_with_no_current(tmp_path: Path) -> None:
     wave = log.waveform(row.id)
     assert np.abs(wave[:, 0]).max() < 20.0  # noise only: no pulse
     assert wave[:, 2].max() > 11.0  # the head went to force
-    assert row.supply_weld_count == 0 and row.verdict == "FAIL"  # no weld to judge
+    # nothing fired: the record claims no count of the supply's, and there is no weld to judge
+    assert row.supply_weld_count is None and row.verdict == "FAIL"
     assert out.returncode == 1
 
 
@@ -65,18 +72,20 @@ def test_a_stale_window_is_refused(tmp_path: Path) -> None:
     assert out.returncode == 2 and "taught for another version" in out.stderr
 
 
-def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(tmp_path: Path) -> None:
+def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(
+    tmp_path: Path, qa_target: str
+) -> None:
     station = tmp_path / "station.toml"
     station.write_text(
         'name = "sim"\nkind = "sim"\nschedule = "tc_inverter_cu100_pb200"\n'
         'window = "tc_inverter_cu100_pb200"\nelectrode_warning = 2\n'
         "electrode_limit = 3\n"
     )
-    out = _run(tmp_path, "--station", str(station), "--count", "5")
+    out = _run(tmp_path, "--station", str(station), "--count", "5", qa=qa_target)
     assert out.returncode == 2
     assert "warning: 2 welds since the electrode was dressed" in out.stderr
     assert "electrode limit reached: 3 welds since dressing" in out.stderr
-    log = QaLog(tmp_path / "qa.sqlite")
+    log = QaLog(qa_target)
     assert [r.electrode_count for r in log.welds()] == [1, 2, 3]
     dress = subprocess.run(
         [
@@ -87,7 +96,7 @@ def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(tmp_pat
             "--station",
             str(station),
             "--qa-log",
-            str(tmp_path / "qa.sqlite"),
+            qa_target,
             "--who",
             "bo",
         ],
@@ -96,6 +105,6 @@ def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(tmp_pat
         timeout=60,
     )
     assert dress.returncode == 0 and "dressed after 3 welds (by bo)" in dress.stdout
-    again = _run(tmp_path, "--station", str(station), "--count", "1")
+    again = _run(tmp_path, "--station", str(station), "--count", "1", qa=qa_target)
     assert again.returncode == 0
     assert log.welds()[-1].electrode_count == 1

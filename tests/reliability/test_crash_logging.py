@@ -73,7 +73,10 @@ def station_file(folder: Path, ends: Endpoints, db: Path) -> Path:
         f"modbus_port = {modbus_port}\nstream_port = {stream_port}\n"
         f'supply_model = "inverter_supply"\nsupply_unit = {ends.supply_unit}\n'
         f'head_unit = {ends.head_unit}\nschedule = "{SCHEDULE}"\nwindow = "{SCHEDULE}"\n'
-        f'qa_log = "{db}"\n',
+        f'qa_log = "{db}"\n'
+        # the simulator's margins, not the hardware's: it shares this machine with the runs
+        # (a watchdog trip under load latches a fault, and `run` then stops, unkilled)
+        "watchdog_ms = 500\nweld_reply_timeout_ms = 500\n",
         encoding="utf-8",
     )
     return path

@@ -1,0 +1,267 @@
+"""`microweld spc`: capability and drift of the logged welds, per schedule and feature.
+
+Prints a table per schedule (n, mean, σ, the window's limits, Cp, Cpk, the first EWMA and CUSUM
+alarm) and writes one PNG per feature: the individuals chart with its control limits and the
+window's limits, the EWMA and the CUSUM with theirs, alarms marked. The numbers come from
+controller.spc, as on the GUI's Trends screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: the controller never opens a window
+import matplotlib.pyplot as plt
+
+from controller import spc
+from controller.qalog import LoggedWeld, QaLog
+from controller.qastore import qa_target, shown
+from controller.stations import load_station, window_path
+from controller.window import FEATURES, Window, load_window
+from drivers.config.loader import ConfigError
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "—" if x is None or x != x else format(x, fmt)  # x != x: NaN
+
+
+def _alarm(fs: spc.FeatureSpc, which: str) -> str:
+    weld = fs.alarm_id(which)
+    if weld is None:
+        return "none"
+    side = ""
+    if which == "cusum":
+        side = " ↑" if fs.cusum.direction == "up" else " ↓"
+    return f"{weld}{side}"
+
+
+def table(results: Sequence[spc.FeatureSpc]) -> str:
+    """Return the SPC table of one schedule's features, one line each, with units."""
+    head = (
+        f"{'feature':16} {'unit':4} {'n':>5} {'mean':>10} {'σ':>9} {'LSL':>10} {'USL':>10} "
+        f"{'Cp':>6} {'Cpk':>6}  {'EWMA alarm':>10}  {'CUSUM alarm':>11}"
+    )
+    lines = [head, "-" * len(head)]
+    for fs in results:
+        c = fs.capability
+        lines.append(
+            f"{fs.feature:16} {fs.unit:4} {c.n:5d} {_num(c.mean, '.6g'):>10} "
+            f"{_num(c.sd, '.3g'):>9} {_num(c.lsl, '.6g'):>10} {_num(c.usl, '.6g'):>10} "
+            f"{_num(c.cp, '.2f'):>6} {_num(c.cpk, '.2f'):>6}  {_alarm(fs, 'ewma'):>10}  "
+            f"{_alarm(fs, 'cusum'):>11}"
+        )
+    return "\n".join(lines)
+
+
+def plot_feature(fs: spc.FeatureSpc, path: Path, title: str, failed: set[int]) -> Path:
+    """Write the I chart (control and window limits), the EWMA and the CUSUM of a feature."""
+    ids, n0 = fs.ids, fs.baseline.n
+    fig, (ax_i, ax_e, ax_c) = plt.subplots(
+        3, 1, figsize=(10, 8.5), sharex=True, height_ratios=(3, 2, 2)
+    )
+    for ax in (ax_i, ax_e, ax_c):
+        if n0 < len(ids):
+            ax.axvspan(ids[0], ids[n0 - 1], color="0.92", lw=0)  # the baseline (phase I)
+        ax.grid(alpha=0.3)
+    ax_i.plot(ids, fs.values, "-o", color="tab:blue", lw=0.8, ms=3, label=fs.feature)
+    ch = fs.chart
+    ax_i.axhline(ch.centre, color="0.3", lw=1, label="centre (baseline mean)")
+    for y in (ch.ucl, ch.lcl):
+        ax_i.axhline(y, color="0.3", lw=1, ls="--")
+    ax_i.plot([], [], color="0.3", ls="--", label="control limits ±3σ (σ = MR̄/1.128)")
+    lsl, usl = fs.capability.lsl, fs.capability.usl
+    for bound in (lsl, usl):
+        if bound is not None:
+            ax_i.axhline(bound, color="tab:red", lw=1.2, ls="-.")
+    if lsl is not None or usl is not None:
+        ax_i.plot([], [], color="tab:red", ls="-.", label="window limits")
+    out = ch.outside
+    if out:
+        ax_i.plot(
+            [ids[i] for i in out], [fs.values[i] for i in out], "o", mfc="none", mec="tab:orange",
+            ms=8, label="beyond control limits",
+        )  # fmt: skip
+    bad = [k for k, w in enumerate(ids) if w in failed]
+    if bad:
+        ax_i.plot(
+            [ids[k] for k in bad], [fs.values[k] for k in bad], "x", color="tab:red", ms=7,
+            label="FAIL (for any feature)",
+        )  # fmt: skip
+    ax_i.set_ylabel(f"{fs.feature} ({fs.unit})" if fs.unit else fs.feature)
+    ax_i.legend(loc="best", fontsize=7)
+    ax_i.set_title(title)
+    after = ids[n0:]
+    ax_e.plot(after, fs.ewma.z, color="tab:purple", lw=1, label="EWMA (λ=0.2)")
+    ax_e.step(after, fs.ewma.ucl, where="mid", color="0.3", ls="--", lw=1, label="limits (L=3)")
+    ax_e.step(after, fs.ewma.lcl, where="mid", color="0.3", ls="--", lw=1)
+    ax_e.axhline(fs.baseline.mean, color="0.3", lw=0.8)
+    ax_e.set_ylabel(f"EWMA ({fs.unit})" if fs.unit else "EWMA")
+    ax_c.plot(after, fs.cusum.upper, color="tab:green", lw=1, label="C+ (up)")
+    ax_c.plot(after, fs.cusum.lower, color="tab:brown", lw=1, label="C− (down)")
+    ax_c.axhline(fs.cusum.h, color="0.3", ls="--", lw=1, label=f"h = {fs.cusum.h:g} σ")
+    # a drift keeps adding to its sum long after the alarm: show the region around h
+    top = max([*fs.cusum.upper, *fs.cusum.lower, 1.2 * fs.cusum.h])
+    ax_c.set_ylim(0.0, min(top, 4.0 * fs.cusum.h) * 1.05)
+    ax_c.set_ylabel("CUSUM (σ)")
+    ax_c.set_xlabel("weld (log id); grey: baseline")
+    for which, ax, ys in (
+        ("ewma", ax_e, fs.ewma.z),
+        ("cusum", ax_c, [max(u, d) for u, d in zip(fs.cusum.upper, fs.cusum.lower, strict=True)]),
+    ):
+        k = fs.alarm_index(which)
+        if k is not None:
+            ax.plot(ids[k], ys[k - n0], "o", color="tab:red", ms=8, label=f"alarm: weld {ids[k]}")
+            ax_i.axvline(ids[k], color="tab:red", lw=0.8, ls=":")
+        ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _window(args: argparse.Namespace, welds: Sequence[LoggedWeld]) -> tuple[Window | None, str]:
+    """Return the window to judge against (the one given, else the one the newest weld was
+    judged by, from configs/windows) and a note on it."""
+    name = args.window or welds[-1].window
+    if not name:
+        return None, "no window: Cp and Cpk need limits"
+    path = window_path(name)
+    if not path.exists():
+        return None, f"window {name} not found at {path}: no limits"
+    win = load_window(path)
+    note = f"window {win.name} ({path})"
+    if not args.window and win.digest() != welds[-1].window_hash:
+        note += ", changed since these welds were judged: limits as the file has them now"
+    return win, note
+
+
+def cmd_spc(args: argparse.Namespace) -> int:
+    """Print capability and drift alarms per schedule and feature; write the charts."""
+    unknown = [f for f in args.feature or [] if f not in FEATURES]
+    if unknown:
+        print(
+            f"error: unknown feature {unknown[0]!r}; known: {', '.join(FEATURES)}", file=sys.stderr
+        )
+        return 2
+    if args.baseline < 2:
+        print(f"error: --baseline must be at least 2 welds, not {args.baseline}", file=sys.stderr)
+        return 2
+    try:
+        qa = args.qa_log or load_station(args.station).qa_log
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    target = qa_target(qa)
+    if not target.exists():
+        print(f"error: no QA log at {target}", file=sys.stderr)
+        return 2
+    try:
+        log = QaLog(target)
+    except ConnectionError as exc:  # a server that does not answer, or has no such database
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        welds = log.welds(schedule=args.schedule)
+        logged = sorted({w.schedule for w in log.welds()}) if not welds else []
+    finally:
+        log.close()
+    if not welds:
+        what = f"of schedule {args.schedule} " if args.schedule else ""
+        have = f" (schedules logged: {', '.join(logged)})" if logged else ""
+        print(f"error: no welds {what}in {shown(target)}{have}", file=sys.stderr)
+        return 2
+    for name in sorted({w.schedule for w in welds}):
+        try:
+            report(args, name, [w for w in welds if w.schedule == name])
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> None:
+    """Print one schedule's table and write its charts."""
+    window, note = _window(args, welds)
+    judged = [w for w in welds if w.verdict != "ABORTED"]
+    fails = {w.id for w in judged if w.verdict == "FAIL"}
+    print(
+        f"\nschedule {schedule}: {len(judged)} welds ({len(fails)} FAIL, "
+        f"{len(welds) - len(judged)} aborted left out); {note}"
+    )
+    hashes = {w.schedule_hash for w in welds}
+    if len(hashes) > 1:
+        print(
+            f"note: the schedule was changed while these welds were made ({len(hashes)} versions)"
+        )
+    features = args.feature or [f for f in FEATURES if spc.series(judged, f)[0]]
+    results, thin = [], []
+    for feature in features:
+        ids, values = spc.series(judged, feature)
+        if len(values) < 2:
+            thin.append(f"{feature} ({len(values)})")
+            continue
+        results.append(spc.analyse(feature, ids, values, window, args.baseline))
+    print(table(results))
+    if thin:
+        print(f"too few values for SPC (welds): {', '.join(thin)}")
+    print(
+        "σ: sample standard deviation (ddof=1); Cp, Cpk against the window's limits.\n"
+        f"alarms: the first weld (log id) after a baseline of {args.baseline} welds (its mean, "
+        f"σ = MR̄/1.128) where the EWMA (λ {spc.EWMA_LAMBDA:g}, L {spc.EWMA_L:g}) or the CUSUM "
+        f"(k {spc.CUSUM_K:g}σ, h {spc.CUSUM_H:g}σ; ↑ ↓ its side) left its limits"
+    )
+    # phase I is only a fair reference if it was in control itself; a drift that began at once
+    # (a tip already wearing) shows as baseline welds beyond their own limits
+    early = [(fs, sum(i < fs.baseline.n for i in fs.chart.outside)) for fs in results]
+    if any(k for _, k in early):
+        listed = ", ".join(f"{fs.feature} {k}/{fs.baseline.n}" for fs, k in early if k)
+        print(f"baseline not in control (its welds beyond its own control limits): {listed}")
+    coarse = [f"{fs.feature} ({fs.baseline.levels})" for fs in results if fs.baseline.levels < 5]
+    if coarse:
+        # e.g. the weld time, counted in samples: normal-theory limits fit a few levels poorly
+        print(f"few distinct values in the baseline, charts rough: {', '.join(coarse)}")
+    first = spc.first_fail(judged)
+    print(f"first FAIL: {f'weld {first.id}: ' + '; '.join(first.reasons) if first else 'none'}")
+    if args.png_dir:
+        out = Path(args.png_dir)
+        paths = [
+            plot_feature(
+                fs, out / f"{schedule}_{fs.feature}.png", f"{schedule}: {fs.feature}", fails
+            )
+            for fs in results
+        ]
+        print(f"wrote {len(paths)} chart(s) to {out}/")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add `spc` to the microweld command line."""
+    p = sub.add_parser("spc", help="capability (Cp, Cpk) and drift alarms of the logged welds")
+    p.add_argument("--station", default="sim", help="station whose QA log to read (default sim)")
+    p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    p.add_argument("--schedule", help="only this schedule (default: each schedule in the log)")
+    p.add_argument(
+        "--window", help="judge against this window, name or file (default: the welds' own)"
+    )
+    p.add_argument(
+        "--feature", nargs="+", metavar="NAME", help="only these features (default: all measured)"
+    )
+    p.add_argument(
+        "--baseline",
+        type=int,
+        default=spc.BASELINE_WELDS,
+        metavar="N",
+        help=f"welds of the phase-I baseline for the charts (default {spc.BASELINE_WELDS})",
+    )
+    p.add_argument(
+        "--png-dir",
+        default="spc",
+        metavar="DIR",
+        help="write the charts here (default spc; '' none)",
+    )
+    p.set_defaults(func=cmd_spc)
