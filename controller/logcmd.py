@@ -6,21 +6,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.qalog import QaLog, export_features_csv, export_waveforms
-from controller.qastore import qa_target, shown
+from controller.qalog import (
+    QaLogUnavailableError,
+    export_features_csv,
+    export_waveforms,
+    open_existing,
+)
+from controller.qastore import shown
 
 DEFAULT_DB = Path("qa") / "station.sqlite"
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """List the matching welds; export their features and waveforms if asked."""
-    path = qa_target(args.db)
-    if not path.exists():
-        print(f"error: no QA log at {path}", file=sys.stderr)
-        return 2
     try:
-        log = QaLog(path)
-    except ConnectionError as exc:  # a server that does not answer, or has no such database
+        log = open_existing(args.db)
+    except QaLogUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -32,7 +33,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             part_id=args.part,
             lot=args.lot,
         )
-        print(f"{len(rows)} weld(s) in {shown(path)}")
+        print(f"{len(rows)} weld(s) in {shown(log.path)}")
         for r in rows[-args.last :] if args.last else rows:
             sd = r.features.get("setdown_um")
             energy = r.features.get("energy_j")

@@ -302,6 +302,22 @@ class QaLog:
         return self.store.integrity_check()
 
 
+class QaLogUnavailableError(RuntimeError):
+    """A QA log that must exist cannot be opened; the message says why."""
+
+
+def open_existing(name: str | Path) -> QaLog:
+    """Open a QA log that must already be there (a file's path or a server's URL); raise
+    QaLogUnavailableError saying why it cannot be opened."""
+    target = qa_target(name)
+    if not target.exists():
+        raise QaLogUnavailableError(f"no QA log at {target}")
+    try:
+        return QaLog(target)
+    except ConnectionError as exc:  # a server that does not answer, or has no such database
+        raise QaLogUnavailableError(str(exc)) from None
+
+
 def export_features_csv(rows: Sequence[LoggedWeld], out: io.TextIOBase | Path) -> None:
     """Write the welds' identities, verdicts, reasons and features as CSV."""
     feats = sorted({k for r in rows for k in r.features})

@@ -19,8 +19,8 @@ matplotlib.use("Agg")  # files only: the controller never opens a window
 import matplotlib.pyplot as plt
 
 from controller import spc
-from controller.qalog import LoggedWeld, QaLog
-from controller.qastore import qa_target, shown
+from controller.qalog import LoggedWeld, QaLogUnavailableError, open_existing
+from controller.qastore import shown
 from controller.stations import load_station, window_path
 from controller.window import FEATURES, Window, load_window
 from drivers.config.loader import ConfigError
@@ -157,13 +157,9 @@ def cmd_spc(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    target = qa_target(qa)
-    if not target.exists():
-        print(f"error: no QA log at {target}", file=sys.stderr)
-        return 2
     try:
-        log = QaLog(target)
-    except ConnectionError as exc:  # a server that does not answer, or has no such database
+        log = open_existing(qa)
+    except QaLogUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -174,7 +170,7 @@ def cmd_spc(args: argparse.Namespace) -> int:
     if not welds:
         what = f"of schedule {args.schedule} " if args.schedule else ""
         have = f" (schedules logged: {', '.join(logged)})" if logged else ""
-        print(f"error: no welds {what}in {shown(target)}{have}", file=sys.stderr)
+        print(f"error: no welds {what}in {shown(log.path)}{have}", file=sys.stderr)
         return 2
     for name in sorted({w.schedule for w in welds}):
         try:

@@ -21,7 +21,7 @@ import numpy as np
 import tomli_w
 
 from controller.monitor import Monitor
-from controller.qalog import LoggedWeld, QaLog
+from controller.qalog import LoggedWeld, QaLogUnavailableError, open_existing
 from controller.qastore import QaUrl, qa_target
 from controller.stations import schedule_path
 from controller.window import MonitorSettings, TeachError, Window, load_window, teach
@@ -93,9 +93,10 @@ def select_logged(
     schedule_file: str | None = None,
 ) -> tuple[list[LoggedWeld], list[np.ndarray], Schedule]:
     """Select good welds from the QA log; return them, their waveforms and their schedule."""
-    if not path.exists():
-        raise TeachError(f"no QA log at {path}")
-    log = QaLog(path)
+    try:
+        log = open_existing(path)
+    except QaLogUnavailableError as exc:
+        raise TeachError(str(exc)) from None
     try:
         rows = log.welds(
             since=since,
