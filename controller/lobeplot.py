@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only: the controller never opens a window
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -39,6 +40,21 @@ def _edges(values: tuple[float, ...]) -> np.ndarray:
         return np.array([v[0] - 0.5, v[0] + 0.5])
     mid = (v[1:] + v[:-1]) / 2
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def _outline(ax: Axes, inside: np.ndarray, x_e: np.ndarray, y_e: np.ndarray) -> None:
+    """Draw the border of the cells marked inside: each side whose neighbour is outside."""
+    out = ~np.pad(inside, 1)  # the map's edge counts as outside
+    for i, j in zip(*np.nonzero(inside), strict=True):
+        x0, x1, y0, y1 = x_e[i], x_e[i + 1], y_e[j], y_e[j + 1]
+        for (di, dj), (xs, ys) in (
+            ((-1, 0), ((x0, x0), (y0, y1))),
+            ((1, 0), ((x1, x1), (y0, y1))),
+            ((0, -1), ((x0, x1), (y0, y0))),
+            ((0, 1), ((x0, x1), (y1, y1))),
+        ):
+            if out[i + 1 + di, j + 1 + dj]:
+                ax.plot(xs, ys, color="white", lw=2.5)
 
 
 def plot_lobe(
@@ -77,19 +93,7 @@ def plot_lobe(
         x_e, y_e = _edges(ax1.values), _edges(y_values)
         mesh = ax.pcolormesh(x_e, y_e, jbf.T, cmap="viridis", vmin=0.0, vmax=vmax, shading="flat")
         # the PASS region: the edges between a passing cell (most welds PASS) and any other
-        passing = np.nan_to_num(frac, nan=0.0) >= 0.5
-        for i in range(passing.shape[0]):
-            for j in range(passing.shape[1]):
-                if not passing[i, j]:
-                    continue
-                if i == 0 or not passing[i - 1, j]:
-                    ax.plot([x_e[i]] * 2, [y_e[j], y_e[j + 1]], color="white", lw=2.5)
-                if i == passing.shape[0] - 1 or not passing[i + 1, j]:
-                    ax.plot([x_e[i + 1]] * 2, [y_e[j], y_e[j + 1]], color="white", lw=2.5)
-                if j == 0 or not passing[i, j - 1]:
-                    ax.plot([x_e[i], x_e[i + 1]], [y_e[j]] * 2, color="white", lw=2.5)
-                if j == passing.shape[1] - 1 or not passing[i, j + 1]:
-                    ax.plot([x_e[i], x_e[i + 1]], [y_e[j + 1]] * 2, color="white", lw=2.5)
+        _outline(ax, np.nan_to_num(frac, nan=0.0) >= 0.5, x_e, y_e)
         for d in DEFECT_ORDER:
             ii, jj = np.nonzero(defect == d)
             if len(ii):
@@ -166,7 +170,10 @@ def plot_lobe(
             label="suggested operating point",
         )
     )
-    leg = fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4))
+    # as many columns as the panels give room for
+    leg = fig.legend(
+        handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * cols, 4)
+    )
     leg.get_frame().set_facecolor("#dddddd")
     fig.savefig(path, dpi=110)
     plt.close(fig)

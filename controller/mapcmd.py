@@ -34,6 +34,7 @@ from controller.mapping import (
     contains,
     grid,
     lobe,
+    nominal,
     parse_vary,
     variant,
 )
@@ -264,18 +265,6 @@ def _num(v: Any) -> str:
     if v is None:
         return ""
     return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-
-def nominal(schedule: Schedule, axes: list[Axis]) -> tuple[float, ...]:
-    """Return the schedule's own value of each swept field."""
-    data: Any = schedule.model_dump()
-    out = []
-    for a in axes:
-        node = data
-        for part in a.field.split("."):
-            node = node[part]
-        out.append(float(node))
-    return tuple(out)
 
 
 def report(schedule: Schedule, lb: Lobe, welds: list[Weld], seconds: float) -> list[str]:

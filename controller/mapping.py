@@ -70,13 +70,7 @@ def _field_of(name: str, schedule: Schedule) -> tuple[str, str]:
     if name in ("force_n", "force"):
         return "head.force_n", "N"
     if "." in name:
-        node: Any = schedule.model_dump()
-        for part in name.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise ValueError(f"the schedule has no field {name}")
-            node = node[part]
-        if isinstance(node, bool) or not isinstance(node, int | float):
-            raise ValueError(f"{name} is not a number in the schedule")
+        field_value(schedule, name)  # there, and a number
         last = name.rsplit(".", 1)[1]
         unit = last.rsplit("_", 1)[1] if "_" in last else ""
         return name, {"a": "A", "v": "V", "w": "W", "n": "N"}.get(unit, unit)
@@ -84,6 +78,24 @@ def _field_of(name: str, schedule: Schedule) -> tuple[str, str]:
         f"unknown parameter {name!r}: current, voltage or power (the supply's mode), time_ms, "
         "force_n, or a dotted schedule field such as supply.squeeze_ms"
     )
+
+
+def field_value(schedule: Schedule, path: str) -> float:
+    """Return the number at a dotted path of the schedule (supply.weld1_ms); raise ValueError
+    if there is none."""
+    node: Any = schedule.model_dump()
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ValueError(f"the schedule has no field {path}")
+        node = node[part]
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise ValueError(f"{path} is not a number in the schedule")
+    return float(node)
+
+
+def nominal(schedule: Schedule, axes: list[Axis]) -> tuple[float, ...]:
+    """Return the schedule's own value of each swept field."""
+    return tuple(field_value(schedule, a.field) for a in axes)
 
 
 def _numbers(text: str) -> tuple[float, ...]:
@@ -136,10 +148,14 @@ class Point:
     cell: tuple[int, ...]  # index along each axis
     values: tuple[float, ...]
     repeat: int
-    # the simulated part (its drawn wire, enamel and noise): repeat k of every cell welds part k,
-    # wherever it runs, so neighbouring cells differ by their parameters only (common random
-    # numbers) and the map is the same for any number of workers
-    part: int
+
+    @property
+    def part(self) -> int:
+        """Return the simulated part welded here (its drawn wire, enamel and noise): repeat k
+        of every cell welds part k, wherever it runs, so neighbouring cells differ by their
+        parameters only (common random numbers) and the map is the same for any number of
+        workers."""
+        return self.repeat
 
 
 def grid(axes: list[Axis], repeat: int) -> list[Point]:
@@ -153,7 +169,7 @@ def grid(axes: list[Axis], repeat: int) -> list[Point]:
         idx = tuple(reversed(cell))
         vals = tuple(a.values[i] for a, i in zip(axes, idx, strict=True))
         for r in range(repeat):
-            out.append(Point(idx, vals, r, r))
+            out.append(Point(idx, vals, r))
     return out
 
 
@@ -276,8 +292,8 @@ def centre(lb: Lobe) -> Centre | None:
         return None
     shape = sound.shape
     span = np.array([max(n - 1, 1) for n in shape], dtype=float)
-    cells = np.array(list(itertools.product(*(range(n) for n in shape))), dtype=float)
-    flags = np.array([sound[tuple(int(i) for i in c)] for c in cells])
+    cells = np.indices(shape).reshape(len(shape), -1).T.astype(float)  # in sound.ravel()'s order
+    flags = sound.ravel()
     unit = cells / span  # each axis scaled to its span
     good, bad = unit[flags], unit[~flags]
     # the distance of each sound cell to the nearest unsound one and to the edge past the map

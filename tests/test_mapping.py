@@ -79,7 +79,7 @@ def _weld(cell: tuple[int, int], axes_values: list[tuple[float, ...]], verdict: 
           pct: float = 80.0) -> Weld:  # fmt: skip
     values = tuple(v[i] for v, i in zip(axes_values, cell, strict=True))
     truth = {"jbf_pct_of_wire": pct, "defect": defect}
-    return Weld(Point(cell, values, 0, 0), verdict, [], {}, 1.0, defect, truth)
+    return Weld(Point(cell, values, 0), verdict, [], {}, 1.0, defect, truth)
 
 
 def test_the_lobe_and_its_centre() -> None:
