@@ -10,16 +10,7 @@ from drivers.modbus import (
     write_request_frame,
     write_response_frame,
 )
-
-
-def crc16_modbus(data: bytes) -> bytes:
-    """CRC-16/MODBUS written out from the specification (poly 0xA001 reflected, init 0xFFFF)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc.to_bytes(2, "little")
+from tests.crc import crc16_modbus
 
 
 def test_reference_crc() -> None:

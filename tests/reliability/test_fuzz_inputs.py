@@ -38,6 +38,7 @@ from drivers.modbus import (
     tcp_link,
     write_request_frame,
 )
+from tests.crc import crc16_modbus
 from tests.reliability.battery import LONG, Record, kept, scale
 from tests.stationhelp import Running, station
 
@@ -301,17 +302,7 @@ def _requests(framing: str, rng: random.Random) -> bytes:
             + pdu
         )
     frame = bytes([unit]) + pdu
-    return frame + _crc16(frame)
-
-
-def _crc16(data: bytes) -> bytes:
-    """CRC-16/MODBUS, written out from the specification (the test's own, not the driver's)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc.to_bytes(2, "little")
+    return frame + crc16_modbus(frame)
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:
