@@ -124,8 +124,8 @@ def _safe(bench: Bench) -> float:
     return sent - bench.supply.link.last_ok
 
 
-SETTLE_BLOCKS = 1500  # 1.5 s: past the station's own watchdog (0.15 s by default, up to 1 s
-# on a slow line) and a full retract
+SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
+# the simulator by default) and a full retract
 
 
 def _settle(bench: Bench, take_block: Callable[[], bool], link_ok: bool) -> None:

@@ -389,7 +389,7 @@ class Station:
         # controller between welds, or closed, must not leave a latched fault behind (a fresh
         # heartbeat comes before any arm or approach; arming without one trips at once).
         for dev in self.devices.values():
-            if dev.fault == FAULT_NONE and self._active(dev) and dev.heartbeat.expired(self.t):
+            if dev.fault == FAULT_NONE and dev.heartbeat.expired(self.t) and self._active(dev):
                 dev.fault = FAULT_HEARTBEAT
                 self.truth.watchdog_trips_s.append((dev.unit, self.t))
                 self.safe_state()
