@@ -47,7 +47,6 @@ from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 
 BATCH = 8  # points per task: few enough to balance the workers, enough to amortise the trip
-WATCHDOG_MS = 150.0
 FEATURES = ("setdown_um", "energy_j", "burn_through_ms", "peak_current_a", "r_end_mohm")
 
 
@@ -70,6 +69,7 @@ class Welder:
         self.window: Window | None = load_window(job.window_file) if job.window_file else None
         self._stack = contextlib.ExitStack()
         station = SimStation(schedule=self.base.name, clock="lockstep", seed=job.seed)
+        self.watchdog_ms = station.watchdog_ms  # the station config's, as a session programs it
         bench = self._stack.enter_context(
             open_bench(station, self.base, Path(job.schedule_file), no_weld=False)
         )
@@ -90,7 +90,7 @@ class Welder:
         sched = variant(self.base, list(self.job.axes), point.values)
         digest = sched.digest()
         if digest != self._programmed:
-            program(self.bench, sched, WATCHDOG_MS)
+            program(self.bench, sched, self.watchdog_ms)
             self._programmed = digest
         # every point on a new tip, on its own part: the map is of the process, not of the
         # wear of whichever worker welded the point
