@@ -80,6 +80,7 @@ class Device:
     image: list[int] = field(default_factory=list)
     heartbeat: Heartbeat = field(default_factory=Heartbeat)
     fault: int = FAULT_NONE
+    shown: dict[str, float] = field(default_factory=dict)  # live values in the image (refresh)
 
     def __post_init__(self) -> None:
         self.image = [0] * self.regmap.span()[1]
@@ -457,28 +458,48 @@ class Station:
         # with fire-before-full-force the head reports "at force" at its firing fraction
         return int(s[K.S_HEAD_MODE]) == K.HEAD_APPROACH and s[K.S_T_AT_FORCE] >= 0.0
 
-    def refresh(self) -> None:
-        """Bring the live (read-only) registers up to date."""
+    def refresh(self, unit: int | None = None) -> None:
+        """Bring the live (read-only) registers of one device (or both) up to date."""
         s, p = self.weld.state, self.weld.params
         sup, head = self.supply, self.head
-        sup.set("status", self._supply_status())
-        sup.set("fault_code", self._supply_fault())
-        sup.set("weld_count", self.weld_count)
-        if "charge_actual_v" in sup.regmap:
+        if unit is None or unit == SUPPLY_UNIT:
             charged = self.injected_supply_fault != FAULT_NOT_CHARGED
-            sup.set("charge_actual_v", sup.get("charge_voltage_v") if charged else 0.0)
-        sup.set(
-            "temperature_c", 85.0 if self.injected_supply_fault == FAULT_OVER_TEMPERATURE else 31.0
-        )
-        head.set("status", self._head_status())
-        head.set("fault_code", self.head.fault or self.injected_head_fault)
-        surface = p[K.P_PART_TOP_M] - s[K.S_SETDOWN_M]
-        head.set("position_um", max(s[K.S_MOTOR_M], surface) * 1e6)
-        k = p[K.P_HEAD_K_N_M]
-        head.set("force_n", max(k * (surface - s[K.S_MOTOR_M]), 0.0))
-        head.set("contact", 1 if s[K.S_CONTACT] > 0.5 else 0)
-        head.set("at_force", 1 if self._at_force() else 0)
-        head.set("contact_position_um", s[K.S_CONTACT_M] * 1e6)
+            hot = self.injected_supply_fault == FAULT_OVER_TEMPERATURE
+            live = {
+                "status": self._supply_status(),
+                "fault_code": self._supply_fault(),
+                "weld_count": self.weld_count,
+                "temperature_c": 85.0 if hot else 31.0,
+            }
+            if "charge_actual_v" in sup.regmap:
+                live["charge_actual_v"] = sup.get("charge_voltage_v") if charged else 0.0
+            self._show(sup, live)
+        if unit is None or unit == HEAD_UNIT:
+            surface = p[K.P_PART_TOP_M] - s[K.S_SETDOWN_M]
+            k = p[K.P_HEAD_K_N_M]
+            at_force = self._at_force()
+            self._show(
+                head,
+                {
+                    "status": self._head_status(),
+                    "fault_code": self.head.fault or self.injected_head_fault,
+                    "position_um": max(s[K.S_MOTOR_M], surface) * 1e6,
+                    "force_n": max(k * (surface - s[K.S_MOTOR_M]), 0.0),
+                    "contact": 1 if s[K.S_CONTACT] > 0.5 else 0,
+                    "at_force": 1 if at_force else 0,
+                    "contact_position_um": s[K.S_CONTACT_M] * 1e6,
+                },
+            )
+
+    @staticmethod
+    def _show(dev: Device, live: dict[str, float]) -> None:
+        # Encoding a register costs more than comparing its value, and most reads (a status
+        # poll every block) find most values as they were: only the changed ones are encoded.
+        # Nothing but refresh writes these read-only registers, so the memo cannot go stale.
+        for name, value in live.items():
+            if dev.shown.get(name) != value:
+                dev.set(name, value)
+                dev.shown[name] = value
 
     # --- Modbus access -------------------------------------------------------------------------
 
@@ -487,7 +508,7 @@ class Station:
         dev = self.devices.get(unit)
         if dev is None or address + count > len(dev.image):
             return ILLEGAL_ADDRESS
-        self.refresh()
+        self.refresh(unit)
         return dev.image[address : address + count]
 
     def write(self, unit: int, address: int, words: list[int]) -> int | None:
