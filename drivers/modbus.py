@@ -1,19 +1,19 @@
 """Everything that touches pymodbus, in one module.
 
-pymodbus is pinned to 3.16.x (pyproject) because it changes its API in minor releases; 3.16
-deprecates the old datastore for SimData/SimDevice, which the station uses. Clients get a small
-synchronous `ModbusLink` with timeouts, bounded reconnect back-off and plain exceptions; the
-simulated station gets `serve_tcp` / `serve_rtu` over SimDevice with an action hook.
+pymodbus is pinned to 3.16.x (pyproject) because it changes its API in minor releases. Clients
+get a small synchronous `ModbusLink` with timeouts, bounded reconnect back-off and plain
+exceptions; the frame builders serve byte-exact tests and the fuzzers. The simulated station
+answers requests itself (firmware_sim/slave.py) and takes only the CRC from here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pymodbus import FramerType, pymodbus_apply_logging_config
+from pymodbus import pymodbus_apply_logging_config
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ModbusException
@@ -26,8 +26,6 @@ from pymodbus.pdu.register_message import (
     WriteSingleRegisterRequest,
     WriteSingleRegisterResponse,
 )
-from pymodbus.server import ModbusSerialServer, ModbusTcpServer
-from pymodbus.simulator import DataType, SimData, SimDevice
 
 # pymodbus logs every frame at debug level and tracebacks for expected refusals: keep it quiet.
 pymodbus_apply_logging_config(logging.CRITICAL)
@@ -250,44 +248,11 @@ def rtu_crc_ok(frame: bytes | bytearray) -> bool:
     return FramerRTU.check_CRC(bytes(frame[:-2]), int.from_bytes(frame[-2:], "big"))
 
 
+def rtu_crc(data: bytes | bytearray) -> bytes:
+    """Return the CRC-16/MODBUS of data as it goes on the wire (low byte first)."""
+    return int(FramerRTU.compute_CRC(bytes(data))).to_bytes(2, "big")
+
+
 def _frame(framing: str, pdu: ModbusPDU) -> bytes:
     framer = {"rtu": FramerRTU, "tcp": FramerSocket}[framing](DecodePDU(is_server=False))
     return bytes(framer.buildFrame(pdu))
-
-
-# --- server side (the simulated station) -------------------------------------------------------
-
-# action(function_code, start_address, address, count, registers, values_or_None) -> code | None
-Action = Callable[[int, int, int, int, list[int], list[int] | None], Awaitable[int | None]]
-
-
-def device(unit: int, n_registers: int, action: Action) -> SimDevice:
-    """Return a simulated Modbus device: n holding registers from 0, every access via action."""
-
-    async def hook(
-        fc: int,
-        start: int,
-        address: int,
-        count: int,
-        regs: list[int],
-        values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        words = None if values is None else [int(v) for v in values]
-        code = await action(fc, start, address, count, regs, words)
-        return None if code is None else ExcCodes(code)
-
-    return SimDevice(
-        unit,
-        simdata=[SimData(0, count=n_registers, values=0, datatype=DataType.REGISTERS)],
-        action=hook,
-    )
-
-
-def tcp_server(devices: list[SimDevice], host: str, port: int) -> ModbusTcpServer:
-    """Return a Modbus TCP server for the devices (start it with `await server.serve_forever()`)."""
-    return ModbusTcpServer(devices, address=(host, port))
-
-
-def rtu_server(devices: list[SimDevice], port: str, baudrate: int = 115200) -> ModbusSerialServer:
-    """Return a Modbus RTU server on a serial device (e.g. the slave side of a pty pair)."""
-    return ModbusSerialServer(devices, framer=FramerType.RTU, port=port, baudrate=baudrate)

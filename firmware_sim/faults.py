@@ -34,7 +34,7 @@ class Faults(Strict):
 
 
 class ReplyFaults:
-    """Decides, reply by reply, which wire fault to apply (shared by TCP proxy and RTU relay)."""
+    """Decides, reply by reply, which wire fault to apply (the TCP port and the RTU line)."""
 
     def __init__(self, faults: Faults, fire: tuple[int, int] = (0, -1)) -> None:
         self.faults = faults

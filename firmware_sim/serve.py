@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from drivers import modbus
+from firmware_sim import slave
 from firmware_sim.faults import Faults, GarbageSource, ReplyFaults
 from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
 
@@ -30,9 +31,9 @@ BLOCK = 50  # samples per stream frame: 1 ms at 50 kHz
 MAX_BATCH = 64  # lockstep blocks run in one go when the client has granted that many
 MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before it is dropped
 MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
-UPSTREAM_TIMEOUT_S = 1.0  # the in-process pymodbus server answers in ms, or never
 RTU_SILENCE_S = 0.00175  # t3.5 of the serial-line spec: fixed at 1.75 ms above 19200 baud
 MAX_RTU_ADU = 256
+GATEWAY_NO_RESPONSE = 0x0B  # exception 11: the gateway's target device did not respond
 
 
 @dataclass
@@ -80,35 +81,31 @@ def _rtu_tail(buf: bytearray) -> bytes | None:
 
 
 class PtyLink:
-    """Two pty pairs joined back to back: a virtual null-modem cable, and where RTU faults happen.
+    """The station's Modbus RTU line: a pty pair whose client side is the serial port, and
+    where RTU faults happen.
 
-    The station's RTU server opens station_path, the client client_path; bytes from the client
-    are requests, bytes from the station are replies (a frame per write on a pty). client_path
-    is a stable link to the client's pty, as udev's /dev/serial/by-id names are: unplugging
-    closes that pty (its node vanishes and an open port fails with EIO, as a pulled USB adapter
-    does) and plugging back makes a new one behind the same name.
+    The client opens client_path; the station reads requests from the pty's master side and
+    writes each reply there in one write (a frame per write, as a slave's UART sends it).
+    client_path is a stable link to the client's pty, as udev's /dev/serial/by-id names are:
+    unplugging closes that pty (its node vanishes and an open port fails with EIO, as a pulled
+    USB adapter does) and plugging back makes a new one behind the same name.
     """
 
-    def __init__(self, faults: ReplyFaults, units: frozenset[int]) -> None:
-        self.units = units
-        self.m1, self.s1 = os.openpty()
-        tty.setraw(self.s1)
-        self.station_path = os.ttyname(self.s1)
+    def __init__(self, station: Station, faults: ReplyFaults) -> None:
+        self.station = station
         self.folder = tempfile.mkdtemp(prefix="microweld-rtu-")
         self.client_path = os.path.join(self.folder, "client")
         self.m2: int | None = None
         self.s2: int | None = None
         self.faults = faults
-        self.pending: str | None = None
         self.dead_until = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rx = bytearray()  # request bytes that are not (yet) a whole frame
         self.rx_at = 0.0  # time.monotonic() of the last request bytes
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start relaying between the two sides."""
+        """Start serving the line."""
         self.loop = loop
-        loop.add_reader(self.m1, self._reply)
         self.faults_changed()
 
     def faults_changed(self) -> None:
@@ -140,32 +137,24 @@ class PtyLink:
         self.m2 = self.s2 = None
         self.rx.clear()
 
-    @staticmethod
-    def _read(fd: int) -> bytes:
-        try:
-            return os.read(fd, 4096)
-        except OSError:
-            return b""  # the other side is not open (yet)
-
-    @staticmethod
-    def _write(fd: int, data: bytes) -> None:
-        with contextlib.suppress(OSError):
-            os.write(fd, data)
-
     def _to_client(self, data: bytes) -> None:
         if self.m2 is not None:  # nothing reaches an unplugged adapter
-            self._write(self.m2, data)
+            with contextlib.suppress(OSError):
+                os.write(self.m2, data)
 
     def _request(self) -> None:
         if self.m2 is None:
             return
-        data = self._read(self.m2)
+        try:
+            data = os.read(self.m2, 4096)
+        except OSError:
+            return  # the client's side is not open (yet)
         if not data or time.monotonic() < self.dead_until:
             return  # a dead line carries nothing
         # RTU frames are delimited by silence, and the station hears them as a real slave does:
-        # a frame is handed on once its CRC checks; bytes that have not made one when t3.5 of
-        # silence follows are dropped. pymodbus's RTU server, fed the raw bytes, kept a stray
-        # byte of line noise and lost the next good request with it.
+        # a frame is taken once its CRC checks; bytes that have not made one when t3.5 of
+        # silence follows are dropped, so a stray byte of line noise never costs the next
+        # good request.
         now = time.monotonic()
         if now - self.rx_at > RTU_SILENCE_S:
             self.rx.clear()
@@ -180,57 +169,48 @@ class PtyLink:
         else:
             return
         self.rx.clear()
-        if not _rtu_served(data):
-            # pymodbus keeps a frame it cannot size (an unknown function, a wrong length) and
-            # loses the next good request with it: so such frames stop here, and an unknown
-            # function gets the refusal a real slave sends.
-            if data[0] in self.units and data[1] not in (3, 6, 16):
-                refusal = modbus.exception_frame("rtu", data[0], data[1], modbus.ILLEGAL_FUNCTION)
-                self._to_client(refusal)
-            return
+        unit, pdu = data[0], data[1:-2]
+        if unit not in self.station.devices:
+            return  # another slave's request, or a broadcast (unit 0), which these ignore
         fault = self.faults.next(*_request_key(data))
         if fault == "silent":
             return  # the cut line carries the request nowhere
         if fault == "disconnect":
             self.dead_until = time.monotonic() + 0.5
             return
-        if fault == "exception" and len(data) >= 2:
-            self._to_client(modbus.exception_frame("rtu", data[0], data[1], modbus.DEVICE_BUSY))
+        if fault == "exception":
+            self._to_client(_rtu_adu(unit, slave.refusal(pdu[0], modbus.DEVICE_BUSY)))
             return
-        self.pending = fault
-        self._write(self.m1, data)
-
-    def _reply(self) -> None:
-        data = self._read(self.m1)
-        fault, self.pending = self.pending, None
-        if not data or fault == "drop" or time.monotonic() < self.dead_until:
+        reply = _rtu_adu(unit, slave.answer(self.station, unit, pdu))
+        if fault == "drop":
             return
         if fault == "corrupt":
-            data = data[:-1] + bytes([data[-1] ^ 0xFF])
+            reply = reply[:-1] + bytes([reply[-1] ^ 0xFF])
         elif fault == "garbage":
-            data = self.faults.noise()
+            reply = self.faults.noise()
         delay_s = self.faults.delay_s
         if delay_s > 0 and self.loop is not None:
-            self.loop.call_later(delay_s, self._to_client, data)
+            self.loop.call_later(delay_s, self._to_client, reply)
         else:
-            self._to_client(data)
+            self._to_client(reply)
 
-    def close(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Stop relaying and close every descriptor."""
-        loop.remove_reader(self.m1)
+    def close(self) -> None:
+        """Stop serving and close every descriptor."""
         self._unplug()
-        for fd in (self.m1, self.s1):
-            with contextlib.suppress(OSError):
-                os.close(fd)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class TcpFaultProxy:
-    """The public Modbus TCP port: forwards whole MBAP frames to the server behind it and
+def _rtu_adu(unit: int, pdu: bytes) -> bytes:
+    frame = bytes([unit]) + pdu
+    return frame + modbus.rtu_crc(frame)
+
+
+class TcpSlave:
+    """The station's Modbus TCP port: answers whole MBAP frames for both devices, and
     applies the wire faults (late, lost, 'busy' or cut) reply by reply."""
 
-    def __init__(self, upstream: tuple[str, int], faults: ReplyFaults) -> None:
-        self.upstream = upstream
+    def __init__(self, station: Station, faults: ReplyFaults) -> None:
+        self.station = station
         self.faults = faults
 
     @staticmethod
@@ -244,45 +224,34 @@ class TcpFaultProxy:
             raise ConnectionResetError(f"bad MBAP length {length}")
         return head + await reader.readexactly(length - 1)
 
+    def reply(self, request: bytes) -> bytes:
+        """Return the reply ADU to one request ADU (MBAP header, unit, PDU)."""
+        unit, pdu = request[6], request[7:]
+        if unit in self.station.devices:
+            out = slave.answer(self.station, unit, pdu)
+        else:
+            # the port fronts two units, as a gateway does: one it does not have is refused
+            out = slave.refusal(pdu[0], GATEWAY_NO_RESPONSE)
+        return request[:4] + (len(out) + 1).to_bytes(2, "big") + bytes([unit]) + out
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Serve one client connection through its own upstream connection."""
-        up_r, up_w = await asyncio.open_connection(*self.upstream)
+        """Serve one client connection until it closes or its framing is lost."""
         try:
             while True:
                 request = await self._frame(reader)
                 if request[2:4] != b"\0\0" or len(request) < 8:
-                    # Not Modbus (protocol id) or no function code: discarded unanswered, as
-                    # the spec says. Never forwarded: pymodbus keeps a frame with a non-zero
-                    # protocol id in its buffer forever, wedging the upstream connection.
-                    continue
+                    continue  # not Modbus (protocol id) or no function code: unanswered
                 fault = self.faults.next(*_request_key(request[6:]))
                 if fault == "disconnect":
                     return
                 if fault == "silent":
                     continue  # a cut line: the request never arrives, nothing comes back
                 if fault == "exception":
-                    tid = int.from_bytes(request[0:2], "big")
-                    writer.write(
-                        modbus.exception_frame(
-                            "tcp", request[6], request[7], modbus.DEVICE_BUSY, tid=tid
-                        )
-                    )
+                    busy = slave.refusal(request[7], modbus.DEVICE_BUSY)
+                    writer.write(request[:4] + b"\0\3" + request[6:7] + busy)
                     await writer.drain()
                     continue
-                up_w.write(request)
-                await up_w.drain()
-                try:
-                    # asyncio.timeout, not wait_for: no task made per request on this hot path
-                    async with asyncio.timeout(UPSTREAM_TIMEOUT_S):
-                        reply = await self._frame(up_r)
-                except TimeoutError:
-                    # pymodbus drops some malformed requests without a word. Waiting on for
-                    # that reply wedged this connection for good (and leaked its sockets):
-                    # the client sees no reply, as from a real device, and a fresh upstream
-                    # connection makes sure a late reply is never taken for the next one.
-                    up_w.close()
-                    up_r, up_w = await asyncio.open_connection(*self.upstream)
-                    continue
+                reply = self.reply(request)
                 if fault == "drop":
                     continue
                 if fault == "garbage":
@@ -294,8 +263,7 @@ class TcpFaultProxy:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
-            for w in (writer, up_w):
-                w.close()
+            writer.close()
 
 
 class StreamHub:
@@ -470,24 +438,6 @@ class ControlPanel:
             writer.close()
 
 
-def _action(station: Station, unit: int) -> modbus.Action:
-    async def action(
-        fc: int, start: int, address: int, count: int, regs: list[int], values: list[int] | None
-    ) -> int | None:
-        # Holding registers only: FC 3 reads, FC 6 and 16 write; coils and inputs do not exist.
-        if fc not in (3, 6, 16):
-            return modbus.ILLEGAL_FUNCTION
-        if values is None:
-            words = station.read(unit, address, count)
-            if isinstance(words, int):
-                return words
-            regs[address - start : address - start + count] = words
-            return None
-        return station.write(unit, address, values)
-
-    return action
-
-
 async def serve(
     station: Station,
     host: str = "127.0.0.1",
@@ -514,27 +464,15 @@ async def serve(
 
         loop.add_reader(sys.stdin.fileno(), _stdin_ready)
 
-    def devices() -> list[modbus.SimDevice]:
-        return [
-            modbus.device(unit, len(dev.image), _action(station, unit))
-            for unit, dev in station.devices.items()
-        ]
-
-    # pymodbus serves on a private loopback port; the public port is the fault-injecting proxy
-    inner_port = free_port("127.0.0.1")
-    tcp = modbus.tcp_server(devices(), "127.0.0.1", inner_port)
-    tasks = [asyncio.ensure_future(tcp.serve_forever())]
     fire = (SUPPLY_UNIT, station.supply.regmap["fire"].address)
-    proxy = TcpFaultProxy(("127.0.0.1", inner_port), ReplyFaults(faults, fire))
-    public = await asyncio.start_server(proxy.handle, host, modbus_port)
+    tcp = TcpSlave(station, ReplyFaults(faults, fire))
+    public = await asyncio.start_server(tcp.handle, host, modbus_port)
     modbus_port = public.sockets[0].getsockname()[1]
     link = None
+    tasks: list[asyncio.Future[None]] = []
     if rtu:
-        link = PtyLink(ReplyFaults(faults, fire), frozenset(station.devices))
+        link = PtyLink(station, ReplyFaults(faults, fire))
         link.start(loop)
-        tasks.append(
-            asyncio.ensure_future(modbus.rtu_server(devices(), link.station_path).serve_forever())
-        )
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
@@ -544,7 +482,6 @@ async def serve(
     stream_pty, pty_task, pty_fds = await open_pty_stream(hub)
     tasks.append(pty_task)
     tasks.append(asyncio.ensure_future(_clock(station, hub, stop, GarbageSource(faults))))
-    await asyncio.sleep(0.05)  # let pymodbus bind before saying where the station is
     ends = Endpoints(
         modbus_tcp=f"{host}:{modbus_port}",
         stream_tcp=f"{host}:{stream_port}",
@@ -560,12 +497,11 @@ async def serve(
         server.close()
     for writer in list(hub.writers):
         writer.close()
-    await tcp.shutdown()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     if link:
-        link.close(loop)
+        link.close()
     for fd in pty_fds:
         with contextlib.suppress(OSError):
             os.close(fd)
