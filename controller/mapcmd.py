@@ -12,6 +12,7 @@ import argparse
 import atexit
 import contextlib
 import csv
+import multiprocessing.util
 import os
 import sys
 import tempfile
@@ -129,6 +130,10 @@ _welders: dict[Job, Welder] = {}  # one per worker process and job, kept between
 def _welder(job: Job) -> Welder:
     if job not in _welders:
         if not _welders:
+            # A pool worker leaves by os._exit, which skips atexit: multiprocessing's own
+            # finalisers are what it runs on the way out (without them every map left each
+            # worker's scratch log behind in /dev/shm). atexit covers other executors' workers.
+            multiprocessing.util.Finalize(None, _close_all, exitpriority=10)
             atexit.register(_close_all)
         _welders[job] = Welder(job)
     return _welders[job]

@@ -5,6 +5,7 @@ stations in lockstep (two local processes), the same map whichever process welds
 from __future__ import annotations
 
 import csv
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,11 @@ def test_map_runs_the_points_through_the_controller(
 ) -> None:
     args = ["map", "tc_inverter_cu100_pb200", "--vary", "voltage=2.1,3.6", "--vary",
             "time_ms=24,30", "--repeat", "2", "--quiet"]  # fmt: skip
+    scratch = Path(tempfile.gettempdir() if not Path("/dev/shm").is_dir() else "/dev/shm")
+    before = set(scratch.glob("*/map.sqlite"))
     assert main([*args, "--workers", "2", "--out", str(tmp_path / "two")]) == 0
+    # the workers' scratch logs go with them (pool workers skip atexit: they were left behind)
+    assert set(scratch.glob("*/map.sqlite")) <= before
     out = capsys.readouterr().out
     rows = _rows(tmp_path / "two" / "tc_inverter_cu100_pb200_map.csv")
     assert len(rows) == 8
