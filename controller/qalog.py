@@ -101,7 +101,9 @@ def pack_waveform(wave: np.ndarray) -> bytes:
     arr = np.ascontiguousarray(wave, dtype="<f4")
     if arr.ndim != 2 or arr.shape[1] != len(CHANNELS):
         raise ValueError(f"waveform must be (n, {len(CHANNELS)}), got {arr.shape}")
-    return zlib.compress(arr.shape[0].to_bytes(8, "little") + arr.tobytes(), level=6)
+    # level 1: a weld's float32 noise packs to 41 % at level 1 and to 35 % at level 6, but level
+    # 6 took 4.8 ms a weld against 1.3 ms, paid in every commit before a verdict is shown
+    return zlib.compress(arr.shape[0].to_bytes(8, "little") + arr.tobytes(), level=1)
 
 
 def unpack_waveform(blob: bytes) -> np.ndarray:
