@@ -262,6 +262,15 @@ class QaLog:
         rows = self.store.execute(sql + " ORDER BY id", args)
         return [LoggedWeld(id=r[0], **_fields(r[1:])) for r in rows]
 
+    def weld(self, weld_id: int) -> tuple[LoggedWeld, str]:
+        """Return one logged weld and its row hash (its link in the chain)."""
+        row = self.store.execute(
+            f"SELECT id, {_COLUMNS}, row_hash FROM welds WHERE id = ?", (weld_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no weld {weld_id} in {shown(self.path)}")
+        return LoggedWeld(id=row[0], **_fields(row[1:-1])), str(row[-1])
+
     def waveform(self, weld_id: int) -> np.ndarray:
         """Return a logged weld's waveform (n, 4: A, V, N, µm)."""
         return unpack_waveform(self._one("waveform", weld_id))

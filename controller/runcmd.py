@@ -26,7 +26,9 @@ def _bar(k: int, n: int, width: int = 30) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Weld count parts and report."""
     try:
-        session = WeldSession(args.station, args.schedule, args.window, args.qa_log, args.no_weld)
+        session = WeldSession(
+            args.station, args.schedule, args.window, args.qa_log, args.no_weld, mes=args.mes
+        )
     except (ConfigError, SessionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,4 +126,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")
     p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
     p.add_argument("--png", default="last_weld.png", help="picture of the last weld")
+    p.add_argument(
+        "--mes",
+        metavar="opc.tcp://HOST:PORT/PATH",
+        help="publish every logged weld on an OPC UA server here (default: the station's)",
+    )
     p.set_defaults(func=cmd_run)

@@ -18,6 +18,7 @@ import numpy as np
 import serial
 
 from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
+from controller.mes import MesError, OpcUaPublisher
 from controller.qalog import CHANNELS, QaLog, WeldRecord
 from controller.qastore import qa_target
 from controller.sequencer import State
@@ -30,7 +31,7 @@ from controller.stations import (
     schedule_path,
     window_path,
 )
-from controller.window import Window, load_window
+from controller.window import FEATURES, Window, load_window
 from drivers.config.schedule import CDSupply, Schedule, load_schedule
 from drivers.head import ServoForceHead
 from drivers.modbus import rtu_link, tcp_link
@@ -165,8 +166,10 @@ class WeldSession:
         qa_log: str | None = None,
         no_weld: bool = False,
         clock: str | None = None,
+        mes: str | None = None,
     ) -> None:
-        """Load and check the configs (ConfigError or SessionError on a bad one)."""
+        """Load and check the configs (ConfigError or SessionError on a bad one). mes: an
+        opc.tcp:// endpoint to publish every logged weld on (default: the station's)."""
         self.station: SimStation | TcpStation | RtuStation = load_station(station)
         self.schedule_file = schedule_path(schedule or self.station.schedule)
         self.schedule: Schedule = load_schedule(self.schedule_file)
@@ -181,9 +184,11 @@ class WeldSession:
         self.qa_path = qa_target(qa_log or self.station.qa_log)
         self.no_weld = no_weld
         self.clock = clock
+        self.mes_url = mes or self.station.mes_opcua
         self._stack = contextlib.ExitStack()
         self.bench: Bench | None = None
         self.log: QaLog | None = None
+        self.mes: OpcUaPublisher | None = None
 
     def open(self) -> None:
         """Connect to the station (start the simulated one), open the log, take over from the
@@ -196,6 +201,12 @@ class WeldSession:
             )
             self.log = QaLog(self.qa_path)
             self._stack.callback(self.log.close)
+            if self.mes_url:
+                try:
+                    self.mes = OpcUaPublisher(self.mes_url, self.station.name, list(FEATURES))
+                except MesError as exc:
+                    raise SessionError(str(exc)) from None
+                self._stack.callback(self.mes.close)  # closed before the log: it reads no more
             self._take_over(bench, self.log)
             program(bench, self.schedule, self.station.watchdog_ms)
             self.bench = bench
@@ -239,7 +250,13 @@ class WeldSession:
             # a controller killed between FIRE and the commit: the station made the weld, the
             # log lacks it. One ABORTED record per missing count, all in one transaction.
             used = log.welds_since_dressing(name)
-            log.record_all([self._unlogged(n, used + 1) for n in gap.missing])
+            self._publish(log.record_all([self._unlogged(n, used + 1) for n in gap.missing]))
+
+    def _publish(self, record_ids: list[int]) -> None:
+        """Hand committed welds to the MES, as the log holds them."""
+        if self.mes is not None and self.log is not None:
+            for rid in record_ids:
+                self.mes.publish(*self.log.weld(rid))
 
     def _unlogged(self, count: int, electrode_count: int) -> WeldRecord:
         """Return the record of weld `count` of the supply, fired while no controller logged."""
@@ -309,4 +326,5 @@ class WeldSession:
         )
         if res.state is State.IDLE:
             raise SessionError(f"weld refused: {res.abort_reason}")
+        self._publish([res.record_id])
         return res

@@ -8,12 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from controller.mes import check_opcua_url
 from controller.qastore import check_qa_log
 from drivers.config.loader import ConfigError, Strict, parse_model
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 # where the station's QA log is: a SQLite file, or postgresql://user@host:port/database
 QaLogField = Annotated[str, AfterValidator(check_qa_log)]
+OpcUaField = Annotated[str, AfterValidator(check_opcua_url)]
 
 
 class _Station(Strict):
@@ -36,6 +38,11 @@ class _Station(Strict):
     # twice the cycle's heartbeat period (50 ms) at least, so one late beat does not trip it
     watchdog_ms: float = Field(
         150.0, ge=100.0, le=10_000.0, description="the devices' heartbeat watchdog, ms"
+    )
+    mes_opcua: OpcUaField | None = Field(
+        None,
+        description="publish every logged weld on an OPC UA server at this endpoint, e.g. "
+        "opc.tcp://127.0.0.1:4840/microweld/ (needs the mes extra; none by default)",
     )
 
     # Fix (reliability battery, issue 7): a warning set past the limit was accepted and could
