@@ -335,6 +335,19 @@ def test_a_stations_qa_log_is_a_path_or_a_postgresql_url(tmp_path: Path) -> None
         assert f"{toml}: qa_log: " in str(err.value) and why in str(err.value)
 
 
+def test_a_refused_url_in_a_station_file_is_echoed_without_its_password(tmp_path: Path) -> None:
+    toml = tmp_path / "bench.toml"
+    toml.write_text(
+        'name = "bench-9"\nkind = "modbus_tcp"\nhost = "127.0.0.1"\nstream_port = 5020\n'
+        'supply_model = "inverter_supply"\nschedule = "tc_inverter_cu100_pb200"\n'
+        'qa_log = "postgresql://qa:s3cret@db.plant:5432"\n'  # no database: refused
+    )
+    with pytest.raises(ConfigError) as err:
+        load_station(str(toml))
+    assert "names no database" in str(err.value) and "qa:***@db.plant" in str(err.value)
+    assert "s3cret" not in str(err.value)
+
+
 def test_a_password_is_not_shown() -> None:
     url = "postgresql://qa:s3cret@db.plant:5432/welds"
     assert check_qa_log(url) == url

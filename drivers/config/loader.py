@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 import types
 import typing
@@ -129,6 +130,14 @@ def _in_file(data: Any, loc: tuple[int | str, ...], missing: bool) -> tuple[int 
     return tuple(out)
 
 
+def _masked(value: object) -> object:
+    """Return value with the password of a URL in it (scheme://user:password@host) hidden:
+    a refused QA-log or MES URL is echoed back in the error, which goes to screens and logs."""
+    if isinstance(value, str):
+        return re.sub(r"(://[^/:@\s]*:)[^@/\s]*@", r"\1***@", value)
+    return value
+
+
 def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") -> M:
     """Validate a mapping against a model; raise ConfigError naming source, field and reason."""
     try:
@@ -145,7 +154,7 @@ def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") ->
                 # a whole table as "got" drowns the reason (fix, issue 7)
                 and not isinstance(err["input"], dict | list)
             ):
-                reason = f"{reason} (got {err['input']!r})"
+                reason = f"{reason} (got {_masked(err['input'])!r})"
             loc = _in_file(data, tuple(err["loc"]), err["type"] == "missing")
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc += (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
