@@ -13,6 +13,7 @@ server) so the log keeps one chain.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -120,6 +121,19 @@ def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
     return hashlib.sha256(body + hashlib.sha256(blob).digest()).hexdigest()
 
 
+def _as_stored(rec: WeldRecord) -> WeldRecord:
+    """Return the record with its numbers of the types the columns give back: the hash is of
+    the values as given and verify() hashes them as read, so a rate of 50000 (an int) hashed
+    as "50000" and read back as 50000.0 broke the chain of a record that was never edited."""
+    count = rec.supply_weld_count
+    return dataclasses.replace(
+        rec,
+        sample_rate_hz=float(rec.sample_rate_hz),
+        electrode_count=int(rec.electrode_count),
+        supply_weld_count=None if count is None else int(count),
+    )
+
+
 def _columns(rec: WeldRecord) -> list[Any]:
     """Return a record's _FIELDS as stored (reasons and features as JSON text)."""
     return [json.dumps(getattr(rec, f)) if f in _JSON else getattr(rec, f) for f in _FIELDS]
@@ -165,6 +179,7 @@ class QaLog:
         for rec in recs:
             if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
                 raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
+        recs = [_as_stored(rec) for rec in recs]
         blobs = [pack_waveform(rec.waveform) for rec in recs]
         store = self.store
         if not store.in_transaction:  # durability off may have left one open (and locked)

@@ -66,6 +66,13 @@ def test_records_round_trip_with_waveforms(log: QaLog) -> None:
         log.waveform(9)
 
 
+def test_a_whole_number_rate_verifies_as_it_reads_back(log: QaLog) -> None:
+    # hashed as given (50000) and read back as a REAL (50000.0): the chain broke
+    log.record(rec(1, sample_rate_hz=50_000))
+    assert log.sample_rate_hz(1) == 50_000.0
+    assert log.verify() == []
+
+
 def test_the_log_commits_durably(log: QaLog, qa_target: str) -> None:
     if backend(qa_target) == "sqlite":
         assert log.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
