@@ -150,13 +150,25 @@ def judge(
             reasons.append(f"{name}: not measured (expected {_range(lim, unit)})")
             continue
         if lim.min is not None and value < lim.min:
-            reasons.append(f"{name} {value:.4g} {unit} below {lim.min:.4g} {unit}")
+            v, b = _apart(value, lim.min)
+            reasons.append(f"{name} {v} {unit} below {b} {unit}")
         if lim.max is not None and value > lim.max:
-            reasons.append(f"{name} {value:.4g} {unit} above {lim.max:.4g} {unit}")
+            v, b = _apart(value, lim.max)
+            reasons.append(f"{name} {v} {unit} above {b} {unit}")
     if envelope_violation:
         reasons.append(envelope_violation)
     reasons += [f"event: {e}" for e in events]
     return reasons
+
+
+def _apart(value: float, bound: float) -> tuple[str, str]:
+    """Return value and bound with as few significant figures (4 at least) as tell them apart:
+    at 4 always, a weld just outside read "206.1 A below 206.1 A"."""
+    for digits in range(4, 13):
+        v, b = f"{value:.{digits}g}", f"{bound:.{digits}g}"
+        if v != b:
+            break
+    return v, b
 
 
 def _range(lim: Limit, unit: str) -> str:

@@ -225,3 +225,13 @@ def test_limit_actions_stop_now_or_inhibit_the_next_weld(tc_window: Window) -> N
     assert len(stops) == 1
     result = mon.finish()
     assert result.verdict == "FAIL" and result.inhibit
+
+
+def test_a_reason_tells_a_value_just_outside_from_its_limit(tc_window: Window) -> None:
+    from controller.window import Limit, judge
+
+    window = tc_window.model_copy(deep=True)
+    window.limits = {"rms_current_a": Limit(min=206.14), "energy_j": Limit(max=4.0)}
+    reasons = judge(window, {"rms_current_a": 206.1352, "energy_j": 4.5})
+    # at 4 figures both read 206.1; the figures needed to tell them apart are shown
+    assert reasons == ["rms_current_a 206.135 A below 206.14 A", "energy_j 4.5 J above 4 J"]
