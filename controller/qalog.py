@@ -235,7 +235,9 @@ class QaLog:
         )
 
     def welds_since_dressing(self, station: str) -> int:
-        """Return the welds (not aborted ones) the station made since its last dressing."""
+        """Return the welds the station fired since its last dressing: the records whose own
+        cycle the supply counted, aborted ones included (current flowed: the tip wore), but
+        not cycles stopped before the pulse nor no-weld cycles (no current)."""
         row = self.store.execute(
             "SELECT MAX(id) FROM dressings WHERE station = ?", (station,)
         ).fetchone()
@@ -243,7 +245,7 @@ class QaLog:
         since = last[0] if last else ""
         return int(
             self.store.execute(
-                "SELECT COUNT(*) FROM welds WHERE station = ? AND verdict != 'ABORTED'"
+                "SELECT COUNT(*) FROM welds WHERE station = ? AND supply_weld_count IS NOT NULL"
                 " AND t_utc > ?",
                 (station, since),
             ).fetchone()[0]

@@ -104,8 +104,17 @@ def test_the_audit_takes_station_entries_and_only_the_kinds_it_knows(qa_target: 
 
 def test_dressing_starts_the_stations_weld_count_again(qa_target: str) -> None:
     log = QaLog(qa_target)
-    log.record_all([rec(1), rec(2), rec(3, verdict="ABORTED"), rec(4, station="bench-1")])
-    assert log.welds_since_dressing("bench-9") == 2  # aborted welds do not wear it
+    log.record_all(
+        [
+            rec(1),
+            rec(2),
+            rec(3, verdict="ABORTED"),  # stopped after the pulse: current flowed, the tip wore
+            rec(None, verdict="ABORTED"),  # stopped before the pulse: no current
+            rec(None, verdict="FAIL"),  # a no-weld cycle: the force cycle without current
+            rec(4, station="bench-1"),
+        ]
+    )
+    assert log.welds_since_dressing("bench-9") == 3
     log.dressed("bench-9", "ana")
     log.record(rec(5))
     assert (log.welds_since_dressing("bench-9"), log.welds_since_dressing("bench-1")) == (1, 1)
