@@ -34,7 +34,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     schedule, window = session.schedule, session.window
     results: list[CycleResult] = []
-    with session:
+    try:
+        session.open()
+    except SessionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with session:  # opened: the block closes it
         warned = False
         for k in range(args.count):
             used, warning, limit = session.electrode()

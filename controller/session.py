@@ -210,6 +210,10 @@ class WeldSession:
             self._take_over(bench, self.log)
             program(bench, self.schedule, self.station.watchdog_ms)
             self.bench = bench
+        except ConnectionError as exc:
+            # a station or a QA-log server that does not answer: a message, not a traceback
+            self._stack.close()
+            raise SessionError(str(exc)) from None
         except BaseException:
             self._stack.close()
             raise
@@ -284,7 +288,8 @@ class WeldSession:
         self._stack.close()
 
     def __enter__(self) -> WeldSession:
-        self.open()
+        if self.bench is None:  # not opened yet (`run` opens first, to report a refusal)
+            self.open()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -108,3 +108,10 @@ def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(
     again = _run(tmp_path, "--station", str(station), "--count", "1", qa=qa_target)
     assert again.returncode == 0
     assert log.welds()[-1].electrode_count == 1
+
+
+def test_an_unreachable_qa_log_server_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "1", qa="postgresql://qa@127.0.0.1:1/welds")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error: cannot open the QA log at postgresql://qa@127.0.0.1:1/")
+    assert "Traceback" not in out.stderr and "weld 1/1" not in out.stdout
