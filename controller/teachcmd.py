@@ -10,6 +10,7 @@ schedule that has changed since, are refused.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shlex
 import subprocess
@@ -21,9 +22,9 @@ import numpy as np
 import tomli_w
 
 from controller.monitor import Monitor
-from controller.qalog import LoggedWeld, QaLogUnavailableError, open_existing
-from controller.qastore import QaUrl, qa_target
-from controller.stations import schedule_path
+from controller.qalog import LoggedWeld, QaLog, QaLogUnavailableError, open_existing
+from controller.qastore import QaUrl, qa_target, shown
+from controller.stations import load_station, schedule_path
 from controller.window import MonitorSettings, TeachError, Window, load_window, teach
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
@@ -257,10 +258,26 @@ def cmd_teach(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    text = f"# Taught by: {command}\n# From: {source}\n" + tomli_w.dumps(
+        window.model_dump(mode="json", exclude_none=True)
+    )
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    # the audit record first, as the GUI's editor does: a window is never in its file without
+    # its trail (old text and new, who, when) in the QA log of the welds it will judge
+    try:
+        where = qa_target(args.audit_log or args.log or load_station(args.station).qa_log)
+        audit = QaLog(where)
+    except (ConfigError, ConnectionError) as exc:
+        print(f"error: the audit trail: {exc}; nothing written", file=sys.stderr)
+        return 2
+    try:
+        audit.audit(args.who, "window", window.name, old, text)
+    finally:
+        audit.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    body = tomli_w.dumps(window.model_dump(mode="json", exclude_none=True))
-    out.write_text(f"# Taught by: {command}\n# From: {source}\n" + body, encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     print(f"wrote {out}: {len(window.limits)} limits, taught from {window.taught_from} welds")
+    print(f"recorded in the audit trail of {shown(where)}")
     return 0
 
 
@@ -273,6 +290,13 @@ def _id_ranges(ids: list[int]) -> str:
         else:
             runs.append([i, i])
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment
+        return "operator"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -315,4 +339,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-count", type=int, default=10, help="refuse with fewer welds")
     p.add_argument("--name", help="window name (default: the schedule's)")
     p.add_argument("--out", required=True, help="window file to write")
+    p.add_argument("--who", default=_user(), help="who taught it (default: your login)")
+    p.add_argument(
+        "--audit-log",
+        metavar="QA.sqlite|URL",
+        help="QA log whose audit trail records the new window (default: the --log taught "
+        "from, else the --station's)",
+    )
+    p.add_argument("--station", default="sim", help="station whose QA log is the default")
     p.set_defaults(func=cmd_teach, argv=None)

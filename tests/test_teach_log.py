@@ -39,6 +39,15 @@ def test_a_window_taught_from_logged_welds_passes_them(logged: Path, tmp_path: P
     assert out.returncode == 0, out.stderr
     assert "monitored 12/12" in out.stderr  # progress; the no-weld FAIL is not taught from
     text = out_file.read_text()
+    # the new window is in the audit trail of the log it was taught from, old text and new
+    trail = [e for e in QaLog(logged).audit_trail() if e[2] == "window"]
+    assert [(e[4], e[5]) for e in trail] == [("", text)]
+    again = _cli(tmp_path, "teach", "--log", str(logged), "--min-count", "10", "--k", "5",
+                 "--who", "ana", "--out", str(out_file))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    trail = [e for e in QaLog(logged).audit_trail() if e[2] == "window"]
+    assert (trail[-1][1], trail[-1][4], trail[-1][5]) == ("ana", text, out_file.read_text())
+    out_file.write_text(text)  # back to the 4σ window the rest of this test judges with
     assert "# From: logged welds 1-12" in text
     window = load_window(out_file)
     assert window.taught_from == 12 and window.schedule_hash == SCHEDULE.digest()
