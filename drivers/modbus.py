@@ -179,13 +179,21 @@ class ModbusLink:
         """Write words from address (FC 6 for one word, FC 16 for more)."""
         what = f"write {list(words)} @ {address} (unit {unit})"
         if len(words) == 1:
-            self._call(
+            reply = self._call(
                 what, 6, lambda: self.client.write_register(address, words[0], device_id=unit)
             )
+            echo: tuple[int, object] = (reply.address, list(reply.registers))
+            want: tuple[int, object] = (address, [words[0]])
         else:
-            self._call(
+            reply = self._call(
                 what, 16, lambda: self.client.write_registers(address, words, device_id=unit)
             )
+            echo, want = (reply.address, reply.count), (address, len(words))
+        if echo != want:
+            # the echo names what the device wrote: another address or value means the
+            # request was garbled on its way, or the echo is of another request
+            self.client.close()
+            raise LinkError(f"{what}: the device echoed {echo}, not {want}")
 
     def close(self) -> None:
         """Close the connection."""

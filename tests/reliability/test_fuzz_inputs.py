@@ -599,6 +599,11 @@ def _reply_plan(rng: random.Random, kind: str) -> Reply:
             return [(0.0, good[:4] + b"\xff\xff" + good[6:])]
         if kind == "garbage_around":
             return [(0.0, rng.randbytes(rng.randint(1, 20)) + good + rng.randbytes(5))]
+        if kind == "wrong_echo":  # a write's echo of another address or value
+            if request[7] != 6:
+                return [(0.0, good)]
+            k = rng.choice([8, 9, 10, 11])  # a byte of the address or of the value
+            return [(0.0, good[:k] + bytes([good[k] ^ 0x01]) + good[k + 1 :])]
         raise AssertionError(kind)
 
     return plan
@@ -619,6 +624,7 @@ KINDS = [
     "bad_proto",
     "long_length",
     "garbage_around",
+    "wrong_echo",
 ]
 SLOW = {"nothing", "partial", "trickle"}  # these cost a whole timeout each
 
@@ -663,6 +669,9 @@ def test_driver_reply_handling(record: Record) -> None:
             wrong = ("kept", "wrong_function", "wrong_tid", "wrong_unit", "bad_proto")
             if kind in wrong and not write:
                 # an answer to some other question is never taken for this one's
+                assert isinstance(outcome, LinkError), (kind, outcome)
+            if kind == "wrong_echo" and write:
+                # a device that says it wrote something else did not write what was asked
                 assert isinstance(outcome, LinkError), (kind, outcome)
             if isinstance(outcome, list):
                 assert len(outcome) == count and all(0 <= w <= 0xFFFF for w in outcome)
