@@ -313,18 +313,10 @@ class PostgresStore:
     """
 
     def __init__(self, url: str, durable: bool) -> None:
-        pg = _psycopg()
-        self.where = shown(url)
-        try:
-            # autocommit: each statement is its own transaction unless BEGIN is sent, as with
-            # sqlite3's isolation_level=None; a read never holds a snapshot open between calls
-            self.db: psycopg.Connection[Any] = pg.connect(
-                url, autocommit=True, connect_timeout=10, application_name="microweld"
-            )
-        except pg.OperationalError as exc:
-            raise ConnectionError(f"cannot open the QA log at {self.where}: {exc}") from None
-        self.db.execute(f"SET synchronous_commit TO {'on' if durable else 'off'}")
-        self.db.execute(f"SET lock_timeout TO '{LOCK_TIMEOUT_S:g}s'")
+        self._pg = _psycopg()
+        self.url, self.durable, self.where = url, durable, shown(url)
+        self._append = False  # an append's transaction is open: never resent after a failure
+        self._connect()
         self.db.execute("BEGIN")
         try:
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
@@ -334,21 +326,50 @@ class PostgresStore:
             self.rollback()
             raise
 
+    def _connect(self) -> None:
+        try:
+            # autocommit: each statement is its own transaction unless BEGIN is sent, as with
+            # sqlite3's isolation_level=None; a read never holds a snapshot open between calls
+            self.db: psycopg.Connection[Any] = self._pg.connect(
+                self.url, autocommit=True, connect_timeout=10, application_name="microweld"
+            )
+        except self._pg.OperationalError as exc:
+            raise ConnectionError(f"cannot open the QA log at {self.where}: {exc}") from None
+        self.db.execute(f"SET synchronous_commit TO {'on' if self.durable else 'off'}")
+        self.db.execute(f"SET lock_timeout TO '{LOCK_TIMEOUT_S:g}s'")
+
+    def _again(self, sql: str, args: Sequence[Any]) -> Cursor:
+        """Run a statement; if the connection turns out lost (the server restarted since the
+        last call) and no append was open on it, connect again and run it once more. Nothing
+        of an append is ever resent: a lost COMMIT may have landed, and resending would log
+        the weld twice; that record fails, and its verdict is not shown."""
+        try:
+            return self.db.execute(sql, args)
+        except self._pg.OperationalError:
+            if self._append or not self.db.broken:
+                raise
+            self.db.close()
+            self._connect()
+            return self.db.execute(sql, args)
+
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         # the SQL holds no other ? and no % (psycopg's own marks are %s)
-        return self.db.execute(sql.replace("?", "%s"), args)
+        return self._again(sql.replace("?", "%s"), args)
 
     def insert(self, sql: str, args: Sequence[Any]) -> int:
         return int(self.execute(sql + " RETURNING id", args).fetchone()[0])
 
     def begin_append(self) -> None:
-        self.db.execute("BEGIN")
+        self._again("BEGIN", ())
+        self._append = True
         self.db.execute("LOCK TABLE welds IN SHARE ROW EXCLUSIVE MODE")
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
+        self._append = False
 
     def rollback(self) -> None:
+        self._append = False
         if not self.db.broken and not self.db.closed:  # a lost server has nothing to undo
             self.db.execute("ROLLBACK")
 
@@ -356,7 +377,7 @@ class PostgresStore:
     def in_transaction(self) -> bool:
         # INERROR: a statement failed, the transaction awaits its ROLLBACK. A lost connection
         # (UNKNOWN) has none left: the server rolled it back
-        status = _psycopg().pq.TransactionStatus
+        status = self._pg.pq.TransactionStatus
         return self.db.info.transaction_status in (status.INTRANS, status.INERROR)
 
     def integrity_check(self) -> str:

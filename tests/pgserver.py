@@ -73,6 +73,14 @@ class PgServer:
             admin.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def restart(self) -> None:
+        """Stop the server as a crash would (immediate: no checkpoint, recovery from the WAL
+        at the start) and start it again on the same port, every connection to it lost."""
+        data = str(self.folder / "data")
+        # restart reuses the options the server was started with (postmaster.opts)
+        _run([str(self.bin_dir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "restart",
+              "-l", str(self.folder / "server.log")], self.run_as)  # fmt: skip
+
     def stop(self) -> None:
         """Stop the server at once (no checkpoint: it is thrown away) and remove its folder."""
         if not self.folder.exists():

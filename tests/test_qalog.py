@@ -312,6 +312,19 @@ def test_a_server_log_with_a_table_gone_fails_its_integrity_check(pg_server: PgS
     assert log.integrity_check() == "missing table(s): dressings"
 
 
+def test_a_restarted_server_is_connected_to_again(pg_server: PgServer) -> None:
+    log = QaLog(pg_server.new_database())
+    log.record(rec(1))
+    pg_server.restart()  # every connection to it is lost; the log's first call finds out
+    assert log.welds_since_dressing("bench-1") == 1
+    log.record(rec(2))
+    pg_server.restart()
+    log.record(rec(3))  # an append as the first call after the restart
+    assert [w.part_id for w in log.welds()] == ["P0001", "P0002", "P0003"]
+    assert log.verify() == []
+    log.close()
+
+
 def test_an_unreachable_server_is_named(pg_server: PgServer) -> None:
     url = pg_server.url().replace(f":{pg_server.port}/", ":1/")  # nothing listens on port 1
     with pytest.raises(ConnectionError, match="cannot open the QA log at postgresql://"):
