@@ -209,15 +209,20 @@ class QaLog:
             raise
         return ids
 
-    def last_supply_weld_count(self, station: str) -> int | None:
-        """Return the supply weld counter of the station's latest record that has one."""
+    def last_counted(self, station: str) -> LoggedWeld | None:
+        """Return the station's latest record that has a supply weld count (None if none)."""
         # newest first, so the scan stops at the station's latest counted weld
         row = self.store.execute(
-            "SELECT supply_weld_count FROM welds WHERE station = ?"
+            f"SELECT id, {_COLUMNS} FROM welds WHERE station = ?"
             " AND supply_weld_count IS NOT NULL ORDER BY id DESC LIMIT 1",
             (station,),
         ).fetchone()
-        return None if row is None else int(row[0])
+        return None if row is None else LoggedWeld(id=row[0], **_fields(row[1:]))
+
+    def last_supply_weld_count(self, station: str) -> int | None:
+        """Return the supply weld counter of the station's latest record that has one."""
+        last = self.last_counted(station)
+        return None if last is None else last.supply_weld_count
 
     def audit(self, who: str, kind: str, name: str, old: str, new: str) -> None:
         """Record a change of a schedule or a window, or what was found at a station (kind

@@ -19,7 +19,7 @@ import serial
 
 from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
 from controller.mes import MesError, OpcUaPublisher
-from controller.qalog import CHANNELS, QaLog, WeldRecord
+from controller.qalog import CHANNELS, LoggedWeld, QaLog, WeldRecord
 from controller.qastore import qa_target
 from controller.sequencer import State
 from controller.simstation import sim_station
@@ -239,7 +239,8 @@ class WeldSession:
             return
         name = self.station.name
         count = int(bench.supply.weld_count)
-        last = log.last_supply_weld_count(name)
+        before = log.last_counted(name)
+        last = None if before is None else before.supply_weld_count
         gap = counter_gap(last, count)
         if gap.behind:
             log.audit(
@@ -250,11 +251,12 @@ class WeldSession:
                 f"supply weld counter {count} at opening: the supply was replaced or its "
                 "counter reset",
             )
-        if gap.missing:
+        if gap.missing and before is not None:  # (a gap needs a counted record before it)
             # a controller killed between FIRE and the commit: the station made the weld, the
             # log lacks it. One ABORTED record per missing count, all in one transaction.
             used = log.welds_since_dressing(name)
-            self._publish(log.record_all([self._unlogged(n, used + 1) for n in gap.missing]))
+            recs = [self._unlogged(n, used + 1 + k, before) for k, n in enumerate(gap.missing)]
+            self._publish(log.record_all(recs))
 
     def _publish(self, record_ids: list[int]) -> None:
         """Hand committed welds to the MES, as the log holds them."""
@@ -262,18 +264,21 @@ class WeldSession:
             for rid in record_ids:
                 self.mes.publish(*self.log.weld(rid))
 
-    def _unlogged(self, count: int, electrode_count: int) -> WeldRecord:
-        """Return the record of weld `count` of the supply, fired while no controller logged."""
-        win = self.window
+    def _unlogged(self, count: int, electrode_count: int, before: LoggedWeld) -> WeldRecord:
+        """Return the record of weld `count` of the supply, fired while no controller logged.
+
+        Its schedule and window are those of the station's last counted record (`before`):
+        the controller that fired it was most likely welding that; this session's may
+        differ."""
         return WeldRecord(
             station=self.station.name,
             operator=UNKNOWN,
             part_id=UNKNOWN,
             lot=UNKNOWN,
-            schedule=self.schedule.name,
-            schedule_hash=self.schedule.digest(),
-            window=win.name if win else "",
-            window_hash=win.digest() if win else "",
+            schedule=before.schedule,
+            schedule_hash=before.schedule_hash,
+            window=before.window,
+            window_hash=before.window_hash,
             electrode_count=electrode_count,
             verdict="ABORTED",
             reasons=[f"fired while the controller was down (weld count {count}): no verdict"],
