@@ -180,6 +180,16 @@ class WeldSession:
                 f"window {self.window.name} was taught for another version of schedule "
                 f"{self.schedule.name}; teach it again (see the command in the window file)"
             )
+        wants = "cd_supply" if self.schedule.supply.kind == "cd" else "inverter_supply"
+        has = getattr(self.station, "supply_model", wants)  # a simulated one is built to suit
+        if has != wants:
+            # the two register maps differ: a schedule for the other kind of supply would be
+            # written to the wrong registers
+            what = {"cd_supply": "a cd supply", "inverter_supply": "an inverter supply"}
+            raise SessionError(
+                f"schedule {self.schedule.name} is for {what[wants]}, but station "
+                f"{self.station.name} has {what[has]} (supply_model)"
+            )
         # a file's Path, or a QaUrl for a log on a PostgreSQL server
         self.qa_path = qa_target(qa_log or self.station.qa_log)
         self.no_weld = no_weld

@@ -18,7 +18,13 @@ import pytest
 
 from controller.cycle import Bench
 from controller.qalog import QaLog, WeldRecord
-from controller.session import HEARTBEAT_LOST, CounterGap, WeldSession, counter_gap
+from controller.session import (
+    HEARTBEAT_LOST,
+    CounterGap,
+    SessionError,
+    WeldSession,
+    counter_gap,
+)
 from tests.qahelp import backend, count_welds, integrity_error
 
 
@@ -208,6 +214,21 @@ def session(tmp_path: Path, qa_target: str, kind: str = "modbus_tcp") -> WeldSes
     s = WeldSession(str(toml))
     assert str(s.qa_path) == qa_target
     return s
+
+
+def test_a_schedule_for_the_other_kind_of_supply_is_refused(tmp_path: Path) -> None:
+    toml = tmp_path / "station.toml"
+    toml.write_text(
+        'name = "bench-9"\nkind = "modbus_tcp"\nhost = "127.0.0.1"\nstream_port = 5020\n'
+        'supply_model = "inverter_supply"\nschedule = "tc_inverter_cu100_pb200"\n'
+        f'qa_log = "{tmp_path / "qa.sqlite"}"\n'
+    )
+    with pytest.raises(SessionError) as err:
+        WeldSession(str(toml), schedule="tc_cd_cu100_pb200")
+    assert str(err.value) == (
+        "schedule tc_cd_cu100_pb200 is for a cd supply, but station bench-9 has an inverter "
+        "supply (supply_model)"
+    )
 
 
 def take_over(s: WeldSession, bench: StandIn, log: QaLog) -> None:
