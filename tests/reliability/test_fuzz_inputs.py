@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -391,7 +392,7 @@ def _tcp_case(run: Running, blob: bytes, framed: bool) -> None:
 
 
 def test_station_modbus_tcp_fuzz(record: Record) -> None:
-    cases = scale(300, 10_000)
+    cases = scale(300, 100_000)
     rng = random.Random(7)
     with station("--clock", "lockstep", "--no-rtu") as run:
         pid = _station_pid()
@@ -454,7 +455,7 @@ def _rtu_case(port: serial.Serial, blob: bytes) -> None:
 
 
 def test_station_modbus_rtu_fuzz(record: Record) -> None:
-    cases = scale(300, 10_000)
+    cases = scale(300, 100_000)
     rng = random.Random(11)
     with station("--clock", "lockstep") as run:
         assert run.rtu is not None
@@ -629,14 +630,21 @@ KINDS = [
 SLOW = {"nothing", "partial", "trickle"}  # these cost a whole timeout each
 
 
-def test_driver_reply_handling(record: Record) -> None:
-    timeout_s, slack_s = 0.1, 0.1
-    cases = scale(120, 10_000)
-    rng = random.Random(13)
+TIMEOUT_S, SLACK_S = 0.1, 0.1
+# Fake devices worked at once: most cases wait out a reply timeout, so lanes side by side reach
+# the long form's 10^5 cases in minutes, not the two hours of one lane.
+LANES = scale(1, 8)
+
+
+def _driver_lane(
+    seed: int, cases: int, with_kept: bool, record: Record, lock: threading.Lock
+) -> None:
+    """One fake device and one link through `cases` seeded misbehaviours (and the corpus)."""
+    rng = random.Random(seed)
     with fake_server() as server:
-        link = tcp_link("127.0.0.1", server.port, timeout_s=timeout_s)
+        link = tcp_link("127.0.0.1", server.port, timeout_s=TIMEOUT_S)
         link.backoff.first_s = link.backoff.max_s = 0.0  # reconnect at once: we test replies
-        plans = [(k, blob) for k in ("kept",) for blob in kept("driver_replies")]
+        plans = [("kept", blob) for blob in kept("driver_replies")] if with_kept else []
         for _ in range(cases):
             kind = rng.choice(KINDS)
             if kind in SLOW and rng.random() < 0.6:
@@ -660,10 +668,11 @@ def test_driver_reply_handling(record: Record) -> None:
             except (LinkError, DeviceRefusedError) as exc:
                 outcome = exc
             took = time.perf_counter() - t0
-            record.cases += 1
-            record.faults += kind != "right"
-            record.latency(took)
-            assert took <= timeout_s + slack_s, f"{kind}: {took:.3f} s"
+            with lock:
+                record.cases += 1
+                record.faults += kind != "right"
+                record.latency(took)
+            assert took <= TIMEOUT_S + SLACK_S, f"{kind}: {took:.3f} s"
             if kind == "right":
                 assert outcome == ("written" if write else WORDS[:count])
             wrong = ("kept", "wrong_function", "wrong_tid", "wrong_unit", "bad_proto")
@@ -676,4 +685,17 @@ def test_driver_reply_handling(record: Record) -> None:
             if isinstance(outcome, list):
                 assert len(outcome) == count and all(0 <= w <= 0xFFFF for w in outcome)
         link.close()
-    record.notes.append(f"driver replies: {cases} seeded cases, timeout {timeout_s} s")
+
+
+def test_driver_reply_handling(record: Record) -> None:
+    per_lane = scale(120, 12_500)
+    lock = threading.Lock()
+    with ThreadPoolExecutor(LANES) as pool:
+        lanes = [
+            pool.submit(_driver_lane, 13 + k, per_lane, k == 0, record, lock) for k in range(LANES)
+        ]
+        for lane in lanes:
+            lane.result()  # a lane's failed assertion fails the test
+    record.notes.append(
+        f"driver replies: {LANES} x {per_lane} seeded cases side by side, timeout {TIMEOUT_S} s"
+    )
