@@ -84,6 +84,7 @@ class WavePanel(QWidget):
         self.curves: list[list[pg.PlotDataItem]] = []
         self.bands: list[list[pg.GraphicsObject]] = []
         self.marks: list[pg.InfiniteLine] = []
+        self.y_ranges: list[tuple[float, float] | None] = []  # as set by _fit_y since clear()
         for k, (_, title, unit) in enumerate(CHANNELS):
             plot = self.view.addPlot(row=k // 2, col=k % 2)
             plot.setTitle(f"{title} ({unit})", size="9pt")
@@ -101,6 +102,7 @@ class WavePanel(QWidget):
             self.plots.append(plot)
             self.curves.append([])
             self.bands.append([])
+            self.y_ranges.append(None)
 
     def clear(self) -> None:
         """Remove every trace, band and mark."""
@@ -109,6 +111,7 @@ class WavePanel(QWidget):
                 plot.removeItem(item)
             self.curves[k] = []
             self.bands[k] = []
+        self.y_ranges = [None] * len(self.plots)
         self.clear_marks()
 
     def clear_marks(self) -> None:
@@ -140,7 +143,9 @@ class WavePanel(QWidget):
 
     def _fit_y(self, k: int, y: np.ndarray) -> None:
         # Set the y range here, once per frame: pyqtgraph's auto-range would change it while
-        # painting and so paint every plot twice.
+        # painting and so paint every plot twice. It only grows until the next clear(), with
+        # headroom, so a growing weld changes it a few times rather than at every frame: each
+        # change re-lays and re-renders the axis's tick text, the dearest part of a frame.
         finite = y[np.isfinite(y)]
         if not len(finite):
             return
@@ -149,8 +154,18 @@ class WavePanel(QWidget):
             band_y = item.getData()[1]
             if band_y is not None and len(band_y):
                 lo, hi = min(lo, float(np.nanmin(band_y))), max(hi, float(np.nanmax(band_y)))
-        pad = 0.05 * (hi - lo) or 1.0
-        self.plots[k].setYRange(lo - pad, hi + pad, padding=0)
+        shown = self.y_ranges[k]
+        if shown is not None and shown[0] <= lo and hi <= shown[1]:
+            return
+        # 5 % margin at first; a side that grew since gets room for more of the same
+        below = 0.25 if shown is not None and lo < shown[0] else 0.05
+        above = 0.25 if shown is not None and hi > shown[1] else 0.05
+        if shown is not None:
+            lo, hi = min(lo, shown[0]), max(hi, shown[1])
+        span = hi - lo or 1.0
+        new = (lo - below * span, hi + above * span)
+        self.y_ranges[k] = new
+        self.plots[k].setYRange(*new, padding=0)
 
     def show_window(self, window: Window | None, t_on_ms: float = 0.0) -> None:
         """Draw the window's envelope bands from the current start (t_on_ms on the axis)."""
