@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,12 +132,17 @@ def lockstep_rig(
             link.close()
 
 
-def reset_devices(bench: Bench) -> None:
-    """Clear both devices' faults (after a fault case)."""
+def reset_devices(bench: Bench, within_s: float = 5.0) -> None:
+    """Clear both devices' faults (after a fault case), waiting for the link to come back:
+    the first request after a cut may meet a stale connection, and after a few failures the
+    link waits out its reconnect back-off (up to 2 s) before it tries again."""
+    deadline = time.monotonic() + within_s
     for dev in (bench.supply, bench.head):
-        for _ in range(3):  # the first request after a cut may meet a stale connection
+        while True:
             try:
                 dev.reset()
                 break
             except (LinkError, DeviceRefusedError):
-                continue
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
