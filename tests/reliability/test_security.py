@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -264,10 +266,20 @@ def test_schedule_and_window_edits_are_in_the_audit_trail(
     # the trail holds the whole old text: what was in force before is recoverable
     assert s_new == sched.read_text() and "force_n = 12.5" not in s_old
     assert w_new == win.read_text()
-    record.notes.append(
-        "only the GUI editor writes the audit trail; `microweld teach --out` overwrites a "
-        "window file with no audit record"
-    )
+    # a window taught again over the file: the command line's edit is in the trail too
+    taught = subprocess.run(
+        [sys.executable, "-m", "controller.cli", "teach", "--simulate", str(sched), "--count",
+         "10", "--min-count", "10", "--audit-log", str(qa), "--who", "qa-carol", "--out",
+         str(win)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert taught.returncode == 0, taught.stderr
+    log = QaLog(qa)
+    (*_, (_, t_who, t_kind, _, t_old, t_new)) = log.audit_trail()
+    log.close()
+    record.cases += 1
+    assert (t_who, t_kind, t_old, t_new) == ("qa-carol", "window", w_new, win.read_text())
+    record.notes.append("the GUI editor and `microweld teach --out` write the audit trail")
 
 
 # --- (d) the hash chain shows an edited, deleted or reordered row --------------------------------
