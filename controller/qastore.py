@@ -315,7 +315,6 @@ class PostgresStore:
     def __init__(self, url: str, durable: bool) -> None:
         self._pg = _psycopg()
         self.url, self.durable, self.where = url, durable, shown(url)
-        self._append = False  # an append's transaction is open: never resent after a failure
         self._connect()
         self.db.execute("BEGIN")
         try:
@@ -343,10 +342,11 @@ class PostgresStore:
         last call) and no append was open on it, connect again and run it once more. Nothing
         of an append is ever resent: a lost COMMIT may have landed, and resending would log
         the weld twice; that record fails, and its verdict is not shown."""
+        appending = self.in_transaction  # asked before: a lost connection's status is UNKNOWN
         try:
             return self.db.execute(sql, args)
         except self._pg.OperationalError:
-            if self._append or not self.db.broken:
+            if appending or not self.db.broken:
                 raise
             self.db.close()
             self._connect()
@@ -361,15 +361,12 @@ class PostgresStore:
 
     def begin_append(self) -> None:
         self._again("BEGIN", ())
-        self._append = True
         self.db.execute("LOCK TABLE welds IN SHARE ROW EXCLUSIVE MODE")
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
-        self._append = False
 
     def rollback(self) -> None:
-        self._append = False
         if not self.db.broken and not self.db.closed:  # a lost server has nothing to undo
             self.db.execute("ROLLBACK")
 
