@@ -205,6 +205,11 @@ def _rtu_adu(unit: int, pdu: bytes) -> bytes:
     return frame + modbus.rtu_crc(frame)
 
 
+def _mbap_reply(request: bytes, pdu: bytes) -> bytes:
+    """Return the reply ADU carrying pdu: the request's transaction id, protocol and unit."""
+    return request[:4] + (len(pdu) + 1).to_bytes(2, "big") + request[6:7] + pdu
+
+
 class TcpSlave:
     """The station's Modbus TCP port: answers whole MBAP frames for both devices, and
     applies the wire faults (late, lost, 'busy' or cut) reply by reply."""
@@ -228,11 +233,9 @@ class TcpSlave:
         """Return the reply ADU to one request ADU (MBAP header, unit, PDU)."""
         unit, pdu = request[6], request[7:]
         if unit in self.station.devices:
-            out = slave.answer(self.station, unit, pdu)
-        else:
-            # the port fronts two units, as a gateway does: one it does not have is refused
-            out = slave.refusal(pdu[0], GATEWAY_NO_RESPONSE)
-        return request[:4] + (len(out) + 1).to_bytes(2, "big") + bytes([unit]) + out
+            return _mbap_reply(request, slave.answer(self.station, unit, pdu))
+        # the port fronts two units, as a gateway does: one it does not have is refused
+        return _mbap_reply(request, slave.refusal(pdu[0], GATEWAY_NO_RESPONSE))
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection until it closes or its framing is lost."""
@@ -248,7 +251,7 @@ class TcpSlave:
                     continue  # a cut line: the request never arrives, nothing comes back
                 if fault == "exception":
                     busy = slave.refusal(request[7], modbus.DEVICE_BUSY)
-                    writer.write(request[:4] + b"\0\3" + request[6:7] + busy)
+                    writer.write(_mbap_reply(request, busy))
                     await writer.drain()
                     continue
                 reply = self.reply(request)

@@ -458,11 +458,11 @@ class Station:
         # with fire-before-full-force the head reports "at force" at its firing fraction
         return int(s[K.S_HEAD_MODE]) == K.HEAD_APPROACH and s[K.S_T_AT_FORCE] >= 0.0
 
-    def refresh(self, unit: int | None = None) -> None:
-        """Bring the live (read-only) registers of one device (or both) up to date."""
+    def refresh(self, unit: int) -> None:
+        """Bring the live (read-only) registers of one device up to date."""
         s, p = self.weld.state, self.weld.params
         sup, head = self.supply, self.head
-        if unit is None or unit == SUPPLY_UNIT:
+        if unit == SUPPLY_UNIT:
             charged = self.injected_supply_fault != FAULT_NOT_CHARGED
             hot = self.injected_supply_fault == FAULT_OVER_TEMPERATURE
             live = {
@@ -474,7 +474,7 @@ class Station:
             if "charge_actual_v" in sup.regmap:
                 live["charge_actual_v"] = sup.get("charge_voltage_v") if charged else 0.0
             self._show(sup, live)
-        if unit is None or unit == HEAD_UNIT:
+        else:
             surface = p[K.P_PART_TOP_M] - s[K.S_SETDOWN_M]
             k = p[K.P_HEAD_K_N_M]
             at_force = self._at_force()
