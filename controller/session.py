@@ -181,7 +181,8 @@ class WeldSession:
                 f"{self.schedule.name}; teach it again (see the command in the window file)"
             )
         wants = "cd_supply" if self.schedule.supply.kind == "cd" else "inverter_supply"
-        has = getattr(self.station, "supply_model", wants)  # a simulated one is built to suit
+        # a simulated station is built to suit the schedule
+        has = wants if isinstance(self.station, SimStation) else self.station.supply_model
         if has != wants:
             # the two register maps differ: a schedule for the other kind of supply would be
             # written to the wrong registers

@@ -8,12 +8,12 @@ real station and real kills, is tests/reliability/test_crash_logging.py.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-import numpy as np
 import pytest
 
 from controller.cycle import Bench
@@ -25,24 +25,16 @@ from controller.session import (
     WeldSession,
     counter_gap,
 )
-from tests.qahelp import backend, count_welds, integrity_error
+from tests.qahelp import backend, count_welds, integrity_error, record
 
 
 def rec(count: int | None, station: str = "bench-9", verdict: str = "PASS") -> WeldRecord:
-    return WeldRecord(
-        station=station,
-        operator="ana",
+    """A weld of the station with this supply weld count (None: no fire counted)."""
+    return dataclasses.replace(
+        record(0, station),
         part_id=f"P{count}",
-        lot="L1",
-        schedule="s",
-        schedule_hash="h",
-        window="w",
-        window_hash="wh",
         electrode_count=1,
         verdict=verdict,
-        reasons=[],
-        features={"energy_j": 1.0},
-        waveform=np.zeros((10, 4)),
         supply_weld_count=count,
     )
 
