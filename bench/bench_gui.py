@@ -20,8 +20,9 @@ from bench.figure import Figure
 from gui.ring import Ring
 from gui.worker import keep_core, leave_core, weld_core
 
-SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "20"))  # each, alone and with the GUI
-ROUNDS = 10
+SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "40"))  # in all, half of it drawing
+SPELL_S = 0.25  # the GUI draws, or not, in turns this long
+SETTLE_S = 0.03  # blocks this soon after a turn are not counted (a frame may be finishing)
 BLOCK = 50
 
 
@@ -35,15 +36,18 @@ def _signal(n: int) -> np.ndarray:
     return np.ascontiguousarray(np.column_stack([cur, volt, force, pos]))
 
 
-def _feed(seconds: float, ring: Ring | None, spin: bool = False) -> list[float]:
-    """Feed blocks in real time for `seconds`; return each decision's latency (s). Between
-    blocks it waits as the session does: polling if it has a core of its own (spin), else
-    asleep."""
+def _feed(
+    seconds: float, ring: Ring | None, spin: bool = False
+) -> tuple[list[float], list[float]]:
+    """Feed blocks in real time for `seconds`; return when each decision began and how long
+    it took (s, perf_counter: one clock for every process). Between blocks it waits as the
+    session does: polling if it has a core of its own (spin), else asleep."""
     from controller.monitor import Monitor
     from controller.window import MonitorSettings
 
     sig = _signal(int(seconds * 50_000) + BLOCK)
     mon = Monitor(settings=MonitorSettings(setdown_target_um=1e6), capacity_s=seconds + 1.0)
+    starts: list[float] = []
     lats: list[float] = []
     t_next = time.perf_counter()
     for a in range(0, len(sig) - BLOCK, BLOCK):
@@ -54,10 +58,11 @@ def _feed(seconds: float, ring: Ring | None, spin: bool = False) -> list[float]:
         block = sig[a : a + BLOCK]
         t0 = time.perf_counter()
         mon.feed(block)
+        starts.append(t0)
         lats.append(time.perf_counter() - t0)
         if ring is not None:
             ring.push(mon.display(BLOCK))
-    return lats
+    return starts, lats
 
 
 def _feeder(ring: Ring, conn: Connection, cpu: int | None) -> None:
@@ -97,34 +102,54 @@ def run() -> list[Figure]:
     feeder.start()
     leave_core(cpu)
     assert here.recv() == "ready"
-    # alone and with the GUI in turns, so a slow spell of the machine hits both alike
-    alone: list[np.ndarray] = []
-    with_gui: list[np.ndarray] = []
-    per_round = SECONDS / ROUNDS
+    # The monitor runs on throughout; the Weld screen draws, or not, in turns of SPELL_S, in
+    # the order off-on, on-off, off-on... A slow spell of the virtual machine (the host's
+    # steal, an interrupt storm; they come and go over seconds, and double a 2 s round's
+    # tail) thus falls on both sides alike, which rounds of seconds each could not ensure.
+    turns: list[tuple[float, bool]] = []
+    n_turns = 2 * round(SECONDS / SPELL_S / 2)
+
+    def turn() -> None:
+        k = len(turns)
+        if k == n_turns:
+            screen.timer.stop()
+            app.quit()
+            return
+        drawing = (k % 2 == 1) == (k // 2 % 2 == 0)
+        if drawing:
+            screen.timer.start()
+        else:
+            screen.timer.stop()
+            ticks.append(np.nan)  # the pause until the next drawing turn is not a frame
+        turns.append((time.perf_counter(), drawing))
+        QTimer.singleShot(int(SPELL_S * 1000), turn)
+
+    screen.timer.stop()
     try:
-        for _ in range(ROUNDS):
-            here.send(per_round)
-            alone.append(np.array(here.recv()) * 1e6)
-            here.send(per_round)
-            QTimer.singleShot(int(per_round * 1000) + 100, app.quit)
-            app.exec()  # the Weld screen draws from the ring at its own rate meanwhile
-            with_gui.append(np.array(here.recv()) * 1e6)
-            ticks.append(np.nan)  # a pause between rounds is not a frame
+        here.send(n_turns * SPELL_S + 0.5)
+        QTimer.singleShot(200, turn)  # the feeder is well under way by then
+        cpu_s = time.process_time()
+        app.exec()
+        cpu_s = time.process_time() - cpu_s  # the GUI's, all threads: ~nothing while not drawing
+        starts, lats = (np.array(a) for a in here.recv())
     finally:
         here.send(None)
         feeder.join(10.0)
+    lats *= 1e6
+    edges = np.array([t for t, _ in turns] + [turns[-1][0] + SPELL_S])
+    turn_of = np.searchsorted(edges, starts, side="right") - 1
+    counted = (turn_of >= 0) & (turn_of < len(turns))
+    counted[counted] &= starts[counted] - edges[turn_of[counted]] >= SETTLE_S
+    drawing = np.array([d for _, d in turns])
+    alone = lats[counted & ~drawing[np.clip(turn_of, 0, len(turns) - 1)]]
+    with_gui = lats[counted & drawing[np.clip(turn_of, 0, len(turns) - 1)]]
     gaps = np.diff(ticks) * 1e3
     gaps = gaps[np.isfinite(gaps)]
     fps = 1e3 / float(np.mean(gaps)) if len(gaps) else 0.0
     worst_ms = float(max(gaps.max() if len(gaps) else 0.0, max(screen.frame_times) * 1e3))
-    # The p99 of each round, then the median over the rounds: on a virtual machine one round
-    # in several has a spell of the host's (steal, an interrupt storm) that doubles its tail,
-    # whichever side it falls on; the pooled p99 is reported too.
-    p99_alone = float(np.median([np.percentile(r, 99) for r in alone]))
-    p99_gui = float(np.median([np.percentile(r, 99) for r in with_gui]))
+    p99_alone = float(np.percentile(alone, 99))
+    p99_gui = float(np.percentile(with_gui, 99))
     worse = (p99_gui / p99_alone - 1.0) * 100.0
-    pooled_alone = float(np.percentile(np.concatenate(alone), 99))
-    pooled_gui = float(np.percentile(np.concatenate(with_gui), 99))
     screen.close()
     return [
         Figure("gui_fps", fps, "frames/s, 6 channels at 50 kHz", "≥ 30", fps >= 30),
@@ -132,10 +157,10 @@ def run() -> list[Figure]:
             "gui_worst_frame", worst_ms, "ms between or within frames", "≤ 100", worst_ms <= 100
         ),
         Figure("gui_redraw_median", float(np.median(screen.frame_times)) * 1e3, "ms per redraw"),
-        Figure("monitor_latency_p50_alone", float(np.median(np.concatenate(alone))), "µs"),
-        Figure("monitor_latency_p99_alone", p99_alone, "µs per block, no GUI (median of rounds)"),
-        Figure("monitor_latency_p99_gui", p99_gui, "µs per block, GUI drawing (median of rounds)"),
+        Figure("gui_cpu_per_frame", cpu_s / max(1, len(gaps)) * 1e3, "ms CPU per frame, paint too"),
+        Figure("monitor_latency_p50_alone", float(np.median(alone)), "µs per block, no GUI"),
+        Figure("monitor_latency_p50_gui", float(np.median(with_gui)), "µs per block, GUI drawing"),
+        Figure("monitor_latency_p99_alone", p99_alone, f"µs per block, no GUI ({len(alone)})"),
+        Figure("monitor_latency_p99_gui", p99_gui, f"µs per block, GUI drawing ({len(with_gui)})"),
         Figure("monitor_latency_p99_worse", worse, "% worse with the GUI", "≤ 10", worse <= 10),
-        Figure("monitor_latency_p99_pooled_alone", pooled_alone, "µs, all rounds at once"),
-        Figure("monitor_latency_p99_pooled_gui", pooled_gui, "µs, all rounds at once"),
     ]

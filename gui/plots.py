@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
 from controller.window import Window
 
@@ -51,12 +51,15 @@ def peak_decimate(
         per, m = 1, n
         low, high = lo, hi
     else:
-        per = n // buckets
-        m = per * buckets
+        # per rounded up, so what is left over is shorter than a bucket (rounded down, up to
+        # buckets - 1 of them were left over: the newest tenth of a trace drawn as one line)
+        per = -(-n // buckets)
+        full = n // per
+        m = per * full
         ch = len(lo)
         # fmin/fmax skip NaN unless a whole bucket is NaN
-        low = np.fmin.reduce(lo[:, :m].reshape(ch, buckets, per), axis=2)
-        high = np.fmax.reduce(hi[:, :m].reshape(ch, buckets, per), axis=2)
+        low = np.fmin.reduce(lo[:, :m].reshape(ch, full, per), axis=2)
+        high = np.fmax.reduce(hi[:, :m].reshape(ch, full, per), axis=2)
     t_first, t_last = t[0:m:per], t_end[per - 1 : m : per]
     if m < n:  # the newest samples, short of a whole bucket, are a bucket of their own
         low = np.concatenate([low, np.fmin.reduce(lo[:, m:], axis=1)[:, None]], axis=1)
@@ -85,6 +88,7 @@ class WavePanel(QWidget):
         self.bands: list[list[pg.GraphicsObject]] = []
         self.marks: list[pg.InfiniteLine] = []
         self.y_ranges: list[tuple[float, float] | None] = []  # as set by _fit_y since clear()
+        self.x_range: tuple[float, float] | None = None  # as set by follow() since clear()
         for k, (_, title, unit) in enumerate(CHANNELS):
             plot = self.view.addPlot(row=k // 2, col=k % 2)
             plot.setTitle(f"{title} ({unit})", size="9pt")
@@ -96,6 +100,15 @@ class WavePanel(QWidget):
                 plot.hideAxis("bottom")  # the time axis is shared: shown once per column
             # the same width for every value axis, so times line up down a column
             plot.getAxis("left").setWidth(48)
+            for side in ("left", "bottom", "top", "right"):
+                axis = plot.getAxis(side)
+                # Our units are in the labels: an SI prefix re-chosen at every range change
+                # re-set the label's HTML and re-laid the axis, on every axis, every frame.
+                axis.enableAutoSIPrefix(False)
+                # Drawn into a pixmap once per change of range; each frame then only copies
+                # it (its tick text, replayed each frame, was a fifth of a frame's CPU).
+                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             # curves arrive peak-decimated (peak_decimate): a few points per pixel
             if self.plots:
                 plot.setXLink(self.plots[0])
@@ -112,6 +125,7 @@ class WavePanel(QWidget):
             self.curves[k] = []
             self.bands[k] = []
         self.y_ranges = [None] * len(self.plots)
+        self.x_range = None
         self.clear_marks()
 
     def clear_marks(self) -> None:
@@ -201,6 +215,20 @@ class WavePanel(QWidget):
             )
             plot.addItem(line)
             self.marks.append(line)
+
+    def follow(self, t_first_ms: float, t_last_ms: float) -> None:
+        """Show a record as it grows, from its first sample to past its last: the range
+        changes only when the newest sample would leave it, then leaves a quarter of room.
+
+        Why: a time axis re-fitted to the data at each frame re-renders its tick text and
+        every curve's bounds each frame, about half of a frame's CPU while a weld streams.
+        """
+        shown = self.x_range
+        if shown is not None and t_last_ms <= shown[1] and t_first_ms < shown[1]:
+            return
+        span = max(t_last_ms - t_first_ms, 1.0)
+        self.x_range = (t_first_ms, t_first_ms + 1.25 * span)
+        self.plots[0].setXRange(*self.x_range, padding=0)
 
     def focus(self, t_on_ms: float | None, t_end_ms: float) -> None:
         """Show the weld: from a little before the current start to the end (or all)."""

@@ -228,8 +228,10 @@ class WeldScreen(QWidget):
             env = self.process_window.envelope if self.process_window else None
             band = env.current_a if env else None
             env_ms = len(band.lo) * env.step_ms if env and band else 0.0
-            if self._t_on_ms is not None:
+            if self._t_on_ms is None:
+                self.panel.follow(float(t_s[0]) * 1e3, end)
+            else:
                 end = max(end, self._t_on_ms + env_ms) if self.bridge.busy else end
-            self.panel.focus(self._t_on_ms, end)
+                self.panel.focus(self._t_on_ms, end)
         self.frame_times.append(time.perf_counter() - t0)
         del self.frame_times[:-1000]

@@ -61,8 +61,18 @@ def leave_core(cpu: int | None) -> None:
     on whichever core is free pushes the weld session from core to core, and it wakes each
     millisecond with cold caches (measured on 2 cores: p50 11.7 -> 17-19 us while painting).
     """
-    if cpu is not None:
-        os.sched_setaffinity(0, os.sched_getaffinity(0) - {cpu})
+    if cpu is None:
+        return
+    # Every thread, not only the caller: the threads started before this call (numpy's
+    # OpenBLAS pool, Qt's QThreadPool that the raster engine hands big image work to) keep the
+    # mask they were born with, and such a thread woken on the weld core preempts the session.
+    # Threads started later inherit the caller's mask.
+    cpus = os.sched_getaffinity(0) - {cpu}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            pass
 
 
 @dataclass(frozen=True)

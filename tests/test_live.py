@@ -89,3 +89,15 @@ def test_peak_decimate_keeps_min_and_max_per_bucket() -> None:
     assert y2.shape[1] == len(t2) <= 2 * 701
     assert y2[0].max() == 9.0 and np.isfinite(y2[1]).all()
     assert (np.diff(t2) >= 0).all() and t2[-1] == 9_999.0
+
+
+def test_peak_decimate_spreads_its_buckets_evenly() -> None:
+    # 6,650 samples into 700 buckets: no bucket, the last partial one included, may span
+    # more than the rest (with 9 a bucket, 650 samples were once left over as one min/max
+    # pair: the newest tenth of the trace drawn as a single sloping line)
+    t = np.arange(6_650) * 1.0
+    y = np.sin(t / 50)[None, :]
+    t2, _ = peak_decimate(t, y, buckets=700)
+    starts = t2[0::2]
+    assert len(starts) <= 700
+    assert np.diff(starts).max() == np.diff(starts).min() == 10.0
