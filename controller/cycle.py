@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +155,7 @@ def run_cycle(
     electrode_count: int,
     max_blocks: int = 5000,
     on_step: Callable[[State], None] | None = None,
-    on_block: Callable[[np.ndarray, list[tuple[str, float]]], None] | None = None,
+    on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None = None,
 ) -> CycleResult:
     """Run one weld cycle; commit its record; return the result.
 
@@ -310,7 +310,7 @@ def run_cycle(
     result = monitor.finish()
     verdict = "ABORTED" if seq.state is State.ABORTED else result.verdict
     reasons = [seq.reason] if seq.state is State.ABORTED else result.reasons
-    wave = monitor.buf[: monitor.n, :4].copy()
+    wave = monitor.wave()
     try:
         count = int(bench.supply.weld_count)
     except (LinkError, DeviceRefusedError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -321,7 +321,7 @@ class WeldSession:
         self,
         who: Operator,
         on_step: Callable[[State], None] | None = None,
-        on_block: Callable[[np.ndarray, list[tuple[str, float]]], None] | None = None,
+        on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None = None,
     ) -> CycleResult:
         """Run one weld cycle; its record is committed before this returns.
 

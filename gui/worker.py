@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -69,10 +70,8 @@ def leave_core(cpu: int | None) -> None:
     # Threads started later inherit the caller's mask.
     cpus = os.sched_getaffinity(0) - {cpu}
     for tid in os.listdir("/proc/self/task"):
-        try:
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
             os.sched_setaffinity(int(tid), cpus)
-        except ProcessLookupError:  # a thread that ended meanwhile
-            pass
 
 
 @dataclass(frozen=True)
@@ -214,10 +213,10 @@ class _Served:
                 last[0] = state
                 self.send("state", state.value)
 
-        def on_block(rows: np.ndarray, events: list[tuple[str, float]]) -> None:
+        def on_block(rows: np.ndarray, events: Sequence[tuple[str, float]]) -> None:
             self.ring.push(rows)
             if events:
-                self.send("events", events)
+                self.send("events", list(events))
 
         try:
             res = session.weld(who, on_step=on_step, on_block=on_block)

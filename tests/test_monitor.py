@@ -155,7 +155,7 @@ def test_setdown_target_orders_a_stop_in_the_block_it_is_reached() -> None:
         seen.update(dict(decision.events))
         if decision.stop:
             stop_at = k
-            assert decision.reasons == ["set-down target reached"]
+            assert decision.reasons == ("set-down target reached",)
             assert mon.features()["setdown_um"] >= 45.0
             break
     assert stop_at is not None
@@ -220,7 +220,7 @@ def test_limit_actions_stop_now_or_inhibit_the_next_weld(tc_window: Window) -> N
         if decision.stop:
             stops.append((k, decision.reasons, mon.features()["energy_j"]))
     (k, reasons, energy) = stops[0]
-    assert reasons == ["energy_j above 4 (limit action STOP)"]
+    assert reasons == ("energy_j above 4 (limit action STOP)",)
     assert 4.0 < energy < 4.0 + 0.6  # within the block where it crossed (≈0.4 J per ms)
     assert len(stops) == 1
     result = mon.finish()
@@ -235,3 +235,37 @@ def test_a_reason_tells_a_value_just_outside_from_its_limit(tc_window: Window) -
     reasons = judge(window, {"rms_current_a": 206.1352, "energy_j": 4.5})
     # at 4 figures both read 206.1; the figures needed to tell them apart are shown
     assert reasons == ["rms_current_a 206.135 A below 206.14 A", "energy_j 4.5 J above 4 J"]
+
+
+def test_a_block_of_the_wrong_width_is_refused() -> None:
+    mon = Monitor()
+    with pytest.raises(ValueError, match="4 columns"):
+        mon.feed(np.zeros((50, 5)))
+    assert mon.n == 0
+
+
+def test_display_rows_are_the_record_in_operator_units() -> None:
+    # what the GUI draws, block by block, against the stream and the kernel's own R and P
+    from controller import kernels as K
+
+    res = simulate(TC_INV)
+    sig = np.ascontiguousarray(res.measured)
+    mon = Monitor(settings=TC_SETTINGS)
+    rows, touching = [], []
+    for k in range(0, len(sig), 50):
+        mon.feed(np.ascontiguousarray(sig[k : k + 50]))
+        rows.append(mon.display(50))
+        touching.append(np.full(len(rows[-1]), mon.q[K.Q_CONTACT] > 0.5))
+    out, touch = np.concatenate(rows), np.concatenate(touching)
+    r, p = np.empty(len(sig)), np.empty(len(sig))
+    K.monitor_block(mon.mp, K.new_state(), sig, mon.env_lo, mon.env_hi, r, p)
+    assert out.shape == (len(sig), 7)
+    np.testing.assert_array_equal(out[:, 0], np.arange(len(sig)) * mon.dt_s)
+    np.testing.assert_array_equal(out[:, [1, 2, 5]], sig[:, [0, 1, 2]])
+    np.testing.assert_array_equal(out[:, 3], r * 1e3)
+    np.testing.assert_array_equal(out[:, 4], p)
+    assert touch.any() and not touch.all()
+    assert (out[~touch, 6] == 0.0).all()
+    np.testing.assert_array_equal(out[touch, 6], mon.q[K.Q_X_CONTACT] - sig[touch, 3])
+    np.testing.assert_array_equal(mon.wave(), sig)
+    assert mon.display(10**6).shape == (len(sig), 7)  # no more than the record holds

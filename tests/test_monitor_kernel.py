@@ -165,6 +165,28 @@ def test_kernel_equals_reference_on_simulated_welds() -> None:
         assert SK.N_OUT == 4
 
 
+def test_the_record_entry_equals_monitor_block() -> None:
+    # monitor_record (what the Monitor calls) is monitor_block writing into the weld's record:
+    # the same state and the same R and P, byte for byte, and the block's own columns kept
+    res = simulate(TC_INV)
+    sig = np.ascontiguousarray(res.measured)
+    par = RefParams(dt_s=2e-5, gate_a=20.0, contact_n=0.5, firing_n=11.0, setdown_target_um=40.0)
+    lo = np.full((K.N_CH, 100), np.nan)
+    hi = np.full((K.N_CH, 100), np.nan)
+    hi[K.CH_I] = 5000.0
+    q1, r1, p1 = run_kernel(par, sig, lo, hi, list(range(0, len(sig), 50)))
+    q2 = K.new_state()
+    rec = np.full((6, len(sig) + 7), -9.0)
+    for a in range(0, len(sig), 50):
+        K.monitor_record(par.vector(), q2, np.ascontiguousarray(sig[a : a + 50]), lo, hi, rec, a)
+    assert q1.tobytes() == q2.tobytes()
+    assert rec[4, : len(sig)].tobytes() == r1.tobytes()
+    assert rec[5, : len(sig)].tobytes() == p1.tobytes()
+    np.testing.assert_array_equal(rec[:4, : len(sig)], sig.T)
+    assert (rec[:, len(sig) :] == -9.0).all()  # nothing written past the block
+    assert len(K.monitor_record.signatures) == 1
+
+
 def test_no_compilation_can_happen_during_a_weld() -> None:
     # The kernel has one explicit signature, compiled (or loaded from cache) at import: a call
     # with other types is refused instead of compiling mid-weld.
