@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from controller.heap import without_collection
 from controller.monitor import Monitor, WeldResult
 from controller.qalog import QaLog, WeldRecord
 from controller.sequencer import Command, Interlocks, Observation, Sequencer, State
@@ -145,6 +146,7 @@ def _settle(bench: Bench, take_block: Callable[[], bool], link_ok: bool) -> None
             continue
 
 
+@without_collection  # no collector pause in the weld (controller/heap.py)
 def run_cycle(
     bench: Bench,
     window: Window | None,

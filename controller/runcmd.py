@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller import heap
 from controller.cycle import CycleResult, Operator
 from controller.qalog import QaLog
 from controller.qastore import qa_target, shown
@@ -39,6 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    heap.settle()  # start-up done: its objects out of the collector's way
     with session:  # opened: the block closes it
         warned = False
         for k in range(args.count):

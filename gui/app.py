@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
+from controller import heap
 from controller.session import SessionError, WeldSession
 from controller.stations import window_path
 from controller.window import Window
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     win = MainWindow(make, probe)
     win.show()
+    heap.settle()  # Qt, pyqtgraph and the screens built: out of the collector's way
     if args.screenshots:
         from gui.screens import screenshots
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from controller import heap
 from controller.cycle import Operator
 from controller.sequencer import State
 from controller.session import SessionError, WeldSession
@@ -154,6 +155,7 @@ class _Served:
             return
         assert session.bench is not None
         keep_core(cpu)  # after open: a simulated station started by it keeps every core
+        heap.settle()  # start-up done: its objects out of the collector's way
         # on a core of its own the session polls its stream rather than sleep (WaveformStream)
         session.bench.stream.spin = cpu is not None
         self.session = session

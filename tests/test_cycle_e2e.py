@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +73,33 @@ def test_a_good_weld_passes(tmp_path: Path) -> None:
     res, log = cycle(tmp_path, WINDOW)
     assert res.result.verdict == "PASS", res.result.reasons
     assert log.welds()[0].supply_weld_count == 1
+
+
+def test_no_collector_pass_stalls_a_weld_cycle(tmp_path: Path) -> None:
+    passes: list[int] = []
+    enabled: list[bool] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    def step(_state: State) -> None:
+        enabled.append(gc.isenabled())
+        for _ in range(800):  # cyclic garbage past the youngest generation's threshold (700)
+            loop: list[object] = []
+            loop.append(loop)
+
+    log = QaLog(tmp_path / "qa.sqlite")
+    with bench() as b:
+        gc.callbacks.append(count)
+        try:
+            who = Operator(part_id="p1")
+            run_cycle(b, WINDOW, log, who, SCHEDULE.name, SCHEDULE.digest(), 1, on_step=step)
+            during = len(passes) - 1  # the one pass allowed: the young objects, after the cycle
+        finally:
+            gc.callbacks.remove(count)
+    assert len(enabled) > 50 and not any(enabled) and gc.isenabled()
+    assert during == 0 and passes[-1] == 0
 
 
 def test_a_setdown_stop_lands_within_5_um_of_its_target(tmp_path: Path) -> None:
