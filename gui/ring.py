@@ -66,9 +66,11 @@ class Ring:
     def push(self, rows: np.ndarray) -> None:
         """Append rows (n, width); the oldest are overwritten when full."""
         cap = self._shape[0]
+        # rows beyond what the ring holds count as written and at once overwritten, so a
+        # reader knows it missed them (counting only the kept ones made them vanish unseen)
+        w = int(self.head[_WRITTEN]) + max(0, len(rows) - cap)
         rows = rows[-cap:]
         n = len(rows)
-        w = int(self.head[_WRITTEN])
         a = w % cap
         first = min(n, cap - a)
         # announced, written, committed: x86 keeps each side's stores (and loads) in order

@@ -33,6 +33,7 @@ def test_wraps_and_clears_in_one_process() -> None:
     assert rows[0, 0] == 2.0 and rows[-1, 1] == 21.0
     ring.push(np.arange(100.0).reshape(50, 2))  # more than it holds at once: the newest kept
     assert ring.snapshot()[1][-1, 1] == 99.0 and ring.snapshot()[1][0, 0] == 80.0
+    assert ring.written == 61  # the 40 rows it could not hold count too: a reader missed them
     ring.clear()
     gen2, rows = ring.snapshot()
     assert gen2 == gen + 1 and len(rows) == 0 and ring.written == 0
