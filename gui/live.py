@@ -22,7 +22,11 @@ class LiveTrace:
     """The current generation's rows of a Ring, as columns (t in s, then the channels)."""
 
     def __init__(self, capacity: int, width: int) -> None:
-        cap = -(-capacity // BLOCK) * BLOCK  # at least what the ring holds, whole blocks
+        self.capacity = -(-capacity // BLOCK) * BLOCK  # rows kept: at least what the ring holds
+        # room for twice that: once full, the oldest rows go down to `capacity` in one move,
+        # once every `capacity` rows; moving the whole trace each frame while the stream ran
+        # on (a weld, or the 40 s of the benchmark) was 11 MB of memory traffic a frame
+        cap = 2 * self.capacity
         self.cols = np.empty((width, cap))
         self.lo = np.empty((width - 1, cap // BLOCK))
         self.hi = np.empty((width - 1, cap // BLOCK))
@@ -43,14 +47,13 @@ class LiveTrace:
         return new_weld
 
     def _append(self, rows: np.ndarray) -> None:
-        cap = self.cols.shape[1]
-        rows = rows[-cap:]
+        rows = rows[-self.capacity :]
         m = len(rows)
-        if self.n + m > cap:  # full: forget the oldest rows, whole blocks at a time
-            drop = -(-(self.n + m - cap) // BLOCK) * BLOCK
-            keep = max(0, self.n - drop)
-            self.cols[:, :keep] = self.cols[:, self.n - keep : self.n]
-            kb = max(0, self.blocks - drop // BLOCK)
+        if self.n + m > self.cols.shape[1]:  # full: keep `capacity` rows, whole blocks dropped
+            drop = (self.n - max(0, self.capacity - m)) // BLOCK * BLOCK
+            keep = self.n - drop
+            self.cols[:, :keep] = self.cols[:, drop : self.n]
+            kb = self.blocks - drop // BLOCK
             self.lo[:, :kb] = self.lo[:, self.blocks - kb : self.blocks]
             self.hi[:, :kb] = self.hi[:, self.blocks - kb : self.blocks]
             self.n, self.blocks = keep, kb
@@ -72,9 +75,10 @@ class LiveTrace:
         self, t_from_s: float = -np.inf, buckets: int = PEAK_BUCKETS
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (t in s, values (channels, points)) from t_from_s on, peak-decimated to at
-        most about 2·buckets points, reading block extremes where the span is long."""
+        most about 2·buckets points, reading block extremes where the span is long; never
+        more than the last `capacity` rows (what the ring holds)."""
         t = self.cols[0, : self.n]
-        i0 = int(np.searchsorted(t, t_from_s))
+        i0 = max(int(np.searchsorted(t, t_from_s)), self.n - self.capacity)
         if (self.n - i0) // BLOCK < 2 * buckets:  # short: the raw samples are few
             return peak_decimate(t[i0:], self.cols[1:, i0 : self.n], buckets)
         b0 = -(-i0 // BLOCK)
