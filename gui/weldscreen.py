@@ -147,6 +147,8 @@ class WeldScreen(QWidget):
         bridge.events.connect(self._on_events)
         bridge.error.connect(self._error)
         self.timer = QTimer(self)
+        # precise: a coarse timer may fire up to 5 % late and snaps to other timers' ticks
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(int(1000 / PLOT_HZ))
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
