@@ -13,16 +13,18 @@ import multiprocessing
 import os
 import time
 from multiprocessing.connection import Connection
+from typing import Any
 
 import numpy as np
 
 from bench.figure import Figure
+from controller import heap
 from gui.ring import Ring
 from gui.worker import keep_core, leave_core, weld_core
 
 SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "40"))  # in all, half of it drawing
-SPELL_S = 0.25  # the GUI draws, or not, in turns this long
-SETTLE_S = 0.03  # blocks this soon after a turn are not counted (a frame may be finishing)
+SPELL_S = 0.1  # the GUI draws (3 frames), or not, in turns this long
+SETTLE_S = 0.015  # blocks this soon after a turn are not counted (a frame may be finishing)
 BLOCK = 50
 
 
@@ -37,11 +39,12 @@ def _signal(n: int) -> np.ndarray:
 
 
 def _feed(
-    seconds: float, ring: Ring | None, spin: bool = False
+    seconds: float, ring: Ring | None, spin: bool = False, showing: Any = None
 ) -> tuple[list[float], list[float]]:
     """Feed blocks in real time for `seconds`; return when each decision began and how long
     it took (s, perf_counter: one clock for every process). Between blocks it waits as the
-    session does: polling if it has a core of its own (spin), else asleep."""
+    session does: polling if it has a core of its own (spin), else asleep. Rows go to the
+    ring while `showing` (a shared flag) is set: without a GUI the session has no ring."""
     from controller.monitor import Monitor
     from controller.window import MonitorSettings
 
@@ -60,19 +63,19 @@ def _feed(
         mon.feed(block)
         starts.append(t0)
         lats.append(time.perf_counter() - t0)
-        if ring is not None:
+        if ring is not None and showing.value:
             ring.push(mon.display(BLOCK))
     return starts, lats
 
 
-def _feeder(ring: Ring, conn: Connection, cpu: int | None) -> None:
+def _feeder(ring: Ring, showing: Any, conn: Connection, cpu: int | None) -> None:
     """The weld process's part: on its own core (as the GUI's session process), warm up, then
     feed for as long as asked, each time sending back the latencies."""
     keep_core(cpu)
     _feed(0.2, None)  # compile (or load from the cache) and warm up
     conn.send("ready")
     while (seconds := conn.recv()) is not None:
-        conn.send(_feed(seconds, ring, spin=cpu is not None))
+        conn.send(_feed(seconds, ring, cpu is not None, showing))
 
 
 def run() -> list[Figure]:
@@ -92,13 +95,16 @@ def run() -> list[Figure]:
     screen = WeldScreen(bridge, probe.window)
     screen.resize(1400, 860)
     screen.show()
+    heap.settle()  # as `microweld gui` does once its window is up
     ticks: list[float] = []
     screen.timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
 
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
     cpu = weld_core()
-    feeder = ctx.Process(target=_feeder, args=(bridge.ring, there, cpu), daemon=True)  # type: ignore[attr-defined]
+    showing = ctx.RawValue("b", 0)  # type: ignore[attr-defined]
+    args = (bridge.ring, showing, there, cpu)
+    feeder = ctx.Process(target=_feeder, args=args, daemon=True)  # type: ignore[attr-defined]
     feeder.start()
     leave_core(cpu)
     assert here.recv() == "ready"
@@ -116,12 +122,15 @@ def run() -> list[Figure]:
             app.quit()
             return
         drawing = (k % 2 == 1) == (k // 2 % 2 == 0)
-        if drawing:
+        turns.append((time.perf_counter(), drawing))
+        showing.value = drawing
+        # the plot timer runs on from one drawing turn into the next (a restart, or a frame
+        # forced at the turn, would make gaps of the benchmark's own)
+        if drawing and not screen.timer.isActive():
             screen.timer.start()
-        else:
+        elif not drawing and screen.timer.isActive():
             screen.timer.stop()
             ticks.append(np.nan)  # the pause until the next drawing turn is not a frame
-        turns.append((time.perf_counter(), drawing))
         QTimer.singleShot(int(SPELL_S * 1000), turn)
 
     screen.timer.stop()
@@ -136,6 +145,8 @@ def run() -> list[Figure]:
         here.send(None)
         feeder.join(10.0)
     lats *= 1e6
+    if raw := os.environ.get("MICROWELD_BENCH_GUI_RAW"):  # every block and frame, to study
+        np.savez(raw, starts=starts, lats=lats, ticks=np.array(ticks), turns=np.array(turns))
     edges = np.array([t for t, _ in turns] + [turns[-1][0] + SPELL_S])
     turn_of = np.searchsorted(edges, starts, side="right") - 1
     counted = (turn_of >= 0) & (turn_of < len(turns))
