@@ -3,8 +3,11 @@ monitor's decision latency with the GUI drawing against without it (offscreen).
 
 The stream is fed as the weld session's process feeds it (the GUI runs the session in a process
 of its own): a 1 ms block of 50 samples every millisecond, through the monitor (its decision
-timed) and into the shared ring the screen draws from at its own rate. The same feeder process
-runs twice, once with no GUI and once with the Weld screen drawing.
+timed) and, while the GUI is open, into the shared ring the screen draws from at its own rate.
+One feeder process runs throughout while the Weld screen draws, or not, in turns of 0.1 s.
+
+The p99 of a few microseconds moves with the virtual machine's neighbours: in 40 s its 90 %
+interval is about ±17 %, too wide to judge a 10 % goal, hence 120 s by default (about ±8 %).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from controller import heap
 from gui.ring import Ring
 from gui.worker import keep_core, leave_core, weld_core
 
-SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "40"))  # in all, half of it drawing
+SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "120"))  # in all, half of it drawing
 SPELL_S = 0.1  # the GUI draws (3 frames), or not, in turns this long
 SETTLE_S = 0.015  # blocks this soon after a turn are not counted (a frame may be finishing)
 BLOCK = 50
@@ -66,6 +69,22 @@ def _feed(
         if ring is not None and showing.value:
             ring.push(mon.display(BLOCK))
     return starts, lats
+
+
+def worse_interval(
+    alone: list[np.ndarray], with_gui: list[np.ndarray], reps: int = 400, seed: int = 1
+) -> tuple[float, float]:
+    """Return the 5th and 95th percentiles (%) of how much worse the p99 is with the GUI,
+    the turns of each side resampled whole (a turn's blocks are not independent of each
+    other: the machine's slow spells last tens of ms)."""
+    rng = np.random.default_rng(seed)
+    out = np.empty(reps)
+    for k in range(reps):
+        a = np.concatenate([alone[i] for i in rng.integers(0, len(alone), len(alone))])
+        g = np.concatenate([with_gui[i] for i in rng.integers(0, len(with_gui), len(with_gui))])
+        out[k] = (np.percentile(g, 99) / np.percentile(a, 99) - 1.0) * 100.0
+    lo, hi = np.percentile(out, [5, 95])
+    return float(lo), float(hi)
 
 
 def _feeder(ring: Ring, showing: Any, conn: Connection, cpu: int | None) -> None:
@@ -152,8 +171,10 @@ def run() -> list[Figure]:
     counted = (turn_of >= 0) & (turn_of < len(turns))
     counted[counted] &= starts[counted] - edges[turn_of[counted]] >= SETTLE_S
     drawing = np.array([d for _, d in turns])
-    alone = lats[counted & ~drawing[np.clip(turn_of, 0, len(turns) - 1)]]
-    with_gui = lats[counted & drawing[np.clip(turn_of, 0, len(turns) - 1)]]
+    by_turn = [lats[counted & (turn_of == k)] for k in range(len(turns))]
+    alone_turns = [x for x, d in zip(by_turn, drawing, strict=True) if not d]
+    gui_turns = [x for x, d in zip(by_turn, drawing, strict=True) if d]
+    alone, with_gui = np.concatenate(alone_turns), np.concatenate(gui_turns)
     gaps = np.diff(ticks) * 1e3
     gaps = gaps[np.isfinite(gaps)]
     fps = 1e3 / float(np.mean(gaps)) if len(gaps) else 0.0
@@ -161,6 +182,7 @@ def run() -> list[Figure]:
     p99_alone = float(np.percentile(alone, 99))
     p99_gui = float(np.percentile(with_gui, 99))
     worse = (p99_gui / p99_alone - 1.0) * 100.0
+    lo, hi = worse_interval(alone_turns, gui_turns)
     screen.close()
     return [
         Figure("gui_fps", fps, "frames/s, 6 channels at 50 kHz", "≥ 30", fps >= 30),
@@ -173,5 +195,11 @@ def run() -> list[Figure]:
         Figure("monitor_latency_p50_gui", float(np.median(with_gui)), "µs per block, GUI drawing"),
         Figure("monitor_latency_p99_alone", p99_alone, f"µs per block, no GUI ({len(alone)})"),
         Figure("monitor_latency_p99_gui", p99_gui, f"µs per block, GUI drawing ({len(with_gui)})"),
-        Figure("monitor_latency_p99_worse", worse, "% worse with the GUI", "≤ 10", worse <= 10),
+        Figure(
+            "monitor_latency_p99_worse",
+            worse,
+            f"% worse with the GUI (90 % interval {lo:+.1f} to {hi:+.1f}, turns resampled)",
+            "≤ 10",
+            worse <= 10,
+        ),
     ]
