@@ -211,7 +211,13 @@ class WavePanel(QWidget):
                 angle=90,
                 pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DotLine),
                 label=name if k == 0 else None,
-                labelOpts={"position": 0.9, "color": colour, "rotateAxis": (1, 0)},
+                # the text hangs down from near the top, read upwards: whole on a short plot
+                labelOpts={
+                    "position": 0.97,
+                    "anchors": [(1, 0), (1, 1)],
+                    "color": colour,
+                    "rotateAxis": (1, 0),
+                },
             )
             plot.addItem(line)
             self.marks.append(line)
@@ -235,4 +241,7 @@ class WavePanel(QWidget):
         if t_on_ms is None:
             self.plots[0].enableAutoRange(x=True)
             return
-        self.plots[0].setXRange(max(t_on_ms - 5.0, 0.0), t_end_ms + 2.0, padding=0)
+        t_from = max(t_on_ms - 5.0, 0.0)
+        self.plots[0].setXRange(t_from, t_end_ms + 2.0, padding=0)
+        for line in self.marks:  # an event before the view would print its label over the axis
+            line.setVisible(line.value() >= t_from)
