@@ -69,7 +69,11 @@ def leave_core(cpu: int | None) -> None:
     # OpenBLAS pool, Qt's QThreadPool that the raster engine hands big image work to) keep the
     # mask they were born with, and such a thread woken on the weld core preempts the session.
     # Threads started later inherit the caller's mask.
-    cpus = os.sched_getaffinity(0) - {cpu}
+    all_threads_on(os.sched_getaffinity(0) - {cpu})
+
+
+def all_threads_on(cpus: set[int]) -> None:
+    """Run every thread of this process (and the processes it starts later) on `cpus`."""
     for tid in os.listdir("/proc/self/task"):
         with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
             os.sched_setaffinity(int(tid), cpus)
