@@ -3,9 +3,10 @@
 A full collection walks every tracked object. After start-up (numba, pydantic, pymodbus, and in
 the GUI Qt and pyqtgraph) that is 10^5 objects or more: measured here, one full pass stalled
 the GUI for 92 ms (a frame over the 100 ms limit), and a young pass in the weld session took
-up to 0.4 ms, twice the monitor's STOP budget. Start-up objects live as long as the process, so they
-are frozen out of the collector's view once; during a weld cycle no automatic pass runs at all
-(a cycle allocates a bounded few MB), and the young objects are collected once it is over.
+up to 0.4 ms, twice the monitor's STOP budget. Start-up objects live as long as the process,
+so they are frozen out of the collector's view once; during a weld cycle no automatic pass
+runs at all (a cycle allocates a bounded few MB), and the young objects are collected once it
+is over.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class LiveTrace:
         self.capacity = -(-capacity // BLOCK) * BLOCK  # rows kept: at least what the ring holds
         # room for twice that: once full, the oldest rows go down to `capacity` in one move,
         # once every `capacity` rows; moving the whole trace each frame while the stream ran
-        # on (a weld, or the 40 s of the benchmark) was 11 MB of memory traffic a frame
+        # on past the ring's 2 s (as in the benchmark) was 11 MB of memory traffic a frame
         cap = 2 * self.capacity
         self.cols = np.empty((width, cap))
         self.lo = np.empty((width - 1, cap // BLOCK))
