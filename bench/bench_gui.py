@@ -177,7 +177,8 @@ def run() -> list[Figure]:
     counted = (turn_of >= 0) & (turn_of < len(turns))
     counted[counted] &= starts[counted] - edges[turn_of[counted]] >= SETTLE_S
     drawing = np.array([d for _, d in turns])
-    by_turn = [lats[counted & (turn_of == k)] for k in range(len(turns))]
+    # blocks come in time order, so each turn's counted blocks are one run of them
+    by_turn = np.split(lats[counted], np.searchsorted(turn_of[counted], np.arange(1, len(turns))))
     alone_turns = [x for x, d in zip(by_turn, drawing, strict=True) if not d]
     gui_turns = [x for x, d in zip(by_turn, drawing, strict=True) if d]
     alone, with_gui = np.concatenate(alone_turns), np.concatenate(gui_turns)
