@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from controller.qalog import QaLog
+from drivers.config.schedule import load_schedule
 from gui.app import MainWindow, session_maker
 from gui.screens import NAMES, screenshots
 
@@ -153,11 +154,23 @@ def test_teach_a_window_from_selected_welds(
 
 
 def test_closing_mid_weld_loses_nothing(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
-    win = open_station()
+    # a squeeze and a hold of 0.6 s each (the registers' most is 655 ms): the close lands
+    # mid-cycle even when a loaded machine shows the state late. With the shipped 5 and 20 ms
+    # the paced cycle is over in a few hundred ms, and a loaded run closed after it (PASS,
+    # logged, but not the path under test).
+    data = tomllib.loads(SCHEDULE.read_text())
+    data["supply"].update(squeeze_ms=600.0, hold_ms=600.0)
+    sched = tmp_path / "long_hold.toml"
+    sched.write_text(tomli_w.dumps(data))
+    window = tomllib.loads(WINDOW.read_text())
+    window["schedule_hash"] = load_schedule(sched).digest()  # the same window, for this version
+    win_file = tmp_path / "window.toml"
+    win_file.write_text(tomli_w.dumps(window))
+    win = open_station(schedule=str(sched), window=str(win_file))
     states: list[str] = []
     win.bridge.state_changed.connect(states.append)
     qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "approach" in states, timeout=10_000)  # the cycle is under way
+    qtbot.waitUntil(lambda: "weld" in states, timeout=10_000)  # fired: 1.2 s of cycle to go
     win.close()  # the running weld is stopped and its record committed before the window goes
     assert not win.bridge.process.is_alive()
     (row,) = QaLog(tmp_path / "qa.sqlite").welds()
