@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -156,6 +157,10 @@ class _Served:
             session.open()
         except (ConfigError, SessionError, LinkError, DeviceRefusedError, RuntimeError) as exc:
             self.send("error", f"cannot open the station: {exc}")
+            return
+        except Exception as exc:  # anything else: the operator sees why, not "exit code 1"
+            traceback.print_exc()
+            self.send("error", f"cannot open the station: {type(exc).__name__}: {exc}")
             return
         assert session.bench is not None
         keep_core(cpu)  # after open: a simulated station started by it keeps every core

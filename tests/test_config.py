@@ -57,9 +57,37 @@ def test_setpoint_off_the_supply_step_is_refused(tmp_path: Path) -> None:
     err = _bad(
         tmp_path, TC_INV.read_text().replace("weld1_voltage_v = 2.1", "weld1_voltage_v = 2.1005")
     )
-    assert any("multiple of the supply's step 0.001" in r for _, r in err.problems)
+    assert err.problems[0][0] == "supply.weld1_voltage_v"
+    assert "not a multiple of its step 0.001 V" in err.problems[0][1]
     err = _bad(tmp_path, TC_INV.read_text().replace("weld1_ms = 24.0", "weld1_ms = 24.003"))
     assert any("weld1_ms" in r and "0.01" in r for _, r in err.problems)
+
+
+@pytest.mark.parametrize(
+    ("path", "override", "field", "why"),
+    [
+        (TC_INV, "supply.hold_ms=655.36", "supply.hold_ms", "is above 655.35"),
+        (TC_INV, "supply.weld1_voltage_v=60.0", "supply.weld1_voltage_v", "is above 50.0"),
+        (TC_CD, "supply.charge_voltage_v=600.0", "supply.charge_voltage_v", "is above 500.0"),
+        (TC_CD, "supply.squeeze_ms=501.0", "supply.squeeze_ms", "is above 500.0"),
+        (TC_INV, "head.force_n=12.345", "head.force_n", "not a multiple of its step 0.01"),
+        (TC_INV, "head.fire_at_force_pct=95.5", "head.fire_at_force_pct", "multiple of its step 1"),
+    ],
+)
+def test_a_value_the_device_register_cannot_hold_is_refused_at_its_field(
+    path: Path, override: str, field: str, why: str
+) -> None:
+    # within the schedule's own bounds, but not what the device's register map holds: refused
+    # at load (and in the editor), not when a session programs the device
+    with pytest.raises(ConfigError) as info:
+        load_schedule(path, [override])
+    ((at, reason),) = info.value.problems
+    assert at == field and "register cannot hold it" in reason and why in reason, reason
+    # the register's own limit is accepted
+    edge = {"655.36": "655.35", "60.0": "50.0", "600.0": "500.0", "501.0": "500.0"}
+    key, _, value = override.partition("=")
+    if value in edge:
+        assert getattr(load_schedule(path, [f"{key}={edge[value]}"]).supply, key.split(".")[1])
 
 
 def test_setpoint_of_the_wrong_mode_is_refused(tmp_path: Path) -> None:

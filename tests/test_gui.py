@@ -112,6 +112,13 @@ def test_a_bad_schedule_value_is_shown_at_its_field(
     assert not ed.save_button.isEnabled()
     assert not ed.save()
     assert sched.read_text() == before  # nothing applied
+    # within the schedule's bounds but beyond what the supply's register holds: at its field too
+    ed.set_value("head.force_n", "12.0")
+    ed.set_value("supply.hold_ms", "700")
+    check = ed.table.item(ed.row_of("supply.hold_ms"), 2)
+    assert check is not None and "register cannot hold it" in check.text(), check.text()
+    assert not ed.save_button.isEnabled()
+    ed.set_value("supply.hold_ms", "20.0")
     # a good value is saved, with its audit record (old and new)
     ed.set_value("head.force_n", "12.5")
     assert ed.save()

@@ -10,22 +10,34 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from drivers.config.loader import ConfigError, Strict, parse_model
+from drivers.regmap import Register, RegisterValueError, load_register_map
 
 Ms = Annotated[float, Field(ge=0.0, le=10_000.0)]
 
 
-def _check_step(value: float, step: float, name: str) -> None:
-    # Supplies take settings in fixed steps; a value between steps would be silently rounded by
-    # the hardware, so it is refused here instead.
-    n = value / step
-    if abs(n - round(n)) > 1e-6 * max(1.0, abs(n)):
-        raise ValueError(f"{name} = {value} is not a multiple of the supply's step {step}")
+@cache
+def _register(device: str, name: str) -> Register:
+    return load_register_map(device)[name]
+
+
+def _fits(device: str, register: str, value: float | None) -> float | None:
+    # What a session writes into a device must fit its register: its range, and its step (a
+    # value between two steps would be rounded by the device). Refused here, at the field,
+    # when the file is loaded or edited, not when a session programs the device (a GUI session
+    # process died of it with a bare traceback). The register maps hold the one true range.
+    if value is not None:
+        try:
+            _register(device, register).check(value)
+        except RegisterValueError as exc:
+            raise ValueError(f"the {device} register cannot hold it: {exc}") from None
+    return value
 
 
 class CDSupply(Strict):
@@ -54,17 +66,22 @@ class CDSupply(Strict):
     squeeze_ms: Ms = Field(0.0, description="delay from FIRE to the pulse, ms")
     hold_ms: Ms = Field(10.0, description="force held after the pulse, ms")
 
+    @field_validator(
+        "charge_voltage_v", "first_pulse_pct", "interpulse_ms", "squeeze_ms", "hold_ms"
+    )
+    @classmethod
+    def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
+        return _fits("cd_supply", str(info.field_name), value)
+
     @property
     def energy_ws(self) -> float:
         """Return the stored energy ½CV² (Ws)."""
         return 0.5 * self.capacitance_uf * 1e-6 * self.charge_voltage_v**2
 
     @model_validator(mode="after")
-    def _steps(self) -> CDSupply:
+    def _dual_pulse(self) -> CDSupply:
         if self.first_pulse_pct > 0.0 and self.interpulse_ms <= 0.0:
             raise ValueError("first_pulse_pct > 0 needs interpulse_ms > 0 (the second pulse delay)")
-        for name in ("interpulse_ms", "squeeze_ms", "hold_ms"):
-            _check_step(getattr(self, name), 0.01, name)
         return self
 
 
@@ -102,10 +119,17 @@ class InverterSupply(Strict):
     weld1_power_w: float | None = Field(None, ge=0.0, le=100_000.0, description="W, step 1 W")
     weld2_power_w: float | None = Field(None, ge=0.0, le=100_000.0, description="W, step 1 W")
 
+    @field_validator(
+        *(f"{seg}_ms" for seg in SEGMENTS),
+        *(f"weld{k}_{unit}" for k in (1, 2) for unit in ("current_a", "voltage_v", "power_w")),
+    )
+    @classmethod
+    def _fits_register(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return _fits("inverter_supply", str(info.field_name), value)
+
     @model_validator(mode="after")
     def _setpoints(self) -> InverterSupply:
         unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}
-        step = {"current": 1.0, "voltage": 0.001, "power": 1.0}
         for mode, suffix in unit.items():
             for k in (1, 2):
                 name = f"weld{k}_{suffix}"
@@ -114,13 +138,10 @@ class InverterSupply(Strict):
                     continue
                 if mode != self.mode:
                     raise ValueError(f"{name} is set but mode is {self.mode!r}")
-                _check_step(value, step[mode], name)
         if getattr(self, f"weld1_{unit[self.mode]}") is None:
             raise ValueError(f"mode {self.mode!r} needs weld1_{unit[self.mode]}")
         if self.weld2_ms > 0.0 and getattr(self, f"weld2_{unit[self.mode]}") is None:
             raise ValueError(f"weld2_ms > 0 needs weld2_{unit[self.mode]}")
-        for seg in SEGMENTS:
-            _check_step(getattr(self, f"{seg}_ms"), 0.01, f"{seg}_ms")
         if self.feedback_khz > self.pwm_khz * 2:
             raise ValueError("feedback_khz above twice pwm_khz has nothing new to measure")
         return self
@@ -266,6 +287,15 @@ class Head(Strict):
     fire_at_force_pct: float = Field(
         100.0, ge=10.0, le=100.0, description="fire before full force (Fukumoto), % of force_n"
     )
+
+    @field_validator(
+        "force_n", "approach_speed_mm_s", "search_speed_mm_s", "force_ramp_n_per_ms",
+        "fire_at_force_pct",
+    )  # fmt: skip
+    @classmethod
+    def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
+        name = str(info.field_name)
+        return _fits("servo_head", "force_setpoint_n" if name == "force_n" else name, value)
 
     @model_validator(mode="after")
     def _gaps(self) -> Head:
