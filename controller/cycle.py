@@ -53,6 +53,9 @@ class Bench:
     interlocks: Interlocks = field(default_factory=Interlocks)  # the bench's safety inputs
     weld_enabled: bool = True
     hold_ms: float = 10.0
+    # the supply's programmed time from FIRE to done (its squeeze, pulses and, on an inverter,
+    # its own hold), ms: the weld state's timeout runs on top of it
+    fire_to_done_ms: float = 0.0
     # the force the electrode must hold while the current flows (N); outside it (a part that
     # slipped, a servo that gave way) the weld is aborted. None: not watched.
     force_range_n: tuple[float, float] | None = None
@@ -125,6 +128,7 @@ def _safe(bench: Bench) -> float:
     return sent - bench.supply.link.last_ok
 
 
+WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
 SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
 # the simulator by default) and a full retract
 
@@ -169,7 +173,11 @@ def run_cycle(
     t_wall = time.perf_counter()
     safe_delay: float | None = None  # after a lost link: last good reply -> safe commands sent
     monitor = Monitor(window=window)
-    seq = Sequencer(weld_enabled=bench.weld_enabled, hold_ms=bench.hold_ms)
+    seq = Sequencer(
+        weld_enabled=bench.weld_enabled,
+        hold_ms=bench.hold_ms,
+        weld_timeout_s=WELD_MARGIN_S + bench.fire_to_done_ms / 1e3,
+    )
     link_ok = True
     t_virtual = 0.0
     blocks = 0

@@ -52,6 +52,11 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
     sup = schedule.supply
     # the controller's own share of the schedule: what it watches and how long it holds
     bench.hold_ms = sup.hold_ms if isinstance(sup, CDSupply) else 0.0
+    # a long schedule is no failed pulse (an inverter's segments reach 5.9 s in all)
+    if isinstance(sup, CDSupply):
+        bench.fire_to_done_ms = sup.squeeze_ms + sup.interpulse_ms
+    else:
+        bench.fire_to_done_ms = sum(getattr(sup, f"{seg}_ms") for seg in SEGMENTS)
     bench.force_range_n = force_range(schedule.head.force_n, schedule.head.fire_at_force_pct)
     if isinstance(sup, CDSupply):
         assert isinstance(bench.supply, CDDriver)

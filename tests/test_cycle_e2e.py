@@ -13,6 +13,7 @@ import serial
 from controller.cycle import Bench, CycleResult, Operator, run_cycle
 from controller.qalog import QaLog
 from controller.sequencer import State
+from controller.session import program
 from controller.simstation import sim_station
 from controller.window import Window, load_window
 from drivers.config.schedule import load_schedule
@@ -100,6 +101,20 @@ def test_no_collector_pass_stalls_a_weld_cycle(tmp_path: Path) -> None:
             gc.callbacks.remove(count)
     assert len(enabled) > 50 and not any(enabled) and gc.isenabled()
     assert during == 0 and passes[-1] == 0
+
+
+def test_a_schedule_longer_than_the_weld_margin_welds_to_its_verdict(tmp_path: Path) -> None:
+    # squeeze, ramps and hold at the registers' most: 2.65 s from FIRE to done, more than the
+    # 2 s the weld state once allowed every schedule ("the supply never finished its pulse")
+    longest = [f"supply.{seg}_ms=655.35" for seg in ("squeeze", "up1", "down1", "hold")]
+    sched = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml", longest)
+    log = QaLog(tmp_path / "qa.sqlite")
+    with bench(*(a for o in longest for a in ("--set", o))) as b:
+        program(b, sched, watchdog_ms=500.0)  # as a session does: it learns the supply's time
+        assert b.fire_to_done_ms > 2000.0
+        res = run_cycle(b, None, log, Operator(part_id="p1"), sched.name, sched.digest(), 1)
+    assert res.state is State.VERDICT, res.abort_reason
+    assert res.result.features["weld_time_ms"] > 1000.0  # the ramps' current, all of it seen
 
 
 def test_a_setdown_stop_lands_within_5_um_of_its_target(tmp_path: Path) -> None:
