@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, overload
 
 from drivers.modbus import ModbusLink
-from drivers.regmap import RegisterMap, load_register_map
+from drivers.regmap import RegisterMap, RegisterValueError, load_register_map
 
 MAX_READ = 125  # registers per Modbus read request
 
@@ -70,7 +70,7 @@ class RegisterDevice:
         """Write a register; an out-of-range or read-only value raises before anything is sent."""
         reg = self.regmap[name]
         if not reg.writable:
-            raise PermissionError(f"{self.regmap.model}.{name} is read-only")
+            raise RegisterValueError(f"{self.regmap.model}.{name} is read-only")
         self.link.write(self.unit, reg.address, reg.encode(value))
 
     def command(self, name: str) -> None:
