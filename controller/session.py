@@ -32,7 +32,7 @@ from controller.stations import (
     window_path,
 )
 from controller.window import FEATURES, Window, load_window
-from drivers.config.schedule import CDSupply, Schedule, load_schedule
+from drivers.config.schedule import SEGMENTS, CDSupply, Schedule, load_schedule
 from drivers.head import ServoForceHead
 from drivers.modbus import rtu_link, tcp_link
 from drivers.stream import WaveformStream
@@ -41,7 +41,6 @@ from drivers.supply import InverterSupply
 
 TAPS = ("short", "medium", "long")
 MODES = ("current", "voltage", "power")
-SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
 
 
 def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from drivers import frames
 from drivers.config.loader import ConfigError, parse_model
 from drivers.config.materials import Materials, load_materials
-from drivers.config.schedule import Schedule, apply_overrides
+from drivers.config.schedule import SEGMENTS, Schedule, apply_overrides
 from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.regmap import Register, RegisterMap, RegisterValueError, load_register_map
 from firmware_sim import kernel as K
@@ -41,7 +41,6 @@ SUPPLY_SETTINGS_CD = (
     "squeeze_ms",
     "hold_ms",
 )
-SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
 HEAD_SETTINGS = {
     "force_setpoint_n": "force_n",
     "approach_speed_mm_s": "approach_speed_mm_s",
