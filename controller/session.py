@@ -32,15 +32,22 @@ from controller.stations import (
     window_path,
 )
 from controller.window import FEATURES, Window, load_window
-from drivers.config.schedule import SEGMENTS, CDSupply, Schedule, load_schedule
+from drivers.config.schedule import (
+    CD_SETTINGS,
+    HEAD_SETTINGS,
+    MODES,
+    SEGMENTS,
+    SETPOINT_UNITS,
+    TAPS,
+    CDSupply,
+    Schedule,
+    load_schedule,
+)
 from drivers.head import ServoForceHead
 from drivers.modbus import rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply as CDDriver
 from drivers.supply import InverterSupply
-
-TAPS = ("short", "medium", "long")
-MODES = ("current", "voltage", "power")
 
 
 def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
@@ -59,26 +66,19 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
     bench.force_range_n = force_range(schedule.head.force_n, schedule.head.fire_at_force_pct)
     if isinstance(sup, CDSupply):
         assert isinstance(bench.supply, CDDriver)
-        bench.supply.charge_voltage_v = sup.charge_voltage_v
         bench.supply.pulse_tap = TAPS.index(sup.pulse_tap)
-        bench.supply.first_pulse_pct = sup.first_pulse_pct
-        bench.supply.interpulse_ms = sup.interpulse_ms
-        bench.supply.squeeze_ms = sup.squeeze_ms
-        bench.supply.hold_ms = sup.hold_ms
+        for name in CD_SETTINGS:
+            bench.supply.write(name, getattr(sup, name))
     else:
         assert isinstance(bench.supply, InverterSupply)
         bench.supply.mode = MODES.index(sup.mode)
         for seg in SEGMENTS:
             bench.supply.write(f"{seg}_ms", getattr(sup, f"{seg}_ms"))
-        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[sup.mode]
+        unit = SETPOINT_UNITS[sup.mode]
         bench.supply.write(f"weld1_{unit}", sup.setpoint(1))
         bench.supply.write(f"weld2_{unit}", sup.setpoint(2))
-    hd = schedule.head
-    bench.head.force_setpoint_n = hd.force_n
-    bench.head.approach_speed_mm_s = hd.approach_speed_mm_s
-    bench.head.search_speed_mm_s = hd.search_speed_mm_s
-    bench.head.force_ramp_n_per_ms = hd.force_ramp_n_per_ms
-    bench.head.fire_at_force_pct = hd.fire_at_force_pct
+    for register, name in HEAD_SETTINGS.items():
+        bench.head.write(register, getattr(schedule.head, name))
 
 
 @contextlib.contextmanager

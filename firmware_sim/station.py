@@ -14,7 +14,16 @@ import numpy as np
 from drivers import frames
 from drivers.config.loader import ConfigError, parse_model
 from drivers.config.materials import Materials, load_materials
-from drivers.config.schedule import SEGMENTS, Schedule, apply_overrides
+from drivers.config.schedule import (
+    CD_SETTINGS,
+    HEAD_SETTINGS,
+    MODES,
+    SEGMENTS,
+    SETPOINT_UNITS,
+    TAPS,
+    Schedule,
+    apply_overrides,
+)
 from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.regmap import Register, RegisterMap, RegisterValueError, load_register_map
 from firmware_sim import kernel as K
@@ -32,22 +41,6 @@ FAULT_OVER_TEMPERATURE = 2
 FAULT_HEARTBEAT = 3
 FAULT_SERVO = 8
 
-TAPS = ("short", "medium", "long")
-MODES = ("current", "voltage", "power")
-SUPPLY_SETTINGS_CD = (
-    "charge_voltage_v",
-    "first_pulse_pct",
-    "interpulse_ms",
-    "squeeze_ms",
-    "hold_ms",
-)
-HEAD_SETTINGS = {
-    "force_setpoint_n": "force_n",
-    "approach_speed_mm_s": "approach_speed_mm_s",
-    "search_speed_mm_s": "search_speed_mm_s",
-    "force_ramp_n_per_ms": "force_ramp_n_per_ms",
-    "fire_at_force_pct": "fire_at_force_pct",
-}
 # the engineering scales of the stream's channels (units per LSB): A, V, N, µm
 STREAM_SCALES = np.array([0.1, 1e-4, 2e-3, 0.05])
 
@@ -240,13 +233,13 @@ class Station:
         if sup.kind == "cd":
             s.set("capacitance_uf", sup.capacitance_uf)
             s.set("pulse_tap", TAPS.index(sup.pulse_tap))
-            for name in SUPPLY_SETTINGS_CD:
+            for name in CD_SETTINGS:
                 s.set(name, getattr(sup, name))
         else:
             s.set("mode", MODES.index(sup.mode))
             for seg in SEGMENTS:
                 s.set(f"{seg}_ms", getattr(sup, f"{seg}_ms"))
-            unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[sup.mode]
+            unit = SETPOINT_UNITS[sup.mode]
             s.set(f"weld1_{unit}", sup.setpoint(1))
             s.set(f"weld2_{unit}", sup.setpoint(2))
         for reg_name, field_name in HEAD_SETTINGS.items():
@@ -258,14 +251,14 @@ class Station:
         sets: list[str] = []
         if self.schedule.supply.kind == "cd":
             sets.append(f"supply.pulse_tap={TAPS[int(s.get('pulse_tap'))]}")
-            sets += [f"supply.{n}={s.get(n)}" for n in SUPPLY_SETTINGS_CD]
+            sets += [f"supply.{n}={s.get(n)}" for n in CD_SETTINGS]
         else:
             mode = MODES[int(s.get("mode"))]
-            unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[mode]
+            unit = SETPOINT_UNITS[mode]
             sets.append(f"supply.mode={mode}")
             sets += [f"supply.{seg}_ms={s.get(f'{seg}_ms')}" for seg in SEGMENTS]
             for k in (1, 2):
-                for u in ("current_a", "voltage_v", "power_w"):
+                for u in SETPOINT_UNITS.values():
                     sets.append(f"~supply.weld{k}_{u}")
                 if k == 1 or s.get("weld2_ms") > 0:
                     sets.append(f"supply.weld{k}_{unit}={s.get(f'weld{k}_{unit}')}")

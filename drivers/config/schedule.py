@@ -21,6 +21,23 @@ from drivers.regmap import Register, RegisterValueError, load_register_map
 
 Ms = Annotated[float, Field(ge=0.0, le=10_000.0)]
 
+# What a session writes into the devices, named by schedule field (each the register of that
+# name, the head's force excepted): one table for the controller's programming, the simulated
+# station and the checks below against the register maps.
+TAPS = ("short", "medium", "long")
+CD_SETTINGS = ("charge_voltage_v", "first_pulse_pct", "interpulse_ms", "squeeze_ms", "hold_ms")
+SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
+MODES = ("current", "voltage", "power")
+SETPOINT_UNITS = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}
+HEAD_SETTINGS = {  # register: schedule field
+    "force_setpoint_n": "force_n",
+    "approach_speed_mm_s": "approach_speed_mm_s",
+    "search_speed_mm_s": "search_speed_mm_s",
+    "force_ramp_n_per_ms": "force_ramp_n_per_ms",
+    "fire_at_force_pct": "fire_at_force_pct",
+}
+_HEAD_REGISTER = {f: r for r, f in HEAD_SETTINGS.items()}
+
 
 @cache
 def _register(device: str, name: str) -> Register:
@@ -66,9 +83,7 @@ class CDSupply(Strict):
     squeeze_ms: Ms = Field(0.0, description="delay from FIRE to the pulse, ms")
     hold_ms: Ms = Field(10.0, description="force held after the pulse, ms")
 
-    @field_validator(
-        "charge_voltage_v", "first_pulse_pct", "interpulse_ms", "squeeze_ms", "hold_ms"
-    )
+    @field_validator(*CD_SETTINGS)
     @classmethod
     def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
         return _fits("cd_supply", str(info.field_name), value)
@@ -83,9 +98,6 @@ class CDSupply(Strict):
         if self.first_pulse_pct > 0.0 and self.interpulse_ms <= 0.0:
             raise ValueError("first_pulse_pct > 0 needs interpulse_ms > 0 (the second pulse delay)")
         return self
-
-
-SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
 
 
 class InverterSupply(Strict):
@@ -121,7 +133,7 @@ class InverterSupply(Strict):
 
     @field_validator(
         *(f"{seg}_ms" for seg in SEGMENTS),
-        *(f"weld{k}_{unit}" for k in (1, 2) for unit in ("current_a", "voltage_v", "power_w")),
+        *(f"weld{k}_{unit}" for k in (1, 2) for unit in SETPOINT_UNITS.values()),
     )
     @classmethod
     def _fits_register(cls, value: float | None, info: ValidationInfo) -> float | None:
@@ -129,8 +141,7 @@ class InverterSupply(Strict):
 
     @model_validator(mode="after")
     def _setpoints(self) -> InverterSupply:
-        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}
-        for mode, suffix in unit.items():
+        for mode, suffix in SETPOINT_UNITS.items():
             for k in (1, 2):
                 name = f"weld{k}_{suffix}"
                 value = getattr(self, name)
@@ -138,18 +149,18 @@ class InverterSupply(Strict):
                     continue
                 if mode != self.mode:
                     raise ValueError(f"{name} is set but mode is {self.mode!r}")
-        if getattr(self, f"weld1_{unit[self.mode]}") is None:
-            raise ValueError(f"mode {self.mode!r} needs weld1_{unit[self.mode]}")
-        if self.weld2_ms > 0.0 and getattr(self, f"weld2_{unit[self.mode]}") is None:
-            raise ValueError(f"weld2_ms > 0 needs weld2_{unit[self.mode]}")
+        unit = SETPOINT_UNITS[self.mode]
+        if getattr(self, f"weld1_{unit}") is None:
+            raise ValueError(f"mode {self.mode!r} needs weld1_{unit}")
+        if self.weld2_ms > 0.0 and getattr(self, f"weld2_{unit}") is None:
+            raise ValueError(f"weld2_ms > 0 needs weld2_{unit}")
         if self.feedback_khz > self.pwm_khz * 2:
             raise ValueError("feedback_khz above twice pwm_khz has nothing new to measure")
         return self
 
     def setpoint(self, k: int) -> float:
         """Return the weld-k setpoint in the mode's unit (A, V or W)."""
-        unit = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}[self.mode]
-        value = getattr(self, f"weld{k}_{unit}")
+        value = getattr(self, f"weld{k}_{SETPOINT_UNITS[self.mode]}")
         return 0.0 if value is None else float(value)
 
 
@@ -288,14 +299,10 @@ class Head(Strict):
         100.0, ge=10.0, le=100.0, description="fire before full force (Fukumoto), % of force_n"
     )
 
-    @field_validator(
-        "force_n", "approach_speed_mm_s", "search_speed_mm_s", "force_ramp_n_per_ms",
-        "fire_at_force_pct",
-    )  # fmt: skip
+    @field_validator(*HEAD_SETTINGS.values())
     @classmethod
     def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
-        name = str(info.field_name)
-        return _fits("servo_head", "force_setpoint_n" if name == "force_n" else name, value)
+        return _fits("servo_head", _HEAD_REGISTER[str(info.field_name)], value)
 
     @model_validator(mode="after")
     def _gaps(self) -> Head:
