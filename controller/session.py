@@ -56,7 +56,8 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
     bench.supply.watchdog_ms = watchdog_ms
     bench.head.watchdog_ms = watchdog_ms
     sup = schedule.supply
-    # the controller's own share of the schedule: what it watches and how long it holds
+    # the controller's own share of the schedule: what it watches and how long it holds (the
+    # inverter runs its own hold segment; a CD supply's hold is the head's job)
     bench.hold_ms = sup.hold_ms if isinstance(sup, CDSupply) else 0.0
     # a long schedule is no failed pulse (an inverter's segments reach 5.9 s in all)
     if isinstance(sup, CDSupply):
@@ -116,16 +117,13 @@ def open_bench(
         stack.callback(link.close)
         stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
         stack.callback(stream.close)
-        # the inverter runs its own hold segment; a CD supply's hold is the head's job
-        sup = schedule.supply
+        sup = schedule.supply  # the hold, the force range and the weld timeout: program()
         yield Bench(
             (CDDriver if isinstance(sup, CDSupply) else InverterSupply)(link, units[0]),
             ServoForceHead(link, units[1]),
             stream,
             lockstep=lockstep,
             weld_enabled=not no_weld,
-            hold_ms=sup.hold_ms if isinstance(sup, CDSupply) else 0.0,
-            force_range_n=force_range(schedule.head.force_n, schedule.head.fire_at_force_pct),
             weld_reply_timeout_s=st.weld_reply_timeout_ms / 1e3,
             sim_control=control,
         )
