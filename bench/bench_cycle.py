@@ -12,13 +12,13 @@ import numpy as np
 import serial
 
 from bench.figure import Figure
-from controller.cycle import Bench, Operator, run_cycle
-from controller.qalog import QaLog, WeldRecord
-from controller.simstation import sim_station
-from controller.window import load_window
+from controller.monitor.window import load_window
+from controller.qa.log import QaLog, WeldRecord
+from controller.weld.cycle import Bench, Operator, run_cycle
+from controller.weld.simstation import sim_station
 from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
-from drivers.modbus import tcp_link
+from drivers.link import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
 from tests.pgserver import PgUnavailableError, running_server

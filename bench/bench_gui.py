@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bench.figure import Figure
-from controller import heap
+from controller.weld import heap
 from gui.ring import Ring
 from gui.worker import all_threads_on, keep_core, leave_core, weld_core
 
@@ -49,8 +49,8 @@ def _feed(
     it took (s, perf_counter: one clock for every process). Between blocks it waits as the
     session does: polling if it has a core of its own (spin), else asleep. Rows go to the
     ring while `showing` (a shared flag) is set: without a GUI the session has no ring."""
-    from controller.monitor import Monitor
-    from controller.window import MonitorSettings
+    from controller.monitor.monitor import Monitor
+    from controller.monitor.window import MonitorSettings
 
     sig = _signal(int(seconds * 50_000) + BLOCK)
     mon = Monitor(settings=MonitorSettings(setdown_target_um=1e6), capacity_s=seconds + 1.0)

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from bench.figure import Figure
-from controller.mapcmd import Job, run_local
-from controller.mapping import grid, parse_vary
+from controller.analysis.mapping import grid, parse_vary
+from controller.cli.map import Job, run_local
 from drivers.config.schedule import load_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from bench.figure import Figure
-from controller.simstation import sim_station as station
-from drivers.modbus import rtu_link, tcp_link
+from controller.weld.simstation import sim_station as station
+from drivers.link import rtu_link, tcp_link
 from drivers.supply import InverterSupply
 
 SECONDS = 3.0

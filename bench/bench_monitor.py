@@ -10,10 +10,10 @@ import numpy as np
 
 from bench.figure import Figure
 from bench.numpy_monitor import NumpyMonitor
-from controller import kernels as K
-from controller.monitor import Monitor
-from controller.reference import RefParams, reference
-from controller.window import MonitorSettings
+from controller.monitor import kernels as K
+from controller.monitor.monitor import Monitor
+from controller.monitor.reference import RefParams, reference
+from controller.monitor.window import MonitorSettings
 
 DT = 2e-5
 
@@ -90,7 +90,7 @@ def _stop_latency() -> tuple[float, float, float]:
 
 
 def _verdict_latency() -> float:
-    from controller.window import Limit, Window
+    from controller.monitor.window import Limit, Window
 
     window = Window(
         name="b",

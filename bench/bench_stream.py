@@ -8,8 +8,8 @@ import time
 import serial
 
 from bench.figure import Figure
-from controller.simstation import Endpoints
-from controller.simstation import sim_station as station
+from controller.weld.simstation import Endpoints
+from controller.weld.simstation import sim_station as station
 from drivers.stream import WaveformStream
 
 NEED = 4 * 50_000  # channel-samples per second the monitor needs

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, overload
 
-from drivers.modbus import ModbusLink
-from drivers.regmap import RegisterMap, RegisterValueError, load_register_map
-
-MAX_READ = 125  # registers per Modbus read request
+from drivers.link import ModbusLink
+from drivers.wire.modbus import MAX_READ
+from drivers.wire.regmap import RegisterMap, RegisterValueError, load_register_map
 
 
 class Reg:

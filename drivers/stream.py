@@ -6,7 +6,7 @@ import select
 import time
 from typing import Protocol
 
-from drivers.frames import Frame, StreamDecoder, StreamStats
+from drivers.wire.frames import Frame, StreamDecoder, StreamStats
 
 CHUNK = 1 << 16
 

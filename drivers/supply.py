@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from drivers.device import Reg, RegisterDevice
-from drivers.modbus import LinkError
+from drivers.link import LinkError
 
 
 class FireUnconfirmedError(LinkError):

@@ -92,9 +92,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-DEFAULT_SCHEDULE = (
-    Path(__file__).resolve().parents[1] / "configs" / "schedules" / ("tc_inverter_cu100_pb200.toml")
-)
+DEFAULT_SCHEDULE = "tc_inverter_cu100_pb200"  # a schedule of the config folder
 
 
 def cmd_station(args: argparse.Namespace) -> int:

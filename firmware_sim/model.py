@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from drivers.config.materials import Materials, load_materials
-from drivers.config.schedule import CDSupply, Head, InverterSupply, Schedule
+from drivers.config.schedule import CDSettings, HeadSettings, InverterSettings, Schedule
 from firmware_sim import kernel as K
 
 TAP_FACTOR = {"short": 1.0, "medium": 4.0, "long": 16.0}
@@ -203,9 +203,9 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     return Weld(schedule, p, s, part, rng, wire_strength)
 
 
-def pack_supply(p: np.ndarray, sup: CDSupply | InverterSupply) -> None:
+def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:
     """Write the supply's settings into the kernel parameters (also when re-armed with new ones)."""
-    if isinstance(sup, CDSupply):
+    if isinstance(sup, CDSettings):
         n = sup.turns_ratio
         c_sec = sup.capacitance_uf * 1e-6 * n * n
         e_total = sup.energy_ws
@@ -226,7 +226,7 @@ def pack_supply(p: np.ndarray, sup: CDSupply | InverterSupply) -> None:
         p[K.P_SEG_SQUEEZE_S] = sup.squeeze_ms * 1e-3
         p[K.P_SEG_HOLD_S] = sup.hold_ms * 1e-3
     else:
-        assert isinstance(sup, InverterSupply)
+        assert isinstance(sup, InverterSettings)
         p[K.P_SUPPLY_KIND] = K.SUP_INVERTER
         p[K.P_INV_VSRC_V] = sup.bus_voltage_v / sup.turns_ratio
         # A full bridge with a centre-tapped rectifier puts two output pulses in each PWM period.
@@ -243,7 +243,7 @@ def pack_supply(p: np.ndarray, sup: CDSupply | InverterSupply) -> None:
         p[K.P_SP2] = sup.setpoint(2)
 
 
-def pack_head(p: np.ndarray, hd: Head) -> None:
+def pack_head(p: np.ndarray, hd: HeadSettings) -> None:
     """Write the force head's settings into the kernel parameters."""
     p[K.P_HEAD_FORCE_N] = hd.force_n
     p[K.P_HEAD_APPROACH_M_S] = hd.approach_speed_mm_s * 1e-3

@@ -22,7 +22,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from drivers import modbus
+from drivers.wire import modbus
 from firmware_sim import slave
 from firmware_sim.faults import Faults, GarbageSource, ReplyFaults
 from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
@@ -33,7 +33,6 @@ MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before i
 MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
 RTU_SILENCE_S = 0.00175  # t3.5 of the serial-line spec: fixed at 1.75 ms above 19200 baud
 MAX_RTU_ADU = 256
-GATEWAY_NO_RESPONSE = 0x0B  # exception 11: the gateway's target device did not respond
 
 
 @dataclass
@@ -179,9 +178,9 @@ class PtyLink:
             self.dead_until = time.monotonic() + 0.5
             return
         if fault == "exception":
-            self._to_client(_rtu_adu(unit, slave.refusal(pdu[0], modbus.DEVICE_BUSY)))
+            self._to_client(modbus.rtu_adu(unit, modbus.exception_pdu(pdu[0], modbus.DEVICE_BUSY)))
             return
-        reply = _rtu_adu(unit, slave.answer(self.station, unit, pdu))
+        reply = modbus.rtu_adu(unit, slave.answer(self.station, unit, pdu))
         if fault == "drop":
             return
         if fault == "corrupt":
@@ -198,16 +197,6 @@ class PtyLink:
         """Stop serving and close every descriptor."""
         self._unplug()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _rtu_adu(unit: int, pdu: bytes) -> bytes:
-    frame = bytes([unit]) + pdu
-    return frame + modbus.rtu_crc(frame)
-
-
-def _mbap_reply(request: bytes, pdu: bytes) -> bytes:
-    """Return the reply ADU carrying pdu: the request's transaction id, protocol and unit."""
-    return request[:4] + (len(pdu) + 1).to_bytes(2, "big") + request[6:7] + pdu
 
 
 class TcpSlave:
@@ -233,9 +222,9 @@ class TcpSlave:
         """Return the reply ADU to one request ADU (MBAP header, unit, PDU)."""
         unit, pdu = request[6], request[7:]
         if unit in self.station.devices:
-            return _mbap_reply(request, slave.answer(self.station, unit, pdu))
+            return modbus.mbap_reply(request, slave.answer(self.station, unit, pdu))
         # the port fronts two units, as a gateway does: one it does not have is refused
-        return _mbap_reply(request, slave.refusal(pdu[0], GATEWAY_NO_RESPONSE))
+        return modbus.mbap_reply(request, modbus.exception_pdu(pdu[0], modbus.GATEWAY_NO_RESPONSE))
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection until it closes or its framing is lost."""
@@ -250,8 +239,8 @@ class TcpSlave:
                 if fault == "silent":
                     continue  # a cut line: the request never arrives, nothing comes back
                 if fault == "exception":
-                    busy = slave.refusal(request[7], modbus.DEVICE_BUSY)
-                    writer.write(_mbap_reply(request, busy))
+                    busy = modbus.exception_pdu(request[7], modbus.DEVICE_BUSY)
+                    writer.write(modbus.mbap_reply(request, busy))
                     await writer.drain()
                     continue
                 reply = self.reply(request)

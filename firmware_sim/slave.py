@@ -10,27 +10,25 @@ register maps define. Refusals follow the Modbus application protocol (v1.1b3, s
 
 The station answers requests itself rather than through pymodbus's server: the map sweep's
 1,000 welds make about 300,000 status reads, and a second loopback hop with a generic
-server behind it cost over half of the station's time. The framing (MBAP or RTU's CRC) and
-the wire faults stay in serve.py; this module is pure logic, tested without a socket.
+server behind it cost over half of the station's time. The frames are drivers/wire/modbus.py;
+the framing and the wire faults are applied in serve.py; this module is pure logic, tested
+without a socket.
 """
 
 from __future__ import annotations
 
+from drivers.wire.modbus import (
+    ILLEGAL_FUNCTION,
+    ILLEGAL_VALUE,
+    MAX_READ,
+    MAX_WRITE,
+    READ_HOLDING,
+    WRITE_MULTIPLE,
+    WRITE_SINGLE,
+    exception_pdu,
+    read_response_pdu,
+)
 from firmware_sim.station import Station
-
-READ = 3
-WRITE_ONE = 6
-WRITE_MANY = 16
-ILLEGAL_FUNCTION = 1
-ILLEGAL_ADDRESS = 2
-ILLEGAL_VALUE = 3
-MAX_READ = 125  # registers in one FC 3 reply (250 data bytes)
-MAX_WRITE = 123  # registers in one FC 16 request (246 data bytes)
-
-
-def refusal(function: int, code: int) -> bytes:
-    """Return the exception reply PDU to a request of this function code."""
-    return bytes([(function | 0x80) & 0xFF, code])
 
 
 def answer(station: Station, unit: int, pdu: bytes) -> bytes:
@@ -38,23 +36,22 @@ def answer(station: Station, unit: int, pdu: bytes) -> bytes:
     if not pdu:
         raise ValueError("a request PDU has at least its function code")
     fc = pdu[0]
-    if fc not in (READ, WRITE_ONE, WRITE_MANY):
-        return refusal(fc, ILLEGAL_FUNCTION)
-    if fc == READ:
+    if fc not in (READ_HOLDING, WRITE_SINGLE, WRITE_MULTIPLE):
+        return exception_pdu(fc, ILLEGAL_FUNCTION)
+    if fc == READ_HOLDING:
         if len(pdu) != 5:
-            return refusal(fc, ILLEGAL_VALUE)
+            return exception_pdu(fc, ILLEGAL_VALUE)
         address = int.from_bytes(pdu[1:3], "big")
         count = int.from_bytes(pdu[3:5], "big")
         if not 1 <= count <= MAX_READ:
-            return refusal(fc, ILLEGAL_VALUE)
+            return exception_pdu(fc, ILLEGAL_VALUE)
         words = station.read(unit, address, count)
         if isinstance(words, int):
-            return refusal(fc, words)
-        data = b"".join(w.to_bytes(2, "big") for w in words)
-        return bytes([READ, len(data)]) + data
-    if fc == WRITE_ONE:
+            return exception_pdu(fc, words)
+        return read_response_pdu(words)
+    if fc == WRITE_SINGLE:
         if len(pdu) != 5:
-            return refusal(fc, ILLEGAL_VALUE)
+            return exception_pdu(fc, ILLEGAL_VALUE)
         values = [int.from_bytes(pdu[3:5], "big")]
     else:
         count = int.from_bytes(pdu[3:5], "big") if len(pdu) >= 5 else 0
@@ -64,11 +61,11 @@ def answer(station: Station, unit: int, pdu: bytes) -> bytes:
             or pdu[5] != 2 * count
             or len(pdu) != 6 + 2 * count
         ):
-            return refusal(fc, ILLEGAL_VALUE)
+            return exception_pdu(fc, ILLEGAL_VALUE)
         values = [int.from_bytes(pdu[6 + 2 * k : 8 + 2 * k], "big") for k in range(count)]
     address = int.from_bytes(pdu[1:3], "big")
     code = station.write(unit, address, values)
     if code is not None:
-        return refusal(fc, code)
+        return exception_pdu(fc, code)
     # FC 6 echoes the request; FC 16 echoes its address and quantity
-    return pdu if fc == WRITE_ONE else pdu[:5]
+    return pdu if fc == WRITE_SINGLE else pdu[:5]

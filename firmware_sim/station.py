@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drivers import frames
 from drivers.config.loader import ConfigError, parse_model
 from drivers.config.materials import Materials, load_materials
 from drivers.config.schedule import (
-    CD_SETTINGS,
-    HEAD_SETTINGS,
+    CD_REGISTERS,
+    HEAD_REGISTERS,
     MODES,
     SEGMENTS,
     SETPOINT_UNITS,
@@ -24,8 +23,9 @@ from drivers.config.schedule import (
     Schedule,
     apply_overrides,
 )
-from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
-from drivers.regmap import Register, RegisterMap, RegisterValueError, load_register_map
+from drivers.wire import frames
+from drivers.wire.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
+from drivers.wire.regmap import Register, RegisterMap, RegisterValueError, load_register_map
 from firmware_sim import kernel as K
 from firmware_sim.faults import Faults
 from firmware_sim.model import Weld, pack_head, pack_supply, prepare
@@ -233,7 +233,7 @@ class Station:
         if sup.kind == "cd":
             s.set("capacitance_uf", sup.capacitance_uf)
             s.set("pulse_tap", TAPS.index(sup.pulse_tap))
-            for name in CD_SETTINGS:
+            for name in CD_REGISTERS:
                 s.set(name, getattr(sup, name))
         else:
             s.set("mode", MODES.index(sup.mode))
@@ -242,7 +242,7 @@ class Station:
             unit = SETPOINT_UNITS[sup.mode]
             s.set(f"weld1_{unit}", sup.setpoint(1))
             s.set(f"weld2_{unit}", sup.setpoint(2))
-        for reg_name, field_name in HEAD_SETTINGS.items():
+        for reg_name, field_name in HEAD_REGISTERS.items():
             self.head.set(reg_name, getattr(hd, field_name))
 
     def _settings_schedule(self) -> Schedule:
@@ -251,7 +251,7 @@ class Station:
         sets: list[str] = []
         if self.schedule.supply.kind == "cd":
             sets.append(f"supply.pulse_tap={TAPS[int(s.get('pulse_tap'))]}")
-            sets += [f"supply.{n}={s.get(n)}" for n in CD_SETTINGS]
+            sets += [f"supply.{n}={s.get(n)}" for n in CD_REGISTERS]
         else:
             mode = MODES[int(s.get("mode"))]
             unit = SETPOINT_UNITS[mode]
@@ -262,7 +262,7 @@ class Station:
                     sets.append(f"~supply.weld{k}_{u}")
                 if k == 1 or s.get("weld2_ms") > 0:
                     sets.append(f"supply.weld{k}_{unit}={s.get(f'weld{k}_{unit}')}")
-        sets += [f"head.{f}={self.head.get(r)}" for r, f in HEAD_SETTINGS.items()]
+        sets += [f"head.{f}={self.head.get(r)}" for r, f in HEAD_REGISTERS.items()]
         data = self.schedule.model_dump(mode="json", exclude_none=True)
         removable = [x for x in sets if not x.startswith("~") or self._has(data, x[1:])]
         return parse_model(Schedule, apply_overrides(data, removable, "registers"), "registers")

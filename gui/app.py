@@ -13,10 +13,10 @@ from pathlib import Path
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
-from controller import heap
-from controller.session import SessionError, WeldSession
-from controller.stations import window_path
-from controller.window import Window
+from controller.monitor.window import Window
+from controller.weld import heap
+from controller.weld.session import SessionError, WeldSession
+from controller.weld.stations import window_path
 from drivers.config.loader import ConfigError
 from gui.bridge import StationBridge
 from gui.historyscreen import HistoryScreen

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from controller.cycle import Operator
+from controller.weld.cycle import Operator
 from gui.ring import Ring
 from gui.worker import SessionSpec, leave_core, serve, weld_core
 

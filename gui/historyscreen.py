@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from controller.monitor import replay
-from controller.qalog import LoggedWeld, QaLog, export_features_csv, export_waveforms
-from controller.session import WeldSession
-from controller.teachcmd import teach_from_log
-from controller.window import TeachError, Window
+from controller.cli.teach import teach_from_log
+from controller.monitor.monitor import replay
+from controller.monitor.window import TeachError, Window
+from controller.qa.log import LoggedWeld, QaLog, export_features_csv, export_waveforms
+from controller.weld.session import WeldSession
 from drivers.config.loader import ConfigError
 from gui.plots import WavePanel
 from gui.weldscreen import fmt

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QWidget
 
-from controller.window import Window
+from controller.monitor.window import Window
 
 # display columns (Monitor.display): t, then these
 CHANNELS = (

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from controller.qalog import QaLog
-from controller.session import WeldSession
-from controller.stations import window_path
-from controller.window import Window
+from controller.monitor.window import Window
+from controller.qa.log import QaLog
+from controller.weld.session import WeldSession
+from controller.weld.stations import window_path
 from drivers.config.loader import ConfigError, parse_model
 from drivers.config.schedule import Schedule
 

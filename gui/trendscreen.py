@@ -7,9 +7,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from controller import spc
-from controller.qalog import QaLog
-from controller.session import WeldSession
+from controller.analysis import spc
+from controller.qa.log import QaLog
+from controller.weld.session import WeldSession
 
 FEATURES = (
     ("setdown_um", "Set-down (µm)"),

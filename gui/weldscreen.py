@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from controller.cycle import CycleResult, Operator
-from controller.window import Window
+from controller.monitor.window import Window
+from controller.weld.cycle import CycleResult, Operator
 from gui.bridge import StationBridge
 from gui.live import LiveTrace
 from gui.plots import WavePanel

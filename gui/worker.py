@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from controller import heap
-from controller.cycle import Operator
-from controller.sequencer import State
-from controller.session import SessionError, WeldSession
+from controller.weld import heap
+from controller.weld.cycle import Operator
+from controller.weld.sequencer import State
+from controller.weld.session import SessionError, WeldSession
 from drivers.config.loader import ConfigError
-from drivers.modbus import DeviceRefusedError, LinkError
+from drivers.link import DeviceRefusedError, LinkError
 from gui.ring import Ring
 
 STATUS_EVERY_S = 0.25

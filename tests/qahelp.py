@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from controller.qalog import QaLog, WeldRecord
-from controller.qastore import is_url
+from controller.qa.log import QaLog, WeldRecord
+from controller.qa.stores import is_url
 
 
 def backend(target: str) -> str:

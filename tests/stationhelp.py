@@ -10,14 +10,14 @@ from pathlib import Path
 
 import serial
 
-from controller.cycle import Bench
-from controller.qalog import QaLog
-from controller.simstation import Endpoints, SimControl, sim_station
-from drivers.frames import Frame
+from controller.qa.log import QaLog
+from controller.weld.cycle import Bench
+from controller.weld.simstation import Endpoints, SimControl, sim_station
 from drivers.head import ServoForceHead
-from drivers.modbus import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
+from drivers.link import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
+from drivers.wire.frames import Frame
 
 
 @dataclass

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import serial
 
-from controller.cycle import Bench, CycleResult, Operator, run_cycle
-from controller.qalog import QaLog
-from controller.sequencer import State
-from controller.session import program
-from controller.simstation import sim_station
-from controller.window import Window, load_window
+from controller.monitor.window import Window, load_window
+from controller.qa.log import QaLog
+from controller.weld.cycle import Bench, CycleResult, Operator, run_cycle
+from controller.weld.sequencer import State
+from controller.weld.session import program
+from controller.weld.simstation import sim_station
 from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
-from drivers.modbus import tcp_link
+from drivers.link import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from controller.cycle import CycleResult, Operator, run_cycle
-from controller.sequencer import State
-from controller.window import load_window
+from controller.monitor.window import load_window
+from controller.weld.cycle import CycleResult, Operator, run_cycle
+from controller.weld.sequencer import State
 from drivers.config.schedule import load_schedule
 from tests.stationhelp import Rig, lockstep_rig, reset_devices
 

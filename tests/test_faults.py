@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drivers.modbus import DEVICE_BUSY, DEVICE_FAILURE, DeviceRefusedError, LinkError
+from drivers.link import DeviceRefusedError, LinkError
+from drivers.wire.modbus import DEVICE_BUSY, DEVICE_FAILURE
 from tests.simhelp import TC_CD
 from tests.stationhelp import drivers, station, step, step_until
 

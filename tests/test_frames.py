@@ -9,13 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.frames import (
-    MAX_FRAME,
-    StreamDecoder,
-    Summary,
-    encode_samples,
-    encode_summary,
-)
+from drivers.wire.frames import MAX_FRAME, StreamDecoder, Summary, encode_samples, encode_summary
 
 SCALES = np.array([0.1, 0.001, 0.01, 0.1])  # A, V, N, µm per LSB
 

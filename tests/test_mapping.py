@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.cli import main
-from controller.mapping import Point, Weld, centre, grid, lobe, parse_vary, variant
+from controller.analysis.mapping import Point, Weld, centre, grid, lobe, parse_vary, variant
+from controller.cli.main import main
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
 

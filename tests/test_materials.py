@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from drivers.config.files import materials_path
 from drivers.config.loader import ConfigError
 from drivers.config.materials import (
-    DEFAULT_PATH,
     Materials,
     load_materials,
     materials_schema,
 )
 
 PAPERS_DIR = Path(__file__).resolve().parents[2] / "shared" / "papers"
-SHIPPED_TEXT = DEFAULT_PATH.read_text(encoding="utf-8")
+SHIPPED_TEXT = materials_path().read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def _refused(tmp_path: Path, text: str) -> ConfigError:
 
 
 def test_shipped_file_loads_from_default_and_explicit_path(mats: Materials) -> None:
-    assert load_materials(DEFAULT_PATH) == mats
+    assert load_materials(materials_path()) == mats
     for kind in ("wires", "enamels", "terminals", "coatings", "electrodes"):
         assert getattr(mats, kind), f"{kind} is empty"
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from asyncua.sync import Client
 
-from controller.cycle import Operator
-from controller.mes import NAMESPACE
-from controller.session import SessionError, WeldSession
-from controller.stations import load_station
-from controller.window import FEATURES
+from controller.monitor.window import FEATURES
+from controller.qa.mes import NAMESPACE
+from controller.weld.cycle import Operator
+from controller.weld.session import SessionError, WeldSession
+from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 
 

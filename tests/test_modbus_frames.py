@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivers.modbus import (
+from drivers.wire.modbus import (
     ILLEGAL_VALUE,
     exception_frame,
     read_request_frame,

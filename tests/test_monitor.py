@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.monitor import Monitor
-from controller.window import MonitorSettings, TeachError, Window, load_window, teach
+from controller.monitor.monitor import Monitor
+from controller.monitor.window import MonitorSettings, TeachError, Window, load_window, teach
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
 from tests.simhelp import DIRECT, TC_CD, TC_INV, simulate
@@ -207,7 +207,7 @@ def test_window_files_round_trip_and_bad_ones_are_refused(
 
 
 def test_limit_actions_stop_now_or_inhibit_the_next_weld(tc_window: Window) -> None:
-    from controller.window import Limit
+    from controller.monitor.window import Limit
 
     window = tc_window.model_copy(deep=True)
     window.limits["energy_j"] = Limit(max=4.0, action="stop")
@@ -228,7 +228,7 @@ def test_limit_actions_stop_now_or_inhibit_the_next_weld(tc_window: Window) -> N
 
 
 def test_a_reason_tells_a_value_just_outside_from_its_limit(tc_window: Window) -> None:
-    from controller.window import Limit, judge
+    from controller.monitor.window import Limit, judge
 
     window = tc_window.model_copy(deep=True)
     window.limits = {"rms_current_a": Limit(min=206.14), "energy_j": Limit(max=4.0)}
@@ -246,7 +246,7 @@ def test_a_block_of_the_wrong_width_is_refused() -> None:
 
 def test_display_rows_are_the_record_in_operator_units() -> None:
     # what the GUI draws, block by block, against the stream and the kernel's own R and P
-    from controller import kernels as K
+    from controller.monitor import kernels as K
 
     res = simulate(TC_INV)
     sig = np.ascontiguousarray(res.measured)

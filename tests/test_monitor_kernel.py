@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller import kernels as K
-from controller.reference import RefParams, RefResult, reference
+from controller.monitor import kernels as K
+from controller.monitor.reference import RefParams, RefResult, reference
 from firmware_sim import kernel as SK
 from tests.simhelp import DIRECT, TC_INV, simulate
 

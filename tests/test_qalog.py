@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.qalog import QaLog, WeldRecord, export_features_csv, export_waveforms
-from controller.qastore import check_qa_log, shown
-from controller.stations import load_station
+from controller.qa.log import QaLog, WeldRecord, export_features_csv, export_waveforms
+from controller.qa.stores import check_qa_log, shown
+from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 from tests.pgserver import PgServer
 from tests.qahelp import backend, count_welds

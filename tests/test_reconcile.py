@@ -16,9 +16,9 @@ from typing import cast
 
 import pytest
 
-from controller.cycle import Bench
-from controller.qalog import QaLog, WeldRecord
-from controller.session import (
+from controller.qa.log import QaLog, WeldRecord
+from controller.weld.cycle import Bench
+from controller.weld.session import (
     HEARTBEAT_LOST,
     CounterGap,
     SessionError,

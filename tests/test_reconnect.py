@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from drivers.modbus import Backoff, LinkError, tcp_link
+from drivers.link import Backoff, LinkError, tcp_link
 from drivers.supply import InverterSupply
 from firmware_sim.serve import free_port
 from tests.stationhelp import station

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from drivers.config.files import config_dir
 from drivers.config.loader import ConfigError
-from drivers.regmap import DEVICES_DIR, RegisterValueError, load_register_map
+from drivers.wire.regmap import RegisterValueError, load_register_map
 
 SUPPLY_NAMES = {
     "status",
@@ -85,7 +86,7 @@ def test_status_flags_are_named() -> None:
 
 def _write_map(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "dev.toml"
-    base = (DEVICES_DIR / "servo_head.toml").read_text()
+    base = (config_dir() / "devices" / "servo_head.toml").read_text()
     path.write_text(base + text, encoding="utf-8")
     return path
 

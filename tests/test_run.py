@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from controller.qalog import QaLog
+from controller.qa.log import QaLog
 
 
 def _run(tmp: Path, *args: str, qa: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from controller.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State
+from controller.weld.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State
 
 NAMES = [f.name for f in fields(Interlocks)]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.monitor import Monitor
-from controller.window import load_window
+from controller.monitor.monitor import Monitor
+from controller.monitor.window import load_window
 from drivers.config.schedule import load_schedule
 from tests.simhelp import SCHEDULES, simulate
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from controller import spc
-from controller.cli import main
-from controller.cycle import Operator
-from controller.qalog import LoggedWeld, QaLog
-from controller.session import WeldSession
-from controller.window import FEATURES, Window, load_window
+from controller.analysis import spc
+from controller.cli.main import main
+from controller.monitor.window import FEATURES, Window, load_window
+from controller.qa.log import LoggedWeld, QaLog
+from controller.weld.cycle import Operator
+from controller.weld.session import WeldSession
 from drivers.config.schedule import load_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

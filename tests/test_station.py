@@ -7,13 +7,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from drivers.modbus import (
-    DEVICE_BUSY,
-    ILLEGAL_ADDRESS,
-    ILLEGAL_VALUE,
-    DeviceRefusedError,
-)
-from drivers.regmap import RegisterValueError
+from drivers.link import DeviceRefusedError
+from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, ILLEGAL_VALUE
+from drivers.wire.regmap import RegisterValueError
 from tests.simhelp import TC_CD
 from tests.stationhelp import Running, drivers, station, step, step_until
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drivers.config.schedule import load_schedule
-from drivers.modbus import DEVICE_BUSY
+from drivers.wire.modbus import DEVICE_BUSY
 from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
 from tests.simhelp import TC_INV
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.qalog import QaLog, WeldRecord
-from controller.window import judge, load_window
+from controller.monitor.window import judge, load_window
+from controller.qa.log import QaLog, WeldRecord
 from drivers.config.schedule import load_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

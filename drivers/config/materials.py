@@ -8,9 +8,8 @@ from typing import Annotated, Any, Literal, get_args, overload
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from drivers.config.files import materials_path
 from drivers.config.loader import Strict, load_model
-
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "configs" / "materials.toml"
 
 # Ranges are physical plausibility bounds, not tolerances: they catch sign errors, unit slips
 # (g/cm³ for kg/m³, GPa for MPa, ppm for 1/K) and typos, and refuse them with the field's name.
@@ -337,7 +336,7 @@ class Materials(Strict):
 
 def load_materials(path: str | Path | None = None) -> Materials:
     """Read the materials file (default: the repo's configs/materials.toml); ConfigError if bad."""
-    return load_model(Materials, DEFAULT_PATH if path is None else path)
+    return load_model(Materials, materials_path() if path is None else path)
 
 
 def materials_schema() -> dict[str, Any]:

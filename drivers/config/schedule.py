@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
-from drivers.regmap import Register, RegisterValueError, load_register_map
+from drivers.config.simulated import Noise, ProcessModel, Sim, Tip
+from drivers.wire.regmap import Register, RegisterValueError, load_register_map
 
 Ms = Annotated[float, Field(ge=0.0, le=10_000.0)]
 
@@ -25,18 +27,18 @@ Ms = Annotated[float, Field(ge=0.0, le=10_000.0)]
 # name, the head's force excepted): one table for the controller's programming, the simulated
 # station and the checks below against the register maps.
 TAPS = ("short", "medium", "long")
-CD_SETTINGS = ("charge_voltage_v", "first_pulse_pct", "interpulse_ms", "squeeze_ms", "hold_ms")
+CD_REGISTERS = ("charge_voltage_v", "first_pulse_pct", "interpulse_ms", "squeeze_ms", "hold_ms")
 SEGMENTS = ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold")
 MODES = ("current", "voltage", "power")
 SETPOINT_UNITS = {"current": "current_a", "voltage": "voltage_v", "power": "power_w"}
-HEAD_SETTINGS = {  # register: schedule field
+HEAD_REGISTERS = {  # register: schedule field
     "force_setpoint_n": "force_n",
     "approach_speed_mm_s": "approach_speed_mm_s",
     "search_speed_mm_s": "search_speed_mm_s",
     "force_ramp_n_per_ms": "force_ramp_n_per_ms",
     "fire_at_force_pct": "fire_at_force_pct",
 }
-_HEAD_REGISTER = {f: r for r, f in HEAD_SETTINGS.items()}
+_HEAD_REGISTER = {f: r for r, f in HEAD_REGISTERS.items()}
 
 
 @cache
@@ -57,7 +59,7 @@ def _fits(device: str, register: str, value: float | None) -> float | None:
     return value
 
 
-class CDSupply(Strict):
+class CDSettings(Strict):
     """Capacitor-discharge supply with a pulse transformer; values referred as named."""
 
     kind: Literal["cd"] = "cd"
@@ -83,7 +85,7 @@ class CDSupply(Strict):
     squeeze_ms: Ms = Field(0.0, description="delay from FIRE to the pulse, ms")
     hold_ms: Ms = Field(10.0, description="force held after the pulse, ms")
 
-    @field_validator(*CD_SETTINGS)
+    @field_validator(*CD_REGISTERS)
     @classmethod
     def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
         return _fits("cd_supply", str(info.field_name), value)
@@ -94,13 +96,13 @@ class CDSupply(Strict):
         return 0.5 * self.capacitance_uf * 1e-6 * self.charge_voltage_v**2
 
     @model_validator(mode="after")
-    def _dual_pulse(self) -> CDSupply:
+    def _dual_pulse(self) -> CDSettings:
         if self.first_pulse_pct > 0.0 and self.interpulse_ms <= 0.0:
             raise ValueError("first_pulse_pct > 0 needs interpulse_ms > 0 (the second pulse delay)")
         return self
 
 
-class InverterSupply(Strict):
+class InverterSettings(Strict):
     """High-frequency inverter supply with closed-loop feedback and Amada-style segments."""
 
     kind: Literal["inverter"] = "inverter"
@@ -140,7 +142,7 @@ class InverterSupply(Strict):
         return _fits("inverter_supply", str(info.field_name), value)
 
     @model_validator(mode="after")
-    def _setpoints(self) -> InverterSupply:
+    def _setpoints(self) -> InverterSettings:
         for mode, suffix in SETPOINT_UNITS.items():
             for k in (1, 2):
                 name = f"weld{k}_{suffix}"
@@ -164,105 +166,6 @@ class InverterSupply(Strict):
         return 0.0 if value is None else float(value)
 
 
-class Tip(Strict):
-    """Hot thermocompression tip (Mo or W): a resistor the current loops through."""
-
-    cold_resistance_mohm: float = Field(3.0, gt=0.0, le=100.0, description="at ambient, mΩ")
-    mass_mg: float = Field(14.0, gt=0.0, le=10_000.0, description="heated mass, mg")
-    sink_conductance_w_k: float = Field(
-        0.55, gt=0.0, le=100.0, description="conductance of the tip legs to the holder, W/K"
-    )
-    contact_length_mm: float = Field(
-        0.80, gt=0.0, le=10.0, description="length of wire under the tip face, mm"
-    )
-    wear_mohm_per_weld: float = Field(
-        0.0001, ge=0.0, le=1.0, description="tip resistance gained per weld since dressing, mΩ"
-    )
-
-
-class ProcessModel(Strict):
-    """Constants of the process model; defaults are calibrated, see firmware_sim/model.py."""
-
-    metal_contact_w_m2k: float = Field(
-        5.0e5, gt=0.0, le=1e9, description="bare metal contact conductance, W/(m²·K)"
-    )
-    enamel_flow_per_s: float = Field(
-        20.0, ge=0.0, le=1e9, description="enamel squeeze-out rate at softening + 1 ΔT, 1/s"
-    )
-    enamel_flow_span_c: float = Field(
-        40.0, gt=0.0, le=1000.0, description="temperature rise that multiplies flow by e, °C"
-    )
-    enamel_decomposition_per_s: float = Field(
-        200.0, ge=0.0, le=1e9, description="enamel burn-off rate at decomposition, 1/s"
-    )
-    bond_rate_per_s: float = Field(
-        6.0e7, ge=0.0, le=1e15, description="solid-state bond rate prefactor, 1/s"
-    )
-    bond_activation_k: float = Field(
-        9000.0, ge=0.0, le=1e6, description="bond activation energy over R, K"
-    )
-    bond_strain_ref: float = Field(
-        0.5, gt=0.0, le=10.0, description="log strain that fully exposes fresh metal"
-    )
-    bond_strength_mpa: float = Field(
-        20.0, gt=0.0, le=2000.0, description="shear strength of a full bond, MPa"
-    )
-    flow_rate_m_s: float = Field(
-        0.05, gt=0.0, le=10.0, description="plastic flow speed at twice the flow load, m/s"
-    )
-    constraint_factor: float = Field(
-        1.15, ge=1.0, le=5.0, description="plane-strain constraint on the flow stress"
-    )
-    heel_knee_pct: float = Field(
-        45.0,
-        ge=0.0,
-        le=100.0,
-        description="set-down below which the wire heel keeps full strength, %",
-    )
-    heel_anneal_c: float = Field(
-        600.0, ge=0.0, le=3000.0, description="wire temperature where the heel starts to soften, °C"
-    )
-    heel_anneal_span_c: float = Field(
-        400.0, gt=0.0, le=3000.0, description="span over which the heel loses 40 % strength, °C"
-    )
-    overdeform_pct: float = Field(
-        80.0, gt=0.0, le=200.0, description="set-down above which the joint is over-deformed, %"
-    )
-    cut_pct: float = Field(92.0, gt=0.0, le=200.0, description="set-down that cuts the wire, %")
-    residue_pct: float = Field(
-        85.0, ge=0.0, le=100.0, description="enamel removed below which residue is a defect, %"
-    )
-    force_ref_n: float = Field(10.0, gt=0.0, le=1000.0, description="reference force, N")
-    # direct welding
-    film_resistivity_nohm_m2: float = Field(
-        0.02, ge=0.0, le=1e6, description="faying-surface film resistivity when cold, nΩ·m²"
-    )
-    film_decay_c: float = Field(
-        150.0, gt=0.0, le=5000.0, description="temperature rise that divides the film by e, °C"
-    )
-    electrode_film_nohm_m2: float = Field(
-        0.01, ge=0.0, le=1e6, description="electrode-contact film resistivity, nΩ·m²"
-    )
-    electrode_heat_capacity_j_k: float = Field(
-        0.05, gt=0.0, le=1e6, description="heat capacity of an electrode tip, J/K"
-    )
-    electrode_sink_w_k: float = Field(
-        2.0, gt=0.0, le=1e6, description="conductance of an electrode to its cooled holder, W/K"
-    )
-    stick_c: float = Field(
-        1000.0,
-        gt=0.0,
-        le=5000.0,
-        description="electrode/wire interface temperature that sticks, °C",
-    )
-    expulsion_melt_fraction: float = Field(
-        0.5, gt=0.0, le=1.0, description="molten share of the junction that expels at force_ref_n"
-    )
-    wire_fin_length_mm: float = Field(
-        1.0, gt=0.0, le=100.0, description="diffusion length along the wire out of the joint, mm"
-    )
-
-
 class Process(Strict):
     """What is welded and how: thermocompression, direct, or a resistor (calibration bar)."""
 
@@ -281,7 +184,7 @@ class Process(Strict):
     model: ProcessModel = Field(default_factory=ProcessModel)
 
 
-class Head(Strict):
+class HeadSettings(Strict):
     """Servo force head: speeds, force, spring compliance and servo follow-up."""
 
     force_n: float = Field(gt=0.0, le=500.0, description="firing force, N")
@@ -299,56 +202,15 @@ class Head(Strict):
         100.0, ge=10.0, le=100.0, description="fire before full force (Fukumoto), % of force_n"
     )
 
-    @field_validator(*HEAD_SETTINGS.values())
+    @field_validator(*HEAD_REGISTERS.values())
     @classmethod
     def _fits_register(cls, value: float, info: ValidationInfo) -> float | None:
         return _fits("servo_head", _HEAD_REGISTER[str(info.field_name)], value)
 
     @model_validator(mode="after")
-    def _gaps(self) -> Head:
+    def _gaps(self) -> HeadSettings:
         if self.contact_threshold_n >= self.force_n:
             raise ValueError("contact_threshold_n must be below force_n")
-        return self
-
-
-class Noise(Strict):
-    """Measurement noise, part spread and drift; all drawn from the seed."""
-
-    current_full_scale_a: float = Field(5000.0, gt=0.0, description="ADC full scale, A")
-    voltage_full_scale_v: float = Field(10.0, gt=0.0, description="ADC full scale, V")
-    force_full_scale_n: float = Field(100.0, gt=0.0, description="ADC full scale, N")
-    adc_bits: int = Field(16, ge=8, le=24, description="ADC resolution, bits (bipolar)")
-    current_noise_a: float = Field(0.5, ge=0.0, description="rms noise, A")
-    voltage_noise_v: float = Field(0.001, ge=0.0, description="rms noise, V")
-    force_noise_n: float = Field(0.01, ge=0.0, description="rms noise, N")
-    position_noise_um: float = Field(0.1, ge=0.0, description="rms noise, µm")
-    position_resolution_um: float = Field(0.1, gt=0.0, description="encoder step, µm")
-    wire_diameter_sd_pct: float = Field(0.5, ge=0.0, le=20.0, description="1σ spread, %")
-    enamel_sd_pct: float = Field(5.0, ge=0.0, le=50.0, description="1σ spread of build, %")
-    misplaced_probability: float = Field(0.0, ge=0.0, le=1.0, description="wire off-centre")
-    missing_probability: float = Field(0.0, ge=0.0, le=1.0, description="no wire at all")
-    welds_since_dressing: int = Field(0, ge=0, le=10_000_000, description="tip wear state")
-
-
-class Sim(Strict):
-    """Integration settings of the simulator."""
-
-    step_us: float = Field(1.0, ge=0.05, le=5.0, description="explicit step, µs")
-    output_khz: float = Field(50.0, ge=1.0, le=1000.0, description="monitor sample rate, kHz")
-    physics_every: int = Field(
-        2,
-        ge=1,
-        le=10,
-        description="output samples per step of heat, enamel and mechanics (20 µs each)",
-    )
-    ambient_c: float = Field(25.0, ge=-40.0, le=100.0, description="°C")
-    max_ms: float = Field(2000.0, gt=0.0, le=60_000.0, description="give up after, ms")
-
-    @model_validator(mode="after")
-    def _decimation(self) -> Sim:
-        n = 1000.0 / (self.output_khz * self.step_us)
-        if abs(n - round(n)) > 1e-9 or round(n) < 1:
-            raise ValueError("output period must be a whole number of steps (1000/(kHz·µs))")
         return self
 
 
@@ -357,9 +219,9 @@ class Schedule(Strict):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
-    supply: Annotated[CDSupply | InverterSupply, Field(discriminator="kind")]
+    supply: Annotated[CDSettings | InverterSettings, Field(discriminator="kind")]
     process: Process
-    head: Head
+    head: HeadSettings
     noise: Noise = Field(default_factory=Noise)
     sim: Sim = Field(default_factory=Sim)
 
@@ -409,11 +271,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
     return out
 
 
-def load_schedule(path: str | Path, overrides: list[str] | None = None) -> Schedule:
-    """Read a schedule file, apply `dotted.key=value` overrides, and validate it."""
+def load_schedule(name: str | Path, overrides: list[str] | None = None) -> Schedule:
+    """Read a schedule (a file's path, or a name in the config folder's schedules/), apply
+    `dotted.key=value` overrides, and validate it."""
     import tomllib
 
-    path = Path(path)
+    path = config_path("schedules", name)
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-import controller.session
-from controller.simstation import Endpoints, sim_station
+import controller.weld.session
+from controller.weld.simstation import Endpoints, sim_station
 from tests.reliability.battery import Record
 
 

@@ -24,16 +24,16 @@ import tomli_w
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from controller.simstation import SimControl, sim_station
-from controller.stations import RtuStation, SimStation, TcpStation, load_station
-from controller.window import Band, Window, load_window
+from controller.monitor.window import Band, Window, load_window
+from controller.weld.simstation import SimControl, sim_station
+from controller.weld.stations import RtuStation, SimStation, TcpStation, load_station
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 from drivers.device import Reg, RegisterDevice
 from drivers.head import ServoForceHead
-from drivers.modbus import DeviceRefusedError, tcp_link
-from drivers.regmap import RegisterValueError
+from drivers.link import DeviceRefusedError, tcp_link
 from drivers.supply import InverterSupply
+from drivers.wire.regmap import RegisterValueError
 from tests.reliability.battery import Record
 
 ROOT = Path(__file__).resolve().parents[2]

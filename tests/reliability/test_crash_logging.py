@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.qalog import QaLog
-from controller.simstation import Endpoints, SimControl, sim_station
+from controller.qa.log import QaLog
+from controller.weld.simstation import Endpoints, SimControl, sim_station
 from tests.reliability.battery import Record, scale
 
 ROOT = Path(__file__).resolve().parents[2]

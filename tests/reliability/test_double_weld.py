@@ -13,14 +13,14 @@ from pathlib import Path
 
 import serial
 
-from controller.cycle import Bench, Operator, run_cycle
-from controller.qalog import QaLog
-from controller.sequencer import State
-from controller.simstation import SimControl, sim_station
-from controller.window import load_window
+from controller.monitor.window import load_window
+from controller.qa.log import QaLog
+from controller.weld.cycle import Bench, Operator, run_cycle
+from controller.weld.sequencer import State
+from controller.weld.simstation import SimControl, sim_station
 from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
-from drivers.modbus import tcp_link
+from drivers.link import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
 from tests.reliability.battery import Record, scale

@@ -22,7 +22,8 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.frames import (
+from drivers.link import DeviceRefusedError, LinkError, tcp_link
+from drivers.wire.frames import (
     CRC,
     HEAD_SIZE,
     MAX_FRAME,
@@ -32,13 +33,10 @@ from drivers.frames import (
     encode_samples,
     encode_summary,
 )
-from drivers.modbus import (
-    DeviceRefusedError,
-    LinkError,
+from drivers.wire.modbus import (
     exception_frame,
     read_request_frame,
     read_response_frame,
-    tcp_link,
     write_request_frame,
 )
 from tests.crc import crc16_modbus
@@ -197,7 +195,7 @@ def test_decoder_sealed_headers_of_any_field_values(record: Record) -> None:
     """Headers whose checks pass whatever their fields say (65535 samples, version 7, kind 9)."""
     import zlib
 
-    from drivers.frames import CRC, HCHECK, HEADER
+    from drivers.wire.frames import CRC, HCHECK, HEADER
 
     @settings(max_examples=scale(300, 100_000), deadline=None, derandomize=not LONG, database=None)
     @given(

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from controller.cycle import Operator, run_cycle
-from controller.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State, Step
-from controller.window import load_window
+from controller.monitor.window import load_window
+from controller.weld.cycle import Operator, run_cycle
+from controller.weld.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State, Step
 from drivers.config.schedule import load_schedule
 from tests.reliability.battery import Record, scale
 from tests.stationhelp import Rig, lockstep_rig

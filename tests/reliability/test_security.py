@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from controller.cycle import Operator
-from controller.qalog import QaLog, WeldRecord
-from controller.sequencer import State
-from controller.session import WeldSession
-from controller.simstation import Endpoints, SimControl, sim_station
-from drivers.modbus import DEVICE_BUSY, ILLEGAL_FUNCTION, DeviceRefusedError, ModbusLink
-from drivers.regmap import Register, RegisterMap
+from controller.qa.log import QaLog, WeldRecord
+from controller.weld.cycle import Operator
+from controller.weld.sequencer import State
+from controller.weld.session import WeldSession
+from controller.weld.simstation import Endpoints, SimControl, sim_station
+from drivers.link import DeviceRefusedError, ModbusLink
+from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_FUNCTION
+from drivers.wire.regmap import Register, RegisterMap
 from tests.reliability.battery import Record, children
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-import controller.session
-from controller.cycle import Operator
-from controller.qalog import QaLog
-from controller.session import SessionError, WeldSession
-from controller.simstation import Endpoints, SimControl, sim_station
-from drivers.modbus import DeviceRefusedError
+import controller.weld.session
+from controller.qa.log import QaLog
+from controller.weld.cycle import Operator
+from controller.weld.session import SessionError, WeldSession
+from controller.weld.simstation import Endpoints, SimControl, sim_station
+from drivers.link import DeviceRefusedError
 from tests.reliability.battery import Record, children, fds, scale
 
 CYCLES = scale(20, 1000)

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controller.cycle import Operator
-from controller.sequencer import State
-from controller.session import SessionError, WeldSession
-from controller.simstation import Endpoints, SimControl
-from drivers.modbus import DeviceRefusedError, LinkError, ModbusLink
+from controller.weld.cycle import Operator
+from controller.weld.sequencer import State
+from controller.weld.session import SessionError, WeldSession
+from controller.weld.simstation import Endpoints, SimControl
+from drivers.link import DeviceRefusedError, LinkError, ModbusLink
 from tests.reliability.battery import Record, children, fds, rss_kb, scale
 from tests.stationhelp import reset_devices
 

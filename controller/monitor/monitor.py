@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from controller import kernels as K
-from controller.window import CHANNELS, MonitorSettings, Window, judge
+from controller.monitor import kernels as K
+from controller.monitor.window import CHANNELS, MonitorSettings, Window, judge
 
 SAMPLE_PERIOD_S = 2e-5  # 50 kHz, the stream's rate
 STOP_NAMES = {

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from controller.qastore import QaUrl, Store, open_store, qa_target, shown
+from controller.qa.stores import QaUrl, Store, open_store, qa_target, shown
 
 CHANNELS = ("current_a", "voltage_v", "force_n", "position_um")
 GENESIS = "0" * 64

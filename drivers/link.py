@@ -1,9 +1,9 @@
-"""Everything that touches pymodbus, in one module.
+"""The Modbus master: everything that touches pymodbus, in one module.
 
 pymodbus is pinned to 3.16.x (pyproject) because it changes its API in minor releases. Clients
 get a small synchronous `ModbusLink` with timeouts, bounded reconnect back-off and plain
-exceptions; the frame builders serve byte-exact tests and the fuzzers. The simulated station
-answers requests itself (firmware_sim/slave.py) and takes only the CRC from here.
+exceptions. The frames themselves (codes, PDUs, framings, CRC) are drivers/wire/modbus.py,
+which the simulated station answers with and the safe-state writes are sent as.
 """
 
 from __future__ import annotations
@@ -15,27 +15,13 @@ from dataclasses import dataclass
 
 from pymodbus import pymodbus_apply_logging_config
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
-from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ModbusException
-from pymodbus.framer import FramerRTU, FramerSocket
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
-from pymodbus.pdu.decoders import DecodePDU
-from pymodbus.pdu.register_message import (
-    ReadHoldingRegistersRequest,
-    ReadHoldingRegistersResponse,
-    WriteSingleRegisterRequest,
-    WriteSingleRegisterResponse,
-)
+
+from drivers.wire.modbus import EXCEPTION_NAMES, Framing, write_request_frame
 
 # pymodbus logs every frame at debug level and tracebacks for expected refusals: keep it quiet.
 pymodbus_apply_logging_config(logging.CRITICAL)
-
-ILLEGAL_FUNCTION = int(ExcCodes.ILLEGAL_FUNCTION)
-ILLEGAL_ADDRESS = int(ExcCodes.ILLEGAL_ADDRESS)
-ILLEGAL_VALUE = int(ExcCodes.ILLEGAL_VALUE)
-DEVICE_FAILURE = int(ExcCodes.DEVICE_FAILURE)
-DEVICE_BUSY = int(ExcCodes.DEVICE_BUSY)
-EXCEPTION_NAMES = {int(c): c.name.lower() for c in ExcCodes}
 
 
 class LinkError(ConnectionError):
@@ -83,7 +69,7 @@ class ModbusLink:
     ) -> None:
         self.client = client
         self.backoff = backoff or Backoff()
-        self.framing = "rtu" if isinstance(client, ModbusSerialClient) else "tcp"
+        self.framing: Framing = "rtu" if isinstance(client, ModbusSerialClient) else "tcp"
         self.last_ok = 0.0  # time.monotonic() of the last good reply
 
     @property
@@ -208,59 +194,3 @@ def tcp_link(host: str, port: int, timeout_s: float = 0.5) -> ModbusLink:
 def rtu_link(url: str, baudrate: int = 115200, timeout_s: float = 0.5) -> ModbusLink:
     """Return a link to Modbus RTU devices on a serial port, pty path or pyserial URL."""
     return ModbusLink(ModbusSerialClient(url, baudrate=baudrate, timeout=timeout_s, retries=0))
-
-
-# --- frames (for byte-exact tests and the fuzzers) ---------------------------------------------
-
-
-def read_request_frame(framing: str, unit: int, address: int, count: int, tid: int = 1) -> bytes:
-    """Return the wire bytes of a read-holding-registers request ("rtu" or "tcp" framing)."""
-    return _frame(
-        framing,
-        ReadHoldingRegistersRequest(dev_id=unit, transaction_id=tid, address=address, count=count),
-    )
-
-
-def write_request_frame(framing: str, unit: int, address: int, value: int, tid: int = 1) -> bytes:
-    """Return the wire bytes of a write-single-register request."""
-    pdu = WriteSingleRegisterRequest(
-        dev_id=unit, transaction_id=tid, address=address, registers=[value]
-    )
-    return _frame(framing, pdu)
-
-
-def read_response_frame(framing: str, unit: int, words: Sequence[int], tid: int = 1) -> bytes:
-    """Return the wire bytes of a read-holding-registers response."""
-    pdu = ReadHoldingRegistersResponse(registers=list(words), dev_id=unit, transaction_id=tid)
-    return _frame(framing, pdu)
-
-
-def write_response_frame(framing: str, unit: int, address: int, value: int, tid: int = 1) -> bytes:
-    """Return the wire bytes of a write-single-register response (an echo of the request)."""
-    pdu = WriteSingleRegisterResponse(
-        dev_id=unit, transaction_id=tid, address=address, registers=[value]
-    )
-    return _frame(framing, pdu)
-
-
-def exception_frame(framing: str, unit: int, function: int, code: int, tid: int = 1) -> bytes:
-    """Return the wire bytes of an exception reply to a function code."""
-    pdu = ExceptionResponse(function, code, device_id=unit, transaction=tid)
-    return _frame(framing, pdu)
-
-
-def rtu_crc_ok(frame: bytes | bytearray) -> bool:
-    """Return True if frame is at least unit + function + CRC and its CRC-16/MODBUS checks."""
-    if len(frame) < 4:
-        return False
-    return FramerRTU.check_CRC(bytes(frame[:-2]), int.from_bytes(frame[-2:], "big"))
-
-
-def rtu_crc(data: bytes | bytearray) -> bytes:
-    """Return the CRC-16/MODBUS of data as it goes on the wire (low byte first)."""
-    return int(FramerRTU.compute_CRC(bytes(data))).to_bytes(2, "big")
-
-
-def _frame(framing: str, pdu: ModbusPDU) -> bytes:
-    framer = {"rtu": FramerRTU, "tcp": FramerSocket}[framing](DecodePDU(is_server=False))
-    return bytes(framer.buildFrame(pdu))

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.qalog import (
+from controller.qa.log import (
     QaLogUnavailableError,
     export_features_csv,
     export_waveforms,
     open_existing,
 )
-from controller.qastore import shown
+from controller.qa.stores import shown
 
 DEFAULT_DB = Path("qa") / "station.sqlite"
 

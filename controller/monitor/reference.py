@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from controller import kernels as K
-from controller.monitor import settings_vector
-from controller.window import MonitorSettings
+from controller.monitor import kernels as K
+from controller.monitor.monitor import settings_vector
+from controller.monitor.window import MonitorSettings
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""The weld lobe as a PNG (matplotlib, no display): joint strength and defect class over the two
-main swept parameters, the window's PASS region outlined (one panel per value of a third)."""
+"""PNG figures (matplotlib, no display needed): a weld's waveforms over its process window,
+the weld lobe of a map, and a feature's control charts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,59 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from controller.mapping import DEFECT_ORDER, Lobe
+from controller.analysis import spc
+from controller.analysis.mapping import DEFECT_ORDER, Lobe
+from controller.monitor.window import Window
+
+
+def plot_weld(
+    wave: np.ndarray,
+    rate_hz: float,
+    path: Path,
+    title: str,
+    window: Window | None = None,
+    gate_a: float = 20.0,
+) -> Path:
+    """Write current, voltage, resistance, force and set-down against time since the current."""
+    i, v, f, x = wave[:, 0], wave[:, 1], wave[:, 2], wave[:, 3]
+    on = np.flatnonzero(np.abs(i) > gate_a)
+    t0 = on[0] if on.size else 0
+    t_ms = (np.arange(len(i)) - t0) / rate_hz * 1e3
+    touch = np.flatnonzero(f >= (window.monitor.contact_n if window else 0.1))
+    x_contact = x[touch[0]] if touch.size else x[0]
+    r_mohm = np.where(np.abs(i) > gate_a, v / np.where(i == 0, 1, i), np.nan) * 1e3
+    lo = max(t_ms[0], -10.0)
+    hi = t_ms[on[-1]] + 15.0 if on.size else t_ms[-1]
+    keep = (t_ms >= lo) & (t_ms <= hi)  # plot what is shown, so the axes scale to it
+    t_ms, i, v, f, x, r_mohm = (a[keep] for a in (t_ms, i, v, f, x, r_mohm))
+    panels = [
+        ("current_a", "current (A)", i),
+        ("voltage_v", "voltage (V)", v),
+        ("r_mohm", "R (mΩ)", r_mohm),
+        ("force_n", "force (N)", f),
+        ("setdown_um", "set-down (µm)", x_contact - x),
+    ]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 10), sharex=True)
+    for ax, (key, label, y) in zip(axes, panels, strict=True):
+        ax.plot(t_ms, y, lw=0.8, color="tab:blue")
+        band = getattr(window.envelope, key, None) if window else None
+        if band is not None:
+            tb = np.arange(len(band.lo)) * window.envelope.step_ms  # type: ignore[union-attr]
+            ax.fill_between(
+                tb, band.lo, band.hi, color="tab:green", alpha=0.2, step="post", label="window"
+            )
+            ax.legend(loc="upper right", fontsize=8)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time since the current started (ms)")
+    axes[0].set_title(title)
+    axes[-1].set_xlim(lo, hi)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
 
 # one marker per defect class: told apart in print too, not by colour alone
 MARKERS = {
@@ -176,5 +228,72 @@ def plot_lobe(
     )
     leg.get_frame().set_facecolor("#dddddd")
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_feature(fs: spc.FeatureSpc, path: Path, title: str, failed: set[int]) -> Path:
+    """Write the I chart (control and window limits), the EWMA and the CUSUM of a feature."""
+    ids, n0 = fs.ids, fs.baseline.n
+    fig, (ax_i, ax_e, ax_c) = plt.subplots(
+        3, 1, figsize=(10, 8.5), sharex=True, height_ratios=(3, 2, 2)
+    )
+    for ax in (ax_i, ax_e, ax_c):
+        if n0 < len(ids):
+            ax.axvspan(ids[0], ids[n0 - 1], color="0.92", lw=0)  # the baseline (phase I)
+        ax.grid(alpha=0.3)
+    ax_i.plot(ids, fs.values, "-o", color="tab:blue", lw=0.8, ms=3, label=fs.feature)
+    ch = fs.chart
+    ax_i.axhline(ch.centre, color="0.3", lw=1, label="centre (baseline mean)")
+    for y in (ch.ucl, ch.lcl):
+        ax_i.axhline(y, color="0.3", lw=1, ls="--")
+    ax_i.plot([], [], color="0.3", ls="--", label="control limits ±3σ (σ = MR̄/1.128)")
+    lsl, usl = fs.capability.lsl, fs.capability.usl
+    for bound in (lsl, usl):
+        if bound is not None:
+            ax_i.axhline(bound, color="tab:red", lw=1.2, ls="-.")
+    if lsl is not None or usl is not None:
+        ax_i.plot([], [], color="tab:red", ls="-.", label="window limits")
+    out = ch.outside
+    if out:
+        ax_i.plot(
+            [ids[i] for i in out], [fs.values[i] for i in out], "o", mfc="none", mec="tab:orange",
+            ms=8, label="beyond control limits",
+        )  # fmt: skip
+    bad = [k for k, w in enumerate(ids) if w in failed]
+    if bad:
+        ax_i.plot(
+            [ids[k] for k in bad], [fs.values[k] for k in bad], "x", color="tab:red", ms=7,
+            label="FAIL (for any feature)",
+        )  # fmt: skip
+    ax_i.set_ylabel(f"{fs.feature} ({fs.unit})" if fs.unit else fs.feature)
+    ax_i.legend(loc="best", fontsize=7)
+    ax_i.set_title(title)
+    after = ids[n0:]
+    ax_e.plot(after, fs.ewma.z, color="tab:purple", lw=1, label="EWMA (λ=0.2)")
+    ax_e.step(after, fs.ewma.ucl, where="mid", color="0.3", ls="--", lw=1, label="limits (L=3)")
+    ax_e.step(after, fs.ewma.lcl, where="mid", color="0.3", ls="--", lw=1)
+    ax_e.axhline(fs.baseline.mean, color="0.3", lw=0.8)
+    ax_e.set_ylabel(f"EWMA ({fs.unit})" if fs.unit else "EWMA")
+    ax_c.plot(after, fs.cusum.upper, color="tab:green", lw=1, label="C+ (up)")
+    ax_c.plot(after, fs.cusum.lower, color="tab:brown", lw=1, label="C− (down)")
+    ax_c.axhline(fs.cusum.h, color="0.3", ls="--", lw=1, label=f"h = {fs.cusum.h:g} σ")
+    # a drift keeps adding to its sum long after the alarm: show the region around h
+    top = max([*fs.cusum.upper, *fs.cusum.lower, 1.2 * fs.cusum.h])
+    ax_c.set_ylim(0.0, min(top, 4.0 * fs.cusum.h) * 1.05)
+    ax_c.set_ylabel("CUSUM (σ)")
+    ax_c.set_xlabel("weld (log id); grey: baseline")
+    for which, ax, ys in (
+        ("ewma", ax_e, fs.ewma.z),
+        ("cusum", ax_c, [max(u, d) for u, d in zip(fs.cusum.upper, fs.cusum.lower, strict=True)]),
+    ):
+        k = fs.alarm_index(which)
+        if k is not None:
+            ax.plot(ids[k], ys[k - n0], "o", color="tab:red", ms=8, label=f"alarm: weld {ids[k]}")
+            ax_i.axvline(ids[k], color="tab:red", lw=0.8, ls=":")
+        ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return path

@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller import logcmd, mapcmd, reliabilitycmd, runcmd, spccmd, teachcmd
-from controller.window import Window
+from controller.cli import log, map, reliability, run, spc, teach
+from controller.monitor.window import Window
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
-from drivers.regmap import RegisterMap
+from drivers.wire.regmap import RegisterMap
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _forward(module: str, argv: list[str]) -> int:
@@ -83,12 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="write the JSON schemas of the config files")
     sch.add_argument("--out", default="schemas", help="output folder (default: schemas)")
     sch.set_defaults(func=cmd_schema)
-    teachcmd.add_parser(sub)
-    logcmd.add_parser(sub)
-    runcmd.add_parser(sub)
-    mapcmd.add_parser(sub)
-    reliabilitycmd.add_parser(sub)
-    spccmd.add_parser(sub)
+    teach.add_parser(sub)
+    log.add_parser(sub)
+    run.add_parser(sub)
+    map.add_parser(sub)
+    reliability.add_parser(sub)
+    spc.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+SAMPLE_RATE_HZ = 50_000.0  # the stream's sample rate: the station's converters
+SAMPLE_PERIOD_S = 1.0 / SAMPLE_RATE_HZ
+BLOCK_SAMPLES = 50  # samples per frame: a 1 ms block, the unit of the lockstep clock
 MAGIC = b"MW"
 VERSION = 1
 KIND_SAMPLES = 0

@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller import heap
-from controller.cycle import CycleResult, Operator
-from controller.qalog import QaLog
-from controller.qastore import qa_target, shown
-from controller.session import SessionError, WeldSession
-from controller.stations import load_station
+from controller.qa.log import QaLog
+from controller.qa.stores import qa_target, shown
+from controller.weld import heap
+from controller.weld.cycle import CycleResult, Operator
+from controller.weld.session import SessionError, WeldSession
+from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 
 
@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     passed = sum(r.result.verdict == "PASS" for r in results)
     print(f"{passed} of {len(results)} PASS; QA log: {shown(log_path)}")
     if results and args.png:
-        from controller.plot import plot_weld
+        from controller.analysis.plots import plot_weld
 
         last = results[-1]
         png = plot_weld(

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from controller.heap import without_collection
-from controller.monitor import Monitor, WeldResult
-from controller.qalog import QaLog, WeldRecord
-from controller.sequencer import Command, Interlocks, Observation, Sequencer, State
-from controller.window import Window
-from drivers.frames import Frame
+from controller.monitor.monitor import Monitor, WeldResult
+from controller.monitor.window import Window
+from controller.qa.log import QaLog, WeldRecord
+from controller.weld.heap import without_collection
+from controller.weld.sequencer import Command, Interlocks, Observation, Sequencer, State
 from drivers.head import ServoForceHead
-from drivers.modbus import DeviceRefusedError, LinkError
+from drivers.link import DeviceRefusedError, LinkError
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
+from drivers.wire.frames import Frame
 
 SAMPLE_RATE_HZ = 50_000.0
 HEARTBEAT_EVERY = 50  # blocks (50 ms at 1 ms blocks)

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
-from controller.monitor import Monitor
-from controller.qalog import LoggedWeld, QaLog, QaLogUnavailableError, open_existing
-from controller.qastore import QaUrl, qa_target, shown
-from controller.stations import load_station, schedule_path
-from controller.window import MonitorSettings, TeachError, Window, load_window, teach
+from controller.monitor.monitor import Monitor
+from controller.monitor.window import MonitorSettings, TeachError, Window, load_window, teach
+from controller.qa.log import LoggedWeld, QaLog, QaLogUnavailableError, open_existing
+from controller.qa.stores import QaUrl, qa_target, shown
+from controller.weld.stations import load_station, schedule_path
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 

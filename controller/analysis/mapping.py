@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from drivers.config.loader import parse_model
-from drivers.config.schedule import CDSupply, Schedule, apply_overrides
+from drivers.config.schedule import CDSettings, Schedule, apply_overrides
 
 # short names for the schedule fields a process engineer sweeps; anything else by its dotted
 # path in the schedule file (supply.squeeze_ms, head.force_n, ...)
@@ -48,7 +48,7 @@ def _field_of(name: str, schedule: Schedule) -> tuple[str, str]:
     """Return (dotted schedule field, unit) of a swept name, or raise ValueError saying why."""
     sup = schedule.supply
     if name in _SETPOINT_UNIT:  # the weld pulse's setpoint
-        if isinstance(sup, CDSupply):
+        if isinstance(sup, CDSettings):
             if name == "voltage":
                 return "supply.charge_voltage_v", "V"
             raise ValueError(f"schedule {schedule.name} is a CD supply: vary voltage (its charge)")
@@ -61,7 +61,7 @@ def _field_of(name: str, schedule: Schedule) -> tuple[str, str]:
         suffix, unit = _SETPOINT_UNIT[name]
         return f"supply.weld1_{suffix}", unit
     if name in ("time_ms", "weld_ms"):
-        if isinstance(sup, CDSupply):
+        if isinstance(sup, CDSettings):
             raise ValueError(
                 f"schedule {schedule.name} is a CD supply: its pulse width is set by the tap, "
                 "not a time; vary voltage or supply.* fields"

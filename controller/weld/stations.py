@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from controller.mes import check_opcua_url
-from controller.qastore import check_qa_log
+from controller.qa.mes import check_opcua_url
+from controller.qa.stores import check_qa_log
+from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 # where the station's QA log is: a SQLite file, or postgresql://user@host:port/database
 QaLogField = Annotated[str, AfterValidator(check_qa_log)]
 OpcUaField = Annotated[str, AfterValidator(check_opcua_url)]
@@ -125,9 +125,7 @@ class StationFile(Strict):
 
 def load_station(name_or_path: str) -> SimStation | TcpStation | RtuStation:
     """Load a station by name (configs/stations/NAME.toml) or by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = CONFIGS / "stations" / f"{name_or_path}.toml"
+    path = config_path("stations", name_or_path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -149,11 +147,9 @@ def _unwrap(field: str) -> str:
 
 def schedule_path(name: str) -> Path:
     """Return the file of a schedule given by name or path."""
-    p = Path(name)
-    return p if p.suffix == ".toml" else CONFIGS / "schedules" / f"{name}.toml"
+    return config_path("schedules", name)
 
 
 def window_path(name: str) -> Path:
     """Return the file of a window given by name or path."""
-    p = Path(name)
-    return p if p.suffix == ".toml" else CONFIGS / "windows" / f"{name}.toml"
+    return config_path("windows", name)

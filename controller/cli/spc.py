@@ -13,16 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: the controller never opens a window
-import matplotlib.pyplot as plt
-
-from controller import spc
-from controller.qalog import LoggedWeld, QaLogUnavailableError, open_existing
-from controller.qastore import shown
-from controller.stations import load_station, window_path
-from controller.window import FEATURES, Window, load_window
+from controller.analysis import spc
+from controller.analysis.plots import plot_feature
+from controller.monitor.window import FEATURES, Window, load_window
+from controller.qa.log import LoggedWeld, QaLogUnavailableError, open_existing
+from controller.qa.stores import shown
+from controller.weld.stations import load_station, window_path
 from drivers.config.loader import ConfigError
 
 
@@ -56,73 +52,6 @@ def table(results: Sequence[spc.FeatureSpc]) -> str:
             f"{_alarm(fs, 'cusum'):>11}"
         )
     return "\n".join(lines)
-
-
-def plot_feature(fs: spc.FeatureSpc, path: Path, title: str, failed: set[int]) -> Path:
-    """Write the I chart (control and window limits), the EWMA and the CUSUM of a feature."""
-    ids, n0 = fs.ids, fs.baseline.n
-    fig, (ax_i, ax_e, ax_c) = plt.subplots(
-        3, 1, figsize=(10, 8.5), sharex=True, height_ratios=(3, 2, 2)
-    )
-    for ax in (ax_i, ax_e, ax_c):
-        if n0 < len(ids):
-            ax.axvspan(ids[0], ids[n0 - 1], color="0.92", lw=0)  # the baseline (phase I)
-        ax.grid(alpha=0.3)
-    ax_i.plot(ids, fs.values, "-o", color="tab:blue", lw=0.8, ms=3, label=fs.feature)
-    ch = fs.chart
-    ax_i.axhline(ch.centre, color="0.3", lw=1, label="centre (baseline mean)")
-    for y in (ch.ucl, ch.lcl):
-        ax_i.axhline(y, color="0.3", lw=1, ls="--")
-    ax_i.plot([], [], color="0.3", ls="--", label="control limits ±3σ (σ = MR̄/1.128)")
-    lsl, usl = fs.capability.lsl, fs.capability.usl
-    for bound in (lsl, usl):
-        if bound is not None:
-            ax_i.axhline(bound, color="tab:red", lw=1.2, ls="-.")
-    if lsl is not None or usl is not None:
-        ax_i.plot([], [], color="tab:red", ls="-.", label="window limits")
-    out = ch.outside
-    if out:
-        ax_i.plot(
-            [ids[i] for i in out], [fs.values[i] for i in out], "o", mfc="none", mec="tab:orange",
-            ms=8, label="beyond control limits",
-        )  # fmt: skip
-    bad = [k for k, w in enumerate(ids) if w in failed]
-    if bad:
-        ax_i.plot(
-            [ids[k] for k in bad], [fs.values[k] for k in bad], "x", color="tab:red", ms=7,
-            label="FAIL (for any feature)",
-        )  # fmt: skip
-    ax_i.set_ylabel(f"{fs.feature} ({fs.unit})" if fs.unit else fs.feature)
-    ax_i.legend(loc="best", fontsize=7)
-    ax_i.set_title(title)
-    after = ids[n0:]
-    ax_e.plot(after, fs.ewma.z, color="tab:purple", lw=1, label="EWMA (λ=0.2)")
-    ax_e.step(after, fs.ewma.ucl, where="mid", color="0.3", ls="--", lw=1, label="limits (L=3)")
-    ax_e.step(after, fs.ewma.lcl, where="mid", color="0.3", ls="--", lw=1)
-    ax_e.axhline(fs.baseline.mean, color="0.3", lw=0.8)
-    ax_e.set_ylabel(f"EWMA ({fs.unit})" if fs.unit else "EWMA")
-    ax_c.plot(after, fs.cusum.upper, color="tab:green", lw=1, label="C+ (up)")
-    ax_c.plot(after, fs.cusum.lower, color="tab:brown", lw=1, label="C− (down)")
-    ax_c.axhline(fs.cusum.h, color="0.3", ls="--", lw=1, label=f"h = {fs.cusum.h:g} σ")
-    # a drift keeps adding to its sum long after the alarm: show the region around h
-    top = max([*fs.cusum.upper, *fs.cusum.lower, 1.2 * fs.cusum.h])
-    ax_c.set_ylim(0.0, min(top, 4.0 * fs.cusum.h) * 1.05)
-    ax_c.set_ylabel("CUSUM (σ)")
-    ax_c.set_xlabel("weld (log id); grey: baseline")
-    for which, ax, ys in (
-        ("ewma", ax_e, fs.ewma.z),
-        ("cusum", ax_c, [max(u, d) for u, d in zip(fs.cusum.upper, fs.cusum.lower, strict=True)]),
-    ):
-        k = fs.alarm_index(which)
-        if k is not None:
-            ax.plot(ids[k], ys[k - n0], "o", color="tab:red", ms=8, label=f"alarm: weld {ids[k]}")
-            ax_i.axvline(ids[k], color="tab:red", lw=0.8, ls=":")
-        ax.legend(loc="upper left", fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
 
 
 def _window(args: argparse.Namespace, welds: Sequence[LoggedWeld]) -> tuple[Window | None, str]:

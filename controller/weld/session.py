@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import serial
 
-from controller.cycle import Bench, CycleResult, Operator, force_range, run_cycle
-from controller.mes import MesError, OpcUaPublisher
-from controller.qalog import CHANNELS, LoggedWeld, QaLog, WeldRecord
-from controller.qastore import qa_target
-from controller.sequencer import State
-from controller.simstation import sim_station
-from controller.stations import (
+from controller.monitor.window import FEATURES, Window, load_window
+from controller.qa.log import CHANNELS, LoggedWeld, QaLog, WeldRecord
+from controller.qa.mes import MesError, OpcUaPublisher
+from controller.qa.stores import qa_target
+from controller.weld.cycle import Bench, CycleResult, Operator, force_range, run_cycle
+from controller.weld.sequencer import State
+from controller.weld.simstation import sim_station
+from controller.weld.stations import (
     RtuStation,
     SimStation,
     TcpStation,
@@ -31,23 +32,21 @@ from controller.stations import (
     schedule_path,
     window_path,
 )
-from controller.window import FEATURES, Window, load_window
 from drivers.config.schedule import (
-    CD_SETTINGS,
-    HEAD_SETTINGS,
+    CD_REGISTERS,
+    HEAD_REGISTERS,
     MODES,
     SEGMENTS,
     SETPOINT_UNITS,
     TAPS,
-    CDSupply,
+    CDSettings,
     Schedule,
     load_schedule,
 )
 from drivers.head import ServoForceHead
-from drivers.modbus import rtu_link, tcp_link
+from drivers.link import rtu_link, tcp_link
 from drivers.stream import WaveformStream
-from drivers.supply import CDSupply as CDDriver
-from drivers.supply import InverterSupply
+from drivers.supply import CDSupply, InverterSupply
 
 
 def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
@@ -58,17 +57,17 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
     sup = schedule.supply
     # the controller's own share of the schedule: what it watches and how long it holds (the
     # inverter runs its own hold segment; a CD supply's hold is the head's job)
-    bench.hold_ms = sup.hold_ms if isinstance(sup, CDSupply) else 0.0
+    bench.hold_ms = sup.hold_ms if isinstance(sup, CDSettings) else 0.0
     # a long schedule is no failed pulse (an inverter's segments reach 5.9 s in all)
-    if isinstance(sup, CDSupply):
+    if isinstance(sup, CDSettings):
         bench.fire_to_done_ms = sup.squeeze_ms + sup.interpulse_ms
     else:
         bench.fire_to_done_ms = sum(getattr(sup, f"{seg}_ms") for seg in SEGMENTS)
     bench.force_range_n = force_range(schedule.head.force_n, schedule.head.fire_at_force_pct)
-    if isinstance(sup, CDSupply):
-        assert isinstance(bench.supply, CDDriver)
+    if isinstance(sup, CDSettings):
+        assert isinstance(bench.supply, CDSupply)
         bench.supply.pulse_tap = TAPS.index(sup.pulse_tap)
-        for name in CD_SETTINGS:
+        for name in CD_REGISTERS:
             bench.supply.write(name, getattr(sup, name))
     else:
         assert isinstance(bench.supply, InverterSupply)
@@ -78,7 +77,7 @@ def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
         unit = SETPOINT_UNITS[sup.mode]
         bench.supply.write(f"weld1_{unit}", sup.setpoint(1))
         bench.supply.write(f"weld2_{unit}", sup.setpoint(2))
-    for register, name in HEAD_SETTINGS.items():
+    for register, name in HEAD_REGISTERS.items():
         bench.head.write(register, getattr(schedule.head, name))
 
 
@@ -119,7 +118,7 @@ def open_bench(
         stack.callback(stream.close)
         sup = schedule.supply  # the hold, the force range and the weld timeout: program()
         yield Bench(
-            (CDDriver if isinstance(sup, CDSupply) else InverterSupply)(link, units[0]),
+            (CDSupply if isinstance(sup, CDSettings) else InverterSupply)(link, units[0]),
             ServoForceHead(link, units[1]),
             stream,
             lockstep=lockstep,

@@ -11,9 +11,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from drivers.config.files import config_path
 from drivers.config.loader import Strict, load_model
-
-DEVICES_DIR = Path(__file__).resolve().parents[1] / "configs" / "devices"
 
 WORDS = {"u16": 1, "i16": 1, "u32": 2, "i32": 2}
 RAW_RANGE = {
@@ -156,8 +155,6 @@ class RegisterMap(Strict):
 
 
 def load_register_map(name_or_path: str | Path) -> RegisterMap:
-    """Load a register map by file path or by name in configs/devices (e.g. "cd_supply")."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = DEVICES_DIR / f"{name_or_path}.toml"
-    return load_model(RegisterMap, path)
+    """Load a register map by file path or by name in the config folder's devices/ (e.g.
+    "cd_supply")."""
+    return load_model(RegisterMap, config_path("devices", name_or_path))

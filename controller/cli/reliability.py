@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BATTERY = REPO / "tests" / "reliability"
 COLUMNS = ("test", "cases", "faults", "failures", "worst ms", "s", "result")
 

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from controller.cycle import Operator, run_cycle
-from controller.lobeplot import plot_lobe
-from controller.mapping import (
+from controller.analysis.mapping import (
     Axis,
     Lobe,
     Point,
@@ -39,11 +37,13 @@ from controller.mapping import (
     parse_vary,
     variant,
 )
-from controller.qalog import QaLog
-from controller.session import open_bench, program
-from controller.simstation import SimControl
-from controller.stations import SimStation, schedule_path, window_path
-from controller.window import Window, load_window
+from controller.analysis.plots import plot_lobe
+from controller.monitor.window import Window, load_window
+from controller.qa.log import QaLog
+from controller.weld.cycle import Operator, run_cycle
+from controller.weld.session import open_bench, program
+from controller.weld.simstation import SimControl
+from controller.weld.stations import SimStation, schedule_path, window_path
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 

@@ -1,0 +1,1 @@
+"""The config files shipped with microweld (TOML; read through drivers.config.files)."""
