@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, overload
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from drivers.config.files import materials_path
 from drivers.config.loader import Strict, load_model
@@ -287,10 +287,52 @@ class Substrate(Thermal):
 
 AnyMaterial = Wire | Enamel | Terminal | Coating | Electrode | Phase | Substrate
 
+# A reference's key is what a citation names, so it is a TOML bare key: [references.He2006].
+RefKey = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
+# "n.d.": the document carries no date, or the file never recorded which revision it used.
+# Strict int: a quoted "2006" is a typo for a year, not a year.
+Year = Annotated[int, Field(strict=True, ge=1800, le=2100)] | Literal["n.d."]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Reference(Strict):
+    """One cited document, with what a reader needs to find it: who, what, where and when."""
+
+    kind: Literal["article", "book", "standard", "datasheet"]
+    title: Annotated[str, Field(min_length=3)]
+    title_original: Text | None = Field(None, description="title in the document's language")
+    authors: list[Text] = Field(default_factory=list)
+    editors: list[Text] = Field(default_factory=list)
+    publisher: Text | None = None
+    journal: Text | None = None
+    year: Year
+    edition: Text | None = None
+    volume: Text | None = None
+    issue: Text | None = None
+    pages: Text | None = None
+    article_id: Text | None = Field(None, description="article number printed on the paper")
+    number: Text | None = Field(None, description="standard or publication number")
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    language: Text | None = Field(None, description="if not English")
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _findable(self) -> Reference:
+        if not (self.authors or self.publisher):
+            raise ValueError("a reference needs authors or a publisher")
+        if self.kind == "article" and (not self.journal or not self.authors):
+            raise ValueError("an article needs its authors and its journal")
+        if self.kind == "article" and not isinstance(self.year, int):
+            raise ValueError("an article needs its year (not 'n.d.')")
+        if self.kind == "standard" and not self.number:
+            raise ValueError("a standard needs its number")
+        return self
+
 
 class Materials(Strict):
-    """The whole materials file: one table of named materials per kind."""
+    """The whole materials file: one table of named materials per kind, and the documents cited."""
 
+    references: dict[RefKey, Reference]
     wires: dict[str, Wire]
     enamels: dict[str, Enamel]
     terminals: dict[str, Terminal]
@@ -327,6 +369,13 @@ class Materials(Strict):
             raise KeyError(f"unknown {kind} material {name!r}; known {kind}: {known}")
         material: AnyMaterial = table[name]
         return material
+
+    def reference(self, key: str) -> Reference:
+        """Return one cited document by its key; KeyError lists the known keys."""
+        if key not in self.references:
+            known = ", ".join(sorted(self.references)) or "(none)"
+            raise KeyError(f"unknown reference {key!r}; known references: {known}")
+        return self.references[key]
 
     def entries(self) -> list[tuple[str, str, Material]]:
         """Return every (kind, name, material) in the file, in file order."""
