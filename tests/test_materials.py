@@ -10,8 +10,10 @@ from drivers.config.files import materials_path
 from drivers.config.loader import ConfigError
 from drivers.config.materials import (
     Materials,
+    bracketed_keys,
     load_materials,
     materials_schema,
+    parse_citation,
 )
 
 SHIPPED_TEXT = materials_path().read_text(encoding="utf-8")
@@ -63,14 +65,97 @@ def test_required_entries_present(mats: Materials) -> None:
         assert names <= set(getattr(mats, kind)), kind
 
 
-def test_every_value_has_a_source(mats: Materials) -> None:
+# --- provenance: what the file records, not what lies beside the checkout ----------------------
+
+
+def _citations(mats: Materials) -> list[tuple[str, str]]:
+    """Return (dotted field, citation) for every value of every entry."""
+    out = []
     for kind, name, material in mats.entries():
-        assert material.source.strip(), f"{kind}.{name} has no source"
-        for field, value in material:
-            if field in ("source", "sources", "note") or value is None:
+        for field in material.value_fields():
+            out.append((f"{kind}.{name}.{field}", material.source_of(field)))
+    return out
+
+
+def test_every_value_has_a_citation(mats: Materials) -> None:
+    citations = _citations(mats)
+    assert citations
+    for where, text in citations:
+        citation = parse_citation(text)  # raises on a malformed one
+        assert citation.text.strip(), f"{where}: {text!r} says nothing"
+
+
+def test_every_cited_key_is_a_reference(mats: Materials) -> None:
+    cited = set()
+    for where, text in _citations(mats):
+        keys = parse_citation(text).keys
+        assert set(keys) <= set(mats.references), f"{where} cites {keys} ({text!r})"
+        cited.update(keys)
+    for kind, name, material in mats.entries():
+        keys = bracketed_keys(material.note or "")
+        assert set(keys) <= set(mats.references), f"{kind}.{name}.note cites {keys}"
+        cited.update(keys)
+    assert cited == mats.cited_references()
+    # A reference no entry cites is stale, or an entry lost its citation.
+    assert set(mats.references) == cited, f"never cited: {sorted(set(mats.references) - cited)}"
+
+
+def test_document_citations_have_a_locator(mats: Materials) -> None:
+    documents = 0
+    for where, text in _citations(mats):
+        citation = parse_citation(text)
+        if citation.kind != "document":
+            continue
+        documents += 1
+        assert citation.key in mats.references, where
+        assert any(ch.isalnum() for ch in citation.text), f"{where}: no locator in {text!r}"
+        assert citation.text != citation.key, where
+    assert documents, "no value cites a document at all"
+
+
+def test_derived_values_name_their_inputs(mats: Materials) -> None:
+    for kind, name, material in mats.entries():
+        for field in material.value_fields():
+            citation = material.citation_of(field)
+            if citation.kind != "derived":
                 continue
-            cited = material.source_of(field)
-            assert len(cited.strip()) >= 3, f"{kind}.{name}.{field} has no source"
+            fields = set(type(material).model_fields)
+            named = citation.keys or [w for w in citation.text.split() if w.strip("(),") in fields]
+            assert named, f"{kind}.{name}.{field}: {citation.text!r} names no input"
+
+
+def test_every_reference_is_findable(mats: Materials) -> None:
+    assert mats.references
+    for key, ref in mats.references.items():
+        assert ref.authors or ref.publisher, f"{key}: neither authors nor a publisher"
+        assert len(ref.title.strip()) >= 3, f"{key}: no title"
+        assert ref.year == "n.d." or isinstance(ref.year, int), f"{key}: no year"
+        if ref.kind == "article":
+            assert ref.journal and isinstance(ref.year, int), key
+            # a reader needs one of these to find a paper in its journal
+            assert ref.doi or ref.pages or ref.article_id or ref.note, key
+        if ref.kind == "standard":
+            assert ref.number and ref.publisher, key
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    # The old citations named files in ../shared (papers, DESIGN.md) that a clone alone never has.
+    for bad in ("../shared", "shared/papers", "papers/0", "DESIGN.md"):
+        assert bad not in SHIPPED_TEXT, bad
+
+
+def test_papers_are_cited_by_key(mats: Materials) -> None:
+    c = mats.get("coatings", "Sn-2.0Ag-0.5Cu-7.5Bi")
+    assert c.references_of("solidus_c") == ["He2006"]
+    assert c.citation_of("yield_mpa").text.startswith("table 4")
+    he = mats.reference("He2006")
+    assert he.article_id == "1004-0609(2006)02-0315-07"
+    assert he.language and "Chinese" in he.language
+    assert mats.get("phases", "Sn_rich").references_of("yield_mpa") == ["Liu2022"]
+    assert mats.get("wires", "Cu").references_of("uts_mpa") == ["Cui2021"]
+    assert mats.reference("Cui2021").doi == "10.1007/s40194-021-01082-7"
+    with pytest.raises(KeyError, match=r"known references: .*He2006"):
+        mats.reference("papers/001")
 
 
 def test_solidus_not_above_liquidus_everywhere(mats: Materials) -> None:
@@ -101,7 +186,7 @@ def test_enamel_softens_before_it_decomposes_and_builds_grow(mats: Materials) ->
 # --- values from He2006 and Liu2022 are exactly those papers' numbers -------------------------
 
 
-def test_sn_ag_cu_bi_coating_matches_paper_001(mats: Materials) -> None:
+def test_sn_ag_cu_bi_coating_matches_he2006(mats: Materials) -> None:
     c = mats.get("coatings", "Sn-2.0Ag-0.5Cu-7.5Bi")
     assert (c.solidus_c, c.liquidus_c) == (189.0, 213.0)
     assert c.density_kg_m3 == 7560.0
@@ -112,11 +197,11 @@ def test_sn_ag_cu_bi_coating_matches_paper_001(mats: Materials) -> None:
     assert c.poisson == 0.30
     assert c.cte_per_k == 25e-6
     assert c.yield_mpa == 85.3
-    assert c.source.split()[0] == "He2006"
+    assert c.references_of("yield_mpa") == ["He2006"]
     assert "table 4" in c.source_of("yield_mpa")
 
 
-def test_pad_and_fr4_match_paper_001(mats: Materials) -> None:
+def test_pad_and_fr4_match_he2006(mats: Materials) -> None:
     pad = mats.get("substrates", "Cu_pad")
     assert (pad.density_kg_m3, pad.specific_heat_j_kgk, pad.conductivity_w_mk) == (
         8800.0,
@@ -132,7 +217,7 @@ def test_pad_and_fr4_match_paper_001(mats: Materials) -> None:
     )
 
 
-def test_sn_rich_phase_matches_paper_002(mats: Materials) -> None:
+def test_sn_rich_phase_matches_liu2022(mats: Materials) -> None:
     p = mats.get("phases", "Sn_rich")
     assert (p.youngs_gpa, p.hardness_gpa, p.yield_mpa, p.hardening_n) == (
         61.1,
@@ -263,3 +348,81 @@ def test_unit_slip_is_refused(tmp_path: Path) -> None:
     assert "electrodes.Mo.density_kg_m3" in str(err)
     err = _refused(tmp_path, _mutated("[electrodes.Mo]", "cte_per_k = 4.8e-6", "cte_per_k = 4.8"))
     assert "electrodes.Mo.cte_per_k" in str(err)
+
+
+# --- citations are checked against the file's own [references] --------------------------------
+
+
+def test_unknown_reference_is_refused(tmp_path: Path) -> None:
+    text = _mutated(
+        '[coatings."Sn-2.0Ag-0.5Cu-7.5Bi".sources]',
+        'yield_mpa = "He2006 table 4',
+        'yield_mpa = "Hee2006 table 4',
+    )
+    err = _refused(tmp_path, text)
+    assert "coatings.Sn-2.0Ag-0.5Cu-7.5Bi.sources.yield_mpa" in str(err)
+    assert "'Hee2006', which is not a key of [references]" in str(err)
+    assert "did you mean 'He2006'" in str(err)
+
+
+def test_unknown_reference_in_a_default_source_derived_text_or_note_is_refused(
+    tmp_path: Path,
+) -> None:
+    source = _refused(
+        tmp_path, _mutated("[substrates.FR-4]", 'source = "He2006', 'source = "Zhao2006')
+    )
+    assert "substrates.FR-4.source" in str(source)
+    derived = _refused(
+        tmp_path, _mutated("[wires.Pt-10Ir.sources]", "([CRC]: Pt 168", "([CRC2]: Pt 168")
+    )
+    assert "wires.Pt-10Ir.sources.youngs_gpa" in str(derived)
+    assert "'CRC2'" in str(derived)
+    note = _refused(
+        tmp_path, _mutated("[electrodes.Mo]", "[Li2020] section 2", "[Li2021] section 2")
+    )
+    assert "electrodes.Mo.note" in str(note)
+
+
+def test_a_paper_file_name_is_refused(tmp_path: Path) -> None:
+    # The old form: a private file name is no reference a reader can look up.
+    text = _mutated(
+        "[substrates.Cu_pad]", 'source = "He2006 table 3"', 'source = "papers/001_x.txt table 3"'
+    )
+    err = _refused(tmp_path, text)
+    assert "substrates.Cu_pad.source" in str(err)
+    assert "not a reference key" in str(err)
+
+
+def test_a_citation_without_locator_is_refused(tmp_path: Path) -> None:
+    old = 'source = "Liu2022 table 1 and section 2.2.3"'
+    for bare in ('source = "Liu2022"', 'source = "Liu2022 ()"'):
+        err = _refused(tmp_path, _mutated("[phases.Sn_rich]", old, bare))
+        assert "phases.Sn_rich.source" in str(err)
+        assert "without a locator" in str(err)
+
+
+def test_a_derived_value_without_inputs_is_refused(tmp_path: Path) -> None:
+    text = _mutated(
+        '[coatings."SnBi36Ag0.5".sources]',
+        'density_kg_m3 = "derived: ideal mixing of [CRC] densities',
+        'density_kg_m3 = "derived: ideal mixing of densities',
+    )
+    err = _refused(tmp_path, text)
+    assert "coatings.SnBi36Ag0.5.sources.density_kg_m3" in str(err)
+    assert "names no input" in str(err)
+
+
+def test_a_bad_reference_is_refused(tmp_path: Path) -> None:
+    unknown = _refused(
+        tmp_path,
+        _mutated("[references.He2006]", 'kind = "article"', 'kind = "article"\nisbn = "x"'),
+    )
+    assert "references.He2006.isbn" in str(unknown)
+    assert "unknown field" in str(unknown)
+    no_year = _refused(tmp_path, _mutated("[references.He2006]", "year = 2006\n", ""))
+    assert "references.He2006.year" in str(no_year)
+    quoted = _refused(tmp_path, _mutated("[references.He2006]", "year = 2006", 'year = "2006"'))
+    assert "references.He2006.year" in str(quoted)
+    no_publisher = _refused(tmp_path, _mutated("[references.CRC]", 'publisher = "CRC Press"\n', ""))
+    assert "references.CRC" in str(no_publisher)
+    assert "authors or a publisher" in str(no_publisher)

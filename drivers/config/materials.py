@@ -2,19 +2,88 @@
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, overload
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from drivers.config.files import materials_path
 from drivers.config.loader import Strict, load_model
 
+# A citation names a document of the file's own [references], so that the repository alone
+# tells a reader where a value comes from: "<key> <locator>" (He2006 table 3), "derived: ..."
+# (computed here from the inputs it names: [key] for a document, or a field of the entry) or
+# "estimate: ...". A [key] anywhere in a citation or a note names a further reference.
+DERIVED = "derived:"
+ESTIMATE = "estimate:"
+_KEY = r"[A-Za-z][A-Za-z0-9_-]*"  # a TOML bare key, so that [references.<key>] needs no quotes
+_KEY_RE = re.compile(_KEY)
+_BRACKETED_KEY_RE = re.compile(rf"\[({_KEY})\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One parsed citation: its kind, the document it leads with, its text, every key named."""
+
+    kind: Literal["document", "derived", "estimate"]
+    key: str | None  # the leading reference of a document citation
+    text: str  # a document citation's locator, else what follows "derived:" or "estimate:"
+    keys: tuple[str, ...]  # every reference named, the leading one first, each once
+
+
+def bracketed_keys(text: str) -> list[str]:
+    """Return the reference keys a text names as [key], in order, each once."""
+    return list(dict.fromkeys(_BRACKETED_KEY_RE.findall(text)))
+
+
+def parse_citation(text: str) -> Citation:
+    """Parse one citation; ValueError says what is wrong with its form."""
+    stripped = text.strip()
+    if stripped.startswith(DERIVED) or stripped.startswith(ESTIMATE):
+        derived = stripped.startswith(DERIVED)
+        prefix = DERIVED if derived else ESTIMATE
+        body = stripped[len(prefix) :].strip()
+        if not body:
+            raise ValueError(f"{prefix!r} needs text saying how the value was reached")
+        keys = tuple(bracketed_keys(body))
+        return Citation("derived" if derived else "estimate", None, body, keys)
+    head, _, rest = stripped.partition(" ")
+    if not _KEY_RE.fullmatch(head):
+        raise ValueError(
+            f"begins with {head!r}, not a reference key: cite '<key> <locator>' with <key> a "
+            f"table of [references], or begin with {DERIVED!r} or {ESTIMATE!r}"
+        )
+    locator = rest.strip()
+    if not any(ch.isalnum() for ch in locator):
+        raise ValueError(
+            f"cites {head!r} without a locator: say where in it (table, section, page or entry)"
+        )
+    return Citation("document", head, locator, tuple(dict.fromkeys([head, *bracketed_keys(rest)])))
+
+
+def _citation_form(text: str) -> str:
+    parse_citation(text)
+    return text
+
+
 # Ranges are physical plausibility bounds, not tolerances: they catch sign errors, unit slips
 # (g/cm³ for kg/m³, GPa for MPa, ppm for 1/K) and typos, and refuse them with the field's name.
 Source = Annotated[
-    str, Field(min_length=3, description="paper file name + table, or handbook/standard")
+    str,
+    Field(min_length=3, description="'<reference key> <locator>', 'derived: …' or 'estimate: …'"),
+    AfterValidator(_citation_form),
 ]
 Density = Annotated[float, Field(gt=100.0, le=25_000.0, description="kg/m³ at 20 °C")]
 SpecificHeat = Annotated[float, Field(gt=50.0, le=5_000.0, description="J/(kg·K) at 20 °C")]
@@ -61,6 +130,21 @@ class Material(Strict):
         if field not in type(self).model_fields:
             raise KeyError(f"{type(self).__name__} has no field {field!r}")
         return self.sources.get(field, self.source)
+
+    def citation_of(self, field: str) -> Citation:
+        """Return the parsed citation for one field (see source_of)."""
+        return parse_citation(self.source_of(field))
+
+    def references_of(self, field: str) -> list[str]:
+        """Return the keys of the references one field's citation names, the leading one first."""
+        return list(self.citation_of(field).keys)
+
+    def value_fields(self) -> list[str]:
+        """Return the fields that hold a value (not None), citations and note excepted."""
+        skip = {"source", "sources", "note"}
+        return [
+            f for f in type(self).model_fields if f not in skip and getattr(self, f) is not None
+        ]
 
 
 class Thermal(Material):
@@ -288,10 +372,10 @@ class Substrate(Thermal):
 AnyMaterial = Wire | Enamel | Terminal | Coating | Electrode | Phase | Substrate
 
 # A reference's key is what a citation names, so it is a TOML bare key: [references.He2006].
-RefKey = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
-# "n.d.": the document carries no date, or the file never recorded which revision it used.
-# Strict int: a quoted "2006" is a typo for a year, not a year.
-Year = Annotated[int, Field(strict=True, ge=1800, le=2100)] | Literal["n.d."]
+RefKey = Annotated[str, Field(pattern=rf"^{_KEY}$")]
+# A year, or "n.d." where the document carries no date or the revision used was never recorded
+# (checked by Reference._year: one message, not one per member of a union).
+Year = int | str
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -315,6 +399,15 @@ class Reference(Strict):
     doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
     language: Text | None = Field(None, description="if not English")
     note: Text | None = None
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, value: int | str) -> int | str:
+        if isinstance(value, str) and value != "n.d.":
+            raise ValueError("expected a year (a number, e.g. 2006), or 'n.d.' for no date")
+        if isinstance(value, int) and not 1800 <= value <= 2100:
+            raise ValueError(f"year {value} is not between 1800 and 2100")
+        return value
 
     @model_validator(mode="after")
     def _findable(self) -> Reference:
@@ -381,6 +474,63 @@ class Materials(Strict):
         """Return every (kind, name, material) in the file, in file order."""
         kinds: tuple[str, ...] = get_args(Kind)
         return [(k, n, m) for k in kinds for n, m in getattr(self, k).items()]
+
+    def cited_references(self) -> set[str]:
+        """Return the keys of every reference an entry's citation or note names."""
+        cited: set[str] = set()
+        for _, _, material in self.entries():
+            for _, text in _citation_texts(material):
+                cited.update(_keys_named(text, is_note=False))
+            cited.update(bracketed_keys(material.note or ""))
+        return cited
+
+    @model_validator(mode="after")
+    def _citations_resolve(self) -> Materials:
+        # Here, not on each entry: only the whole file knows its [references]. Each problem is
+        # reported at its own field, as pydantic reports a field's range.
+        errors: list[InitErrorDetails] = []
+
+        def refuse(loc: tuple[str, ...], text: str, why: str) -> None:
+            err = PydanticCustomError("citation", why)
+            errors.append(InitErrorDetails(type=err, loc=loc, input=text))
+
+        for kind, name, material in self.entries():
+            inputs = set(type(material).model_fields) - {"source", "sources", "note"}
+            texts = [*_citation_texts(material), (("note",), material.note or "")]
+            for loc, text in texts:
+                is_note = loc == ("note",)
+                for key in _keys_named(text, is_note):
+                    if key not in self.references:
+                        refuse((kind, name, *loc), text, self._unknown_key(key))
+                if not is_note and parse_citation(text).kind == "derived":
+                    words = set(re.findall(r"\w+", text))
+                    if not bracketed_keys(text) and not words & inputs:
+                        refuse(
+                            (kind, name, *loc),
+                            text,
+                            "a derived value names no input: cite a document as [key] or name "
+                            "the field of this entry it is computed from",
+                        )
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def _unknown_key(self, key: str) -> str:
+        close = difflib.get_close_matches(key, list(self.references), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"cites {key!r}, which is not a key of [references]{hint}"
+
+
+def _citation_texts(material: Material) -> list[tuple[tuple[str, ...], str]]:
+    """Return (location in the entry, text) of the entry's source and each of its sources."""
+    return [(("source",), material.source)] + [
+        (("sources", field), text) for field, text in material.sources.items()
+    ]
+
+
+def _keys_named(text: str, is_note: bool) -> list[str]:
+    """Return the reference keys a citation (or, as [key] only, a note) names."""
+    return bracketed_keys(text) if is_note else list(parse_citation(text).keys)
 
 
 def load_materials(path: str | Path | None = None) -> Materials:
