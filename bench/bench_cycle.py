@@ -13,8 +13,10 @@ import serial
 
 from bench.figure import Figure
 from controller.monitor.window import load_window
-from controller.qa.log import QaLog, WeldRecord
-from controller.weld.cycle import Bench, Operator, run_cycle
+from controller.qa.log import QaLog
+from controller.qa.record import WeldIdentity, WeldRecord
+from controller.weld.bench import Bench, plan_of
+from controller.weld.cycle import run_cycle
 from controller.weld.simstation import sim_station
 from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
@@ -42,7 +44,16 @@ def _welds_per_minute(clock: str, count: int) -> tuple[float, int]:
         passed = 0
         t0 = time.perf_counter()
         for k in range(count):
-            res = run_cycle(bench, win, log, Operator(part_id=str(k)), sch.name, sch.digest(), k)
+            res = run_cycle(
+                bench,
+                plan_of(sch),
+                win,
+                log,
+                WeldIdentity(part_id=str(k)),
+                sch.name,
+                sch.digest(),
+                k,
+            )
             passed += res.result.verdict == "PASS"
         rate = count / (time.perf_counter() - t0) * 60.0
         stream.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.figure import Figure
 from controller.analysis.mapping import grid, parse_vary
-from controller.cli.map import Job, run_local
+from controller.analysis.sweep import Job, run_local
 from drivers.config.schedule import load_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from controller.weld.cycle import Operator
+from controller.qa.record import WeldIdentity
 from gui.ring import Ring
 from gui.worker import SessionSpec, leave_core, serve, weld_core
 
@@ -66,7 +66,7 @@ class StationBridge(QObject):
         self._child_conn.close()  # the child holds its end: EOF here when it exits
         self._reader.start()
 
-    def weld(self, who: Operator) -> None:
+    def weld(self, who: WeldIdentity) -> None:
         """Ask for one weld."""
         self._send("weld", who)
 

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from controller.cli.teach import teach_from_log
 from controller.monitor.monitor import replay
-from controller.monitor.window import TeachError, Window
-from controller.qa.log import LoggedWeld, QaLog, export_features_csv, export_waveforms
+from controller.monitor.teach import TeachError, teach_from_log
+from controller.monitor.window import Window
+from controller.qa.export import export_features_csv, export_waveforms
+from controller.qa.log import QaLog
+from controller.qa.record import LoggedWeld
 from controller.weld.session import WeldSession
 from drivers.config.loader import ConfigError
 from gui.plots import WavePanel

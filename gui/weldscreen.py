@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from controller.monitor.window import Window
-from controller.weld.cycle import CycleResult, Operator
+from controller.qa.record import WeldIdentity
+from controller.weld.cycle import CycleResult
 from gui.bridge import StationBridge
 from gui.live import LiveTrace
 from gui.plots import WavePanel
@@ -194,7 +195,9 @@ class WeldScreen(QWidget):
         if not part:
             self.message.setText("enter a part id")
             return
-        self.bridge.weld(Operator(operator=self.operator.text(), part_id=part, lot=self.lot.text()))
+        self.bridge.weld(
+            WeldIdentity(operator=self.operator.text(), part_id=part, lot=self.lot.text())
+        )
 
     def _estop(self, pressed: bool) -> None:
         self.bridge.set_estop(pressed)

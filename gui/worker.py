@@ -6,8 +6,9 @@ p99 was 11-34 % worse). Here the session, its cycle, its monitor and all device 
 process of their own; the GUI sends requests down a pipe, reads messages back, and draws the
 live samples from a shared-memory Ring the weld writes without ever waiting.
 
-Requests (GUI → session): ("weld", Operator), ("stop",), ("estop", bool), ("weld_enabled", bool),
-("reset",), ("quit",). Stop, e-stop and weld/no-weld act at once, during a weld too.
+Requests (GUI → session): ("weld", WeldIdentity), ("stop",), ("estop", bool),
+("weld_enabled", bool), ("reset",), ("quit",). Stop, e-stop and weld/no-weld act at once,
+during a weld too.
 Messages (session → GUI): ("opened", dict), ("state", str), ("started",), ("finished",
 CycleResult), ("events", [(name, t_s)]), ("status", dict), ("error", str).
 """
@@ -28,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from controller.qa.record import WeldIdentity
 from controller.weld import heap
-from controller.weld.cycle import Operator
 from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from drivers.config.loader import ConfigError
@@ -208,7 +209,7 @@ class _Served:
                 self._poll(session)
                 next_status = time.monotonic() + STATUS_EVERY_S
 
-    def _weld(self, session: WeldSession, who: Operator) -> None:
+    def _weld(self, session: WeldSession, who: WeldIdentity) -> None:
         assert session.bench is not None
         if self.estop:
             self.send("error", "weld refused: the e-stop is pressed (release it first)")

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from controller.qa.log import QaLog, WeldRecord
+from controller.qa.log import QaLog
+from controller.qa.record import WeldRecord
 from controller.qa.stores import is_url
 
 

@@ -11,13 +11,15 @@ from pathlib import Path
 import serial
 
 from controller.qa.log import QaLog
-from controller.weld.cycle import Bench
+from controller.weld.bench import Bench, Plan, plan_of
 from controller.weld.simstation import Endpoints, SimControl, sim_station
+from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
 from drivers.link import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
 from drivers.wire.frames import Frame
+from firmware_sim.cli import DEFAULT_SCHEDULE
 
 
 @dataclass
@@ -90,6 +92,7 @@ class Rig:
     bench: Bench
     control: SimControl
     log: QaLog
+    plan: Plan  # of the station's schedule (the simulator's default)
 
 
 @contextmanager
@@ -124,7 +127,7 @@ def lockstep_rig(
         control = SimControl(ends.control)
         log = QaLog(qa_dir / "qa.sqlite")
         try:
-            yield Rig(bench, control, log)
+            yield Rig(bench, control, log, plan_of(load_schedule(DEFAULT_SCHEDULE)))
         finally:
             log.close()
             control.close()

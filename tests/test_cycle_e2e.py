@@ -12,9 +12,10 @@ import serial
 
 from controller.monitor.window import Window, load_window
 from controller.qa.log import QaLog
-from controller.weld.cycle import Bench, CycleResult, Operator, run_cycle
+from controller.qa.record import WeldIdentity
+from controller.weld.bench import Bench, plan_of, program
+from controller.weld.cycle import CycleResult, run_cycle
 from controller.weld.sequencer import State
-from controller.weld.session import program
 from controller.weld.simstation import sim_station
 from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
@@ -25,6 +26,7 @@ from drivers.supply import InverterSupply
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
 WINDOW = load_window(ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
+PLAN = plan_of(SCHEDULE)
 
 
 @contextmanager
@@ -48,7 +50,9 @@ def bench(*station_args: str) -> Iterator[Bench]:
 def cycle(tmp: Path, window: Window, *station_args: str) -> tuple[CycleResult, QaLog]:
     log = QaLog(tmp / "qa.sqlite")
     with bench(*station_args) as b:
-        res = run_cycle(b, window, log, Operator(part_id="p1"), SCHEDULE.name, SCHEDULE.digest(), 1)
+        res = run_cycle(
+            b, PLAN, window, log, WeldIdentity(part_id="p1"), SCHEDULE.name, SCHEDULE.digest(), 1
+        )
     return res, log
 
 
@@ -94,8 +98,8 @@ def test_no_collector_pass_stalls_a_weld_cycle(tmp_path: Path) -> None:
     with bench() as b:
         gc.callbacks.append(count)
         try:
-            who = Operator(part_id="p1")
-            run_cycle(b, WINDOW, log, who, SCHEDULE.name, SCHEDULE.digest(), 1, on_step=step)
+            who = WeldIdentity(part_id="p1")
+            run_cycle(b, PLAN, WINDOW, log, who, SCHEDULE.name, SCHEDULE.digest(), 1, on_step=step)
             during = len(passes) - 1  # the one pass allowed: the young objects, after the cycle
         finally:
             gc.callbacks.remove(count)
@@ -110,9 +114,11 @@ def test_a_schedule_longer_than_the_weld_margin_welds_to_its_verdict(tmp_path: P
     sched = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml", longest)
     log = QaLog(tmp_path / "qa.sqlite")
     with bench(*(a for o in longest for a in ("--set", o))) as b:
-        program(b, sched, watchdog_ms=500.0)  # as a session does: it learns the supply's time
-        assert b.fire_to_done_ms > 2000.0
-        res = run_cycle(b, None, log, Operator(part_id="p1"), sched.name, sched.digest(), 1)
+        plan = program(b, sched, watchdog_ms=500.0)  # as a session does: the supply's time
+        assert plan.fire_to_done_ms > 2000.0
+        res = run_cycle(
+            b, plan, None, log, WeldIdentity(part_id="p1"), sched.name, sched.digest(), 1
+        )
     assert res.state is State.VERDICT, res.abort_reason
     assert res.result.features["weld_time_ms"] > 1000.0  # the ramps' current, all of it seen
 
@@ -140,7 +146,14 @@ def test_many_cycles_on_one_station_all_pass(tmp_path: Path) -> None:
     with bench() as b:
         verdicts = [
             run_cycle(
-                b, WINDOW, log, Operator(part_id=str(k)), SCHEDULE.name, SCHEDULE.digest(), k
+                b,
+                PLAN,
+                WINDOW,
+                log,
+                WeldIdentity(part_id=str(k)),
+                SCHEDULE.name,
+                SCHEDULE.digest(),
+                k,
             ).result.verdict
             for k in range(25)
         ]

@@ -9,6 +9,7 @@ disarmed, the head retracted, and the weld logged ABORTED with the fault as its 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 
 from controller.monitor.window import load_window
-from controller.weld.cycle import CycleResult, Operator, run_cycle
+from controller.qa.record import WeldIdentity
+from controller.weld.bench import Plan
+from controller.weld.cycle import CycleResult, run_cycle
 from controller.weld.sequencer import State
 from drivers.config.schedule import load_schedule
 from tests.stationhelp import Rig, lockstep_rig, reset_devices
@@ -77,9 +80,10 @@ def test_a_fault_at_any_state_aborts_safely(rig: Rig, state: State, fault: str) 
 
     res = run_cycle(
         rig.bench,
+        rig.plan,
         WINDOW,
         rig.log,
-        Operator(part_id=f"{state.value}-{fault}"),
+        WeldIdentity(part_id=f"{state.value}-{fault}"),
         SCHEDULE.name,
         SCHEDULE.digest(),
         0,
@@ -120,9 +124,16 @@ def test_a_fault_at_any_state_aborts_safely(rig: Rig, state: State, fault: str) 
         assert not watchdog, str(truth)
 
 
-def _cycle(rig: Rig, part: str) -> CycleResult:
+def _cycle(rig: Rig, part: str, plan: Plan | None = None) -> CycleResult:
     return run_cycle(
-        rig.bench, WINDOW, rig.log, Operator(part_id=part), SCHEDULE.name, SCHEDULE.digest(), 0
+        rig.bench,
+        plan or rig.plan,
+        WINDOW,
+        rig.log,
+        WeldIdentity(part_id=part),
+        SCHEDULE.name,
+        SCHEDULE.digest(),
+        0,
     )
 
 
@@ -142,11 +153,7 @@ def test_force_out_of_range_in_the_weld_aborts(rig: Rig) -> None:
     # the range this bench watches says 20-30 N; the schedule squeezes 12 N: as if the part
     # had slipped out from under the electrode once the current started
     _recover(rig)
-    rig.bench.force_range_n = (20.0, 30.0)
-    try:
-        res = _cycle(rig, "force")
-    finally:
-        rig.bench.force_range_n = None
+    res = _cycle(rig, "force", dataclasses.replace(rig.plan, force_range_n=(20.0, 30.0)))
     truth = rig.control.truth()
     assert res.state is State.ABORTED
     assert res.abort_reason == "interlock lost: force_in_range"

@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from controller.qa.log import QaLog
-from controller.weld.cycle import Operator
+from controller.qa.record import WeldIdentity
 from drivers.config.schedule import load_schedule
 from gui.app import MainWindow, session_maker
 from gui.screens import NAMES, screenshots
@@ -92,7 +92,7 @@ def test_the_estop_aborts_nothing_fires_while_pressed(qtbot: QtBot, open_station
     win = open_station()
     win.weld.estop.setChecked(True)
     assert not win.weld.start.isEnabled()
-    win.bridge.weld(Operator())
+    win.bridge.weld(WeldIdentity())
     qtbot.waitUntil(lambda: "e-stop is pressed" in win.weld.message.text(), timeout=5000)
     win.weld.estop.setChecked(False)
     assert weld(qtbot, win) == "PASS"

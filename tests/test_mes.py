@@ -17,7 +17,7 @@ from asyncua.sync import Client
 
 from controller.monitor.window import FEATURES
 from controller.qa.mes import NAMESPACE
-from controller.weld.cycle import Operator
+from controller.qa.record import WeldIdentity
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
@@ -64,7 +64,8 @@ def test_every_logged_weld_reaches_an_opcua_subscriber_as_logged(tmp_path: Path)
             sub.subscribe_data_change(station.get_child([f"{idx}:Result"]))
             time.sleep(0.2)  # the subscription's first (empty) notification
             ids = [
-                session.weld(Operator(part_id=f"P{k}", operator="ana")).record_id for k in range(3)
+                session.weld(WeldIdentity(part_id=f"P{k}", operator="ana")).record_id
+                for k in range(3)
             ]
             got = results.wait_for(3)
             assert [g["id"] for g in got] == ids

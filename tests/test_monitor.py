@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from controller.monitor.monitor import Monitor
-from controller.monitor.window import MonitorSettings, TeachError, Window, load_window, teach
+from controller.monitor.teach import TeachError, teach
+from controller.monitor.window import MonitorSettings, Window, load_window
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
 from tests.simhelp import DIRECT, TC_CD, TC_INV, simulate

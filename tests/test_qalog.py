@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.qa.log import QaLog, WeldRecord, export_features_csv, export_waveforms
+from controller.qa.export import export_features_csv, export_waveforms
+from controller.qa.log import QaLog
+from controller.qa.record import WeldRecord
 from controller.qa.stores import check_qa_log, shown
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError

@@ -16,8 +16,9 @@ from typing import cast
 
 import pytest
 
-from controller.qa.log import QaLog, WeldRecord
-from controller.weld.cycle import Bench
+from controller.qa.log import QaLog
+from controller.qa.record import WeldRecord
+from controller.weld.bench import Bench
 from controller.weld.session import (
     HEARTBEAT_LOST,
     CounterGap,

@@ -18,8 +18,8 @@ import tomli_w
 from controller.analysis import spc
 from controller.cli.main import main
 from controller.monitor.window import FEATURES, Window, load_window
-from controller.qa.log import LoggedWeld, QaLog
-from controller.weld.cycle import Operator
+from controller.qa.log import QaLog
+from controller.qa.record import LoggedWeld, WeldIdentity
 from controller.weld.session import WeldSession
 from drivers.config.schedule import load_schedule
 
@@ -53,7 +53,7 @@ def weld_run(
     )
     with WeldSession(str(station), schedule, window, str(qa), clock="lockstep") as s:
         for k in range(count):
-            res = s.weld(Operator(part_id=f"p{k:04d}"))
+            res = s.weld(WeldIdentity(part_id=f"p{k:04d}"))
             if until_fail and res.result.verdict == "FAIL":
                 break
     log = QaLog(qa)

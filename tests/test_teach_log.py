@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from controller.monitor.window import judge, load_window
-from controller.qa.log import QaLog, WeldRecord
+from controller.qa.log import QaLog
+from controller.qa.record import WeldRecord
 from drivers.config.schedule import load_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

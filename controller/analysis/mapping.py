@@ -174,7 +174,7 @@ def grid(axes: list[Axis], repeat: int) -> list[Point]:
 
 
 @dataclass
-class Weld:
+class MappedWeld:
     """What one point's weld gave: the controller's verdict and features, and the truth."""
 
     point: Point
@@ -220,7 +220,7 @@ class Lobe:
         return Counter(str(d) for d in self.defect[passing] if d != "none")
 
 
-def classify(w: Weld, min_jbf_pct: float) -> str:
+def classify(w: MappedWeld, min_jbf_pct: float) -> str:
     """Return the weld's class: the simulator's defect, or weak_joint for a joint with none
     but weaker than min_jbf_pct of the wire, or none."""
     if w.defect != "none":
@@ -229,7 +229,7 @@ def classify(w: Weld, min_jbf_pct: float) -> str:
     return "weak_joint" if pct is None or float(pct) < min_jbf_pct else "none"
 
 
-def lobe(axes: list[Axis], welds: list[Weld], min_jbf_pct: float = 50.0) -> Lobe:
+def lobe(axes: list[Axis], welds: list[MappedWeld], min_jbf_pct: float = 50.0) -> Lobe:
     """Return the lobe of a finished sweep; a sound joint is free of defects and at least
     min_jbf_pct as strong as the wire."""
     shape = tuple(len(a.values) for a in axes)
@@ -334,3 +334,42 @@ def check_grid(schedule: Schedule, axes: list[Axis]) -> None:
     (checked before a single weld runs; the fields' ranges are boxes, so corners suffice)."""
     for corner in itertools.product(*((min(a.values), max(a.values)) for a in axes)):
         variant(schedule, axes, corner)
+
+
+def report_lines(
+    schedule: Schedule, lb: Lobe, welds: list[MappedWeld], seconds: float
+) -> list[str]:
+    """Return the summary lines: rate, the PASS region, the nominal point, the suggestion."""
+    axes = lb.axes
+    lines = [f"{len(welds)} welds in {seconds:.1f} s ({len(welds) / max(seconds, 1e-9):.1f}/s)"]
+    passed = sum(w.verdict == "PASS" for w in welds)
+    lines.append(f"PASS {passed} of {len(welds)} welds")
+    bad = lb.defects_in_pass()
+    lines.append(
+        "defects inside the PASS region (truth): "
+        + (", ".join(f"{d} in {n} cells" for d, n in bad.items()) if bad else "none")
+    )
+    nom = nominal(schedule, axes)
+    at = ", ".join(f"{a.name} {v:g} {a.unit}" for a, v in zip(axes, nom, strict=True))
+    if all(contains(a, v) for a, v in zip(axes, nom, strict=True)):
+        lines.append(f"the schedule's own point ({at}) is in the map")
+    else:
+        lines.append(f"the schedule's own point ({at}) lies outside the map")
+    c = centre(lb)
+    if c is None:
+        lines.append(
+            f"no cell is sound (free of defects, joints >= {lb.min_jbf_pct:g} % of the wire): "
+            "no operating point to suggest"
+        )
+        return lines
+    at = ", ".join(f"{a.name} {v:g} {a.unit}" for a, v in zip(axes, c.values, strict=True))
+    inside = "inside" if lb.pass_frac[c.cell] >= 0.5 else "outside"
+    lines.append(
+        f"suggested operating point (the sound cell farthest from any unsound one): {at}; "
+        f"{inside} the window's PASS region"
+    )
+    for m in c.margins:
+        down = "to the map's edge" if m.down is None else f"-{m.down:g} {m.axis.unit}"
+        up = "to the map's edge" if m.up is None else f"+{m.up:g} {m.axis.unit}"
+        lines.append(f"  {m.axis.name} may drift {down} / {up} before a defect or a weak joint")
+    return lines

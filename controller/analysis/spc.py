@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from controller.monitor.window import FEATURES, Window
-from controller.qa.log import LoggedWeld
+from controller.qa.record import LoggedWeld
 
 # phase I: the welds whose mean and moving range set the charts' centre and σ. 30 rather than
 # 20: limits from fewer individuals raise the false-alarm rate markedly (estimation error);

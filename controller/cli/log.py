@@ -6,12 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.qa.log import (
-    QaLogUnavailableError,
-    export_features_csv,
-    export_waveforms,
-    open_existing,
-)
+from controller.qa.export import export_features_csv, export_waveforms
+from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.stores import shown
 
 DEFAULT_DB = Path("qa") / "station.sqlite"

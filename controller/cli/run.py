@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from controller.qa.log import QaLog
+from controller.qa.record import WeldIdentity
 from controller.qa.stores import qa_target, shown
 from controller.weld import heap
-from controller.weld.cycle import CycleResult, Operator
+from controller.weld.cycle import CycleResult
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
@@ -52,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 warned = True
-            who = Operator(
+            who = WeldIdentity(
                 operator=args.operator,
                 part_id=f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part,
                 lot=args.lot,

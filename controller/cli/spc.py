@@ -16,7 +16,8 @@ from pathlib import Path
 from controller.analysis import spc
 from controller.analysis.plots import plot_feature
 from controller.monitor.window import FEATURES, Window, load_window
-from controller.qa.log import LoggedWeld, QaLogUnavailableError, open_existing
+from controller.qa.log import QaLogUnavailableError, open_existing
+from controller.qa.record import LoggedWeld
 from controller.qa.stores import shown
 from controller.weld.stations import load_station, window_path
 from drivers.config.loader import ConfigError

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from drivers.config.loader import Strict, load_model
@@ -175,76 +174,3 @@ def _range(lim: Limit, unit: str) -> str:
     lo = "-∞" if lim.min is None else f"{lim.min:.4g}"
     hi = "+∞" if lim.max is None else f"{lim.max:.4g}"
     return f"{lo}..{hi} {unit}"
-
-
-class TeachError(ValueError):
-    """The welds given cannot make a window (too few, or from different schedules)."""
-
-
-def teach(
-    name: str,
-    schedule: str,
-    schedule_hashes: Sequence[str],
-    features: Sequence[dict[str, float | None]],
-    traces: Sequence[dict[str, np.ndarray]],
-    k_sigma: float,
-    step_ms: float,
-    monitor: MonitorSettings,
-    dt_s: float = 2e-5,
-    min_count: int = 10,
-    command: str = "",
-) -> Window:
-    """Build a window from good welds: mean ± k·σ per feature and per envelope point.
-
-    Traces are sampled every dt_s from the current start; the envelope keeps, per step of
-    step_ms, the widest band of its samples, widened by one step on each side so that a weld
-    starting a sample early or late (the onset is steep) is not failed for it.
-    """
-    if len(features) < min_count:
-        raise TeachError(f"{len(features)} welds given; teaching needs at least {min_count}")
-    if len(set(schedule_hashes)) != 1:
-        raise TeachError(
-            f"the welds come from {len(set(schedule_hashes))} different schedules "
-            f"({sorted(set(schedule_hashes))}); teach from one schedule at a time"
-        )
-    limits: dict[str, Limit] = {}
-    for feat in FEATURES:
-        vals = [f.get(feat) for f in features]
-        good = [float(v) for v in vals if v is not None and not math.isnan(float(v))]
-        if len(good) != len(vals):
-            continue  # a feature some good welds lack (e.g. no burn-through) is not limited
-        mean, sd = float(np.mean(good)), float(np.std(good, ddof=1))
-        spread = max(k_sigma * sd, 1e-3 * abs(mean), 1e-9)
-        limits[feat] = Limit(min=float(f"{mean - spread:.6g}"), max=float(f"{mean + spread:.6g}"))
-    bands: dict[str, Band] = {}
-    for ch in CHANNELS:
-        rows = [t[ch] for t in traces if ch in t]
-        if len(rows) != len(traces) or not rows:
-            continue
-        per = max(1, round(step_ms * 1e-3 / dt_s))
-        n = min(len(r) for r in rows) // per * per
-        if n == 0:
-            continue
-        mat = np.vstack([r[:n] for r in rows])
-        mean = mat.mean(axis=0)
-        sd = mat.std(axis=0, ddof=1)
-        # a floor on the band width: noise-free points would otherwise get a zero-width band
-        spread = np.maximum(k_sigma * sd, 0.02 * np.abs(mean).max() + 1e-12)
-        lo = (mean - spread).reshape(-1, per).min(axis=1)
-        hi = (mean + spread).reshape(-1, per).max(axis=1)
-        lo = np.minimum(lo, np.minimum(np.roll(lo, 1), np.roll(lo, -1)))
-        hi = np.maximum(hi, np.maximum(np.roll(hi, 1), np.roll(hi, -1)))
-        lo[0], hi[0] = min(lo[0], lo[1] if len(lo) > 1 else lo[0], 0.0), hi[:2].max()
-        # 6 significant figures: far below any band width, and the file stays readable
-        bands[ch] = Band(lo=[float(f"{x:.6g}") for x in lo], hi=[float(f"{x:.6g}") for x in hi])
-    return Window(
-        name=name,
-        schedule=schedule,
-        schedule_hash=schedule_hashes[0],
-        taught_from=len(features),
-        k_sigma=k_sigma,
-        command=command,
-        monitor=monitor,
-        limits=limits,
-        envelope=Envelope(step_ms=step_ms, **bands),
-    )

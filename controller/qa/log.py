@@ -3,7 +3,7 @@ its full waveforms; an audit trail of schedule and window changes.
 
 A SQLite file in WAL mode per station (the default), or a database on a PostgreSQL server that
 several stations share (a postgresql:// URL): the same tables and the same guarantees on both
-(controller/qastore.py holds what differs). A weld's record is committed durably before the
+(controller/qa/stores.py holds what differs). A weld's record is committed durably before the
 call returns, and the caller shows the verdict as final only after that: a crash never loses
 an acknowledged weld. Each row carries a hash of its content chained to the row before it, so
 an edited, deleted or swapped row is detected; appends are serialised (every station's, on a
@@ -12,131 +12,39 @@ server) so the log keeps one chain.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import hashlib
-import io
 import json
 import os
-import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from controller.qa.record import (
+    COLUMNS,
+    FIELDS,
+    LoggedWeld,
+    WeldRecord,
+    as_stored,
+    columns,
+    fields_of,
+    pack_waveform,
+    unpack_waveform,
+)
 from controller.qa.stores import QaUrl, Store, open_store, qa_target, shown
 
-CHANNELS = ("current_a", "voltage_v", "force_n", "position_um")
 GENESIS = "0" * 64
 # MICROWELD_QA_DURABILITY=off (a battery hook, see QaLog): records committed in batches of this
 DEFERRED_BATCH = 20
 
 
-@dataclass
-class WeldRecord:
-    """One weld as it goes into the log."""
-
-    station: str
-    operator: str
-    part_id: str
-    lot: str
-    schedule: str
-    schedule_hash: str
-    window: str
-    window_hash: str
-    electrode_count: int
-    verdict: str
-    reasons: list[str]
-    features: dict[str, float | None]
-    waveform: np.ndarray  # (n, 4): A, V, N, µm
-    sample_rate_hz: float = 50_000.0
-    supply_weld_count: int | None = None
-    t_utc: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="microseconds"))
-
-
-@dataclass
-class LoggedWeld:
-    """A weld as read back from the log (without its waveform)."""
-
-    id: int
-    t_utc: str
-    station: str
-    operator: str
-    part_id: str
-    lot: str
-    schedule: str
-    schedule_hash: str
-    window: str
-    window_hash: str
-    electrode_count: int
-    supply_weld_count: int | None
-    verdict: str
-    reasons: list[str]
-    features: dict[str, float | None]
-    sample_rate_hz: float = 50_000.0
-
-
-# the columns of a weld's record, in the log's order: LoggedWeld's fields (WeldRecord has the
-# same names, and its waveform besides); the row hash depends on this order
-_FIELDS = tuple(f.name for f in fields(LoggedWeld) if f.name != "id")
-
-
-_JSON = ("reasons", "features")  # the fields stored as JSON text
-# the columns as named in SQL: quoted, as "window" is a reserved word in PostgreSQL
-_COLUMNS = ", ".join(f'"{f}"' for f in _FIELDS)
-
-
-def _fields(row: Sequence[Any]) -> dict[str, Any]:
-    """Return a row's _FIELDS by name, the JSON ones decoded."""
-    out = dict(zip(_FIELDS, row, strict=True))
-    for f in _JSON:
-        out[f] = json.loads(out[f])
-    return out
-
-
-def pack_waveform(wave: np.ndarray) -> bytes:
-    """Return the waveform as compressed little-endian float32 (n, 4)."""
-    arr = np.ascontiguousarray(wave, dtype="<f4")
-    if arr.ndim != 2 or arr.shape[1] != len(CHANNELS):
-        raise ValueError(f"waveform must be (n, {len(CHANNELS)}), got {arr.shape}")
-    # level 1: a weld's float32 noise packs to 41 % at level 1 and to 35 % at level 6, but level
-    # 6 took 4.8 ms a weld against 1.3 ms, paid in every commit before a verdict is shown
-    return zlib.compress(arr.shape[0].to_bytes(8, "little") + arr.tobytes(), level=1)
-
-
-def unpack_waveform(blob: bytes) -> np.ndarray:
-    """Return the (n, 4) float32 waveform of a packed blob."""
-    raw = zlib.decompress(blob)
-    n = int.from_bytes(raw[:8], "little")
-    return np.frombuffer(raw[8:], dtype="<f4").reshape(n, len(CHANNELS))
-
-
 def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
     body = json.dumps(
-        [prev, *(getattr(rec, f) for f in _FIELDS)], sort_keys=True, separators=(",", ":")
+        [prev, *(getattr(rec, f) for f in FIELDS)], sort_keys=True, separators=(",", ":")
     ).encode()
     return hashlib.sha256(body + hashlib.sha256(blob).digest()).hexdigest()
-
-
-def _as_stored(rec: WeldRecord) -> WeldRecord:
-    """Return the record with its numbers of the types the columns give back: the hash is of
-    the values as given and verify() hashes them as read, so a rate of 50000 (an int) hashed
-    as "50000" and read back as 50000.0 broke the chain of a record that was never edited."""
-    count = rec.supply_weld_count
-    return dataclasses.replace(
-        rec,
-        sample_rate_hz=float(rec.sample_rate_hz),
-        electrode_count=int(rec.electrode_count),
-        supply_weld_count=None if count is None else int(count),
-    )
-
-
-def _columns(rec: WeldRecord) -> list[Any]:
-    """Return a record's _FIELDS as stored (reasons and features as JSON text)."""
-    return [json.dumps(getattr(rec, f)) if f in _JSON else getattr(rec, f) for f in _FIELDS]
 
 
 class QaLog:
@@ -179,7 +87,7 @@ class QaLog:
         for rec in recs:
             if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
                 raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
-        recs = [_as_stored(rec) for rec in recs]
+        recs = [as_stored(rec) for rec in recs]
         blobs = [pack_waveform(rec.waveform) for rec in recs]
         store = self.store
         if not store.in_transaction:  # durability off may have left one open (and locked)
@@ -193,9 +101,9 @@ class QaLog:
                 digest = _row_hash(prev, rec, blob)
                 ids.append(
                     store.insert(
-                        f"INSERT INTO welds ({_COLUMNS}, waveform, prev_hash, row_hash)"
-                        f" VALUES ({', '.join('?' * (len(_FIELDS) + 3))})",
-                        (*_columns(rec), blob, prev, digest),
+                        f"INSERT INTO welds ({COLUMNS}, waveform, prev_hash, row_hash)"
+                        f" VALUES ({', '.join('?' * (len(FIELDS) + 3))})",
+                        (*columns(rec), blob, prev, digest),
                     )
                 )
                 prev = digest
@@ -213,11 +121,11 @@ class QaLog:
         """Return the station's latest record that has a supply weld count (None if none)."""
         # newest first, so the scan stops at the station's latest counted weld
         row = self.store.execute(
-            f"SELECT id, {_COLUMNS} FROM welds WHERE station = ?"
+            f"SELECT id, {COLUMNS} FROM welds WHERE station = ?"
             " AND supply_weld_count IS NOT NULL ORDER BY id DESC LIMIT 1",
             (station,),
         ).fetchone()
-        return None if row is None else LoggedWeld(id=row[0], **_fields(row[1:]))
+        return None if row is None else LoggedWeld(id=row[0], **fields_of(row[1:]))
 
     def last_supply_weld_count(self, station: str) -> int | None:
         """Return the supply weld counter of the station's latest record that has one."""
@@ -278,20 +186,20 @@ class QaLog:
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
-        sql = f"SELECT id, {_COLUMNS} FROM welds"
+        sql = f"SELECT id, {COLUMNS} FROM welds"
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self.store.execute(sql + " ORDER BY id", args)
-        return [LoggedWeld(id=r[0], **_fields(r[1:])) for r in rows]
+        return [LoggedWeld(id=r[0], **fields_of(r[1:])) for r in rows]
 
     def weld(self, weld_id: int) -> tuple[LoggedWeld, str]:
         """Return one logged weld and its row hash (its link in the chain)."""
         row = self.store.execute(
-            f"SELECT id, {_COLUMNS}, row_hash FROM welds WHERE id = ?", (weld_id,)
+            f"SELECT id, {COLUMNS}, row_hash FROM welds WHERE id = ?", (weld_id,)
         ).fetchone()
         if row is None:
             raise KeyError(f"no weld {weld_id} in {shown(self.path)}")
-        return LoggedWeld(id=row[0], **_fields(row[1:-1])), str(row[-1])
+        return LoggedWeld(id=row[0], **fields_of(row[1:-1])), str(row[-1])
 
     def waveform(self, weld_id: int) -> np.ndarray:
         """Return a logged weld's waveform (n, 4: A, V, N, µm)."""
@@ -318,10 +226,10 @@ class QaLog:
         problems = []
         prev = GENESIS
         rows = self.store.execute(
-            f"SELECT id, {_COLUMNS}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
+            f"SELECT id, {COLUMNS}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
         )
         for r in rows:
-            rec = WeldRecord(**_fields(r[1:16]), waveform=np.zeros((0, 4)))
+            rec = WeldRecord(**fields_of(r[1:16]), waveform=np.zeros((0, 4)))
             if r[17] != prev:
                 problems.append(f"weld {r[0]}: chain broken before it (a row removed?)")
             if _row_hash(r[17], rec, r[16]) != r[18]:
@@ -349,72 +257,3 @@ def open_existing(name: str | Path) -> QaLog:
         return QaLog(target)
     except ConnectionError as exc:  # a server that does not answer, or has no such database
         raise QaLogUnavailableError(str(exc)) from None
-
-
-def export_features_csv(rows: Sequence[LoggedWeld], out: io.TextIOBase | Path) -> None:
-    """Write the welds' identities, verdicts, reasons and features as CSV."""
-    feats = sorted({k for r in rows for k in r.features})
-    head = [
-        "id",
-        "t_utc",
-        "station",
-        "operator",
-        "part_id",
-        "lot",
-        "schedule",
-        "window",
-        "verdict",
-        "reasons",
-        *feats,
-    ]
-    fh = out.open("w", newline="", encoding="utf-8") if isinstance(out, Path) else out
-    try:
-        w = csv.writer(fh)
-        w.writerow(head)
-        for r in rows:
-            w.writerow(
-                [
-                    r.id,
-                    r.t_utc,
-                    r.station,
-                    r.operator,
-                    r.part_id,
-                    r.lot,
-                    r.schedule,
-                    r.window,
-                    r.verdict,
-                    "; ".join(r.reasons),
-                    *[r.features.get(k) for k in feats],
-                ]
-            )
-    finally:
-        if isinstance(out, Path):
-            fh.close()
-
-
-def export_waveforms(log: QaLog, ids: Iterable[int], folder: Path, fmt: str = "npz") -> list[Path]:
-    """Write the waveforms of the given welds (CSV per weld, or one NPZ); return the files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ids = list(ids)
-    if fmt == "npz":
-        path = folder / "waveforms.npz"
-        save: Any = np.savez_compressed  # (numpy's stub takes **arrays for its keyword flags)
-        save(path, **{f"weld_{i}": log.waveform(i) for i in ids})
-        return [path]
-    if fmt != "csv":
-        raise ValueError(f"format must be csv or npz, not {fmt!r}")
-    paths = []
-    for i in ids:
-        wave = log.waveform(i)
-        t = np.arange(len(wave)) / log.sample_rate_hz(i)
-        path = folder / f"weld_{i}.csv"
-        np.savetxt(
-            path,
-            np.column_stack([t, wave]),
-            delimiter=",",
-            comments="",
-            header="t_s," + ",".join(CHANNELS),
-            fmt="%.7g",
-        )
-        paths.append(path)
-    return paths

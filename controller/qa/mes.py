@@ -29,7 +29,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from controller.qa.log import LoggedWeld
+from controller.qa.record import LoggedWeld
 
 NAMESPACE = "urn:microweld"
 START_TIMEOUT_S = 30.0  # the standard address space loads in 1-2 s on the bench machine

@@ -1,9 +1,11 @@
 """Run weld cycles on a station: the sequencer drives the devices, the monitor watches the
 stream, and the QA log gets the record before the verdict is shown.
 
-Works on a lockstep station (the cycle grants the station one 1 ms block at a time, so the
-whole weld is deterministic and faster than real time) and on a paced one (it reads blocks as
-they come).
+A cycle goes as a weld does: observe the devices, take a block of the stream (and feed it to
+the monitor), carry out the sequencer's commands (a table from command to driver call), and
+finish: the verdict, the record committed. Works on a lockstep station (the cycle grants the
+station one 1 ms block at a time, so the whole weld is deterministic and faster than real time)
+and on a paced one (it reads blocks as they come).
 """
 
 from __future__ import annotations
@@ -12,67 +14,28 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from controller.monitor.monitor import Monitor, WeldResult
 from controller.monitor.window import Window
-from controller.qa.log import QaLog, WeldRecord
+from controller.qa.log import QaLog
+from controller.qa.record import WeldIdentity, WeldRecord
+from controller.weld.bench import Bench, Plan
 from controller.weld.heap import without_collection
-from controller.weld.sequencer import Command, Interlocks, Observation, Sequencer, State
-from drivers.head import ServoForceHead
+from controller.weld.sequencer import Command, Observation, Sequencer, State
 from drivers.link import DeviceRefusedError, LinkError
-from drivers.stream import WaveformStream
-from drivers.supply import CDSupply, InverterSupply
-from drivers.wire.frames import Frame
+from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 
-SAMPLE_RATE_HZ = 50_000.0
 HEARTBEAT_EVERY = 50  # blocks (50 ms at 1 ms blocks)
+WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
+SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
+# the simulator by default) and a full retract
 
-
-@dataclass
-class Operator:
-    """Who welds what: the identities every QA record carries."""
-
-    station: str = "sim"
-    operator: str = "operator"
-    part_id: str = "part"
-    lot: str = "lot"
-
-
-@dataclass
-class Bench:
-    """The devices of one station and how to talk to them."""
-
-    supply: CDSupply | InverterSupply
-    head: ServoForceHead
-    stream: WaveformStream
-    lockstep: bool
-    interlocks: Interlocks = field(default_factory=Interlocks)  # the bench's safety inputs
-    weld_enabled: bool = True
-    hold_ms: float = 10.0
-    # the supply's programmed time from FIRE to done (its squeeze, pulses and, on an inverter,
-    # its own hold), ms: the weld state's timeout runs on top of it
-    fire_to_done_ms: float = 0.0
-    # the force the electrode must hold while the current flows (N); outside it (a part that
-    # slipped, a servo that gave way) the weld is aborted. None: not watched.
-    force_range_n: tuple[float, float] | None = None
-    # set from another thread (the GUI's Stop) to end the running cycle: it aborts, made safe
-    stop_request: str = ""
-    # the reply timeout while a weld runs (s): the safe state goes out this long after the
-    # last good reply when the link is lost. None: the links' own (between welds)
-    weld_reply_timeout_s: float | None = None
-    # the simulated station's test panel (host, port): ground truth for tests and process maps,
-    # never for verdicts. None on hardware.
-    sim_control: tuple[str, int] | None = None
-
-
-def force_range(force_n: float, fire_at_force_pct: float) -> tuple[float, float]:
-    """Return the force range to watch while the current flows (N): from 80 % of the firing
-    force (fire-before-full-force fires below the setpoint) to 125 % of the setpoint."""
-    return 0.8 * force_n * fire_at_force_pct / 100.0, 1.25 * force_n
+OnStep = Callable[[State], None]
+OnBlock = Callable[[np.ndarray, Sequence[tuple[str, float]]], None]
 
 
 @dataclass
@@ -90,23 +53,23 @@ class CycleResult:
     safe_delay_s: float | None = None
 
 
-def _do(bench: Bench, cmd: Command) -> None:
-    if cmd is Command.HEAD_APPROACH:
-        bench.head.approach()
-    elif cmd is Command.HEAD_RETRACT:
-        bench.head.retract()
-    elif cmd is Command.SUPPLY_ARM:
-        bench.supply.arm()
-    elif cmd is Command.SUPPLY_FIRE:
-        if not bench.supply.fire():
-            raise DeviceRefusedError("FIRE not confirmed by the weld counter", 0)
-    elif cmd is Command.SUPPLY_STOP:
-        bench.supply.stop()
-    elif cmd is Command.SUPPLY_DISARM:
-        bench.supply.disarm()
+def _fire(bench: Bench) -> None:
+    if not bench.supply.fire():
+        raise DeviceRefusedError("FIRE not confirmed by the weld counter", 0)
 
 
-def _safe(bench: Bench) -> float:
+# what each of the sequencer's commands is on the devices
+COMMANDS: dict[Command, Callable[[Bench], None]] = {
+    Command.HEAD_APPROACH: lambda bench: bench.head.approach(),
+    Command.HEAD_RETRACT: lambda bench: bench.head.retract(),
+    Command.SUPPLY_ARM: lambda bench: bench.supply.arm(),
+    Command.SUPPLY_FIRE: _fire,
+    Command.SUPPLY_STOP: lambda bench: bench.supply.stop(),
+    Command.SUPPLY_DISARM: lambda bench: bench.supply.disarm(),
+}
+
+
+def send_safe(bench: Bench) -> float:
     """Command the safe state (supply stopped and disarmed, head retracted) at once, on every
     device, whatever failed first; return the seconds from the last good reply to the
     commands going out.
@@ -128,83 +91,56 @@ def _safe(bench: Bench) -> float:
     return sent - bench.supply.link.last_ok
 
 
-WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
-SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
-# the simulator by default) and a full retract
+def _weld_count(bench: Bench) -> int | None:
+    """Return the supply's weld counter, or None if it cannot be read now."""
+    try:
+        return int(bench.supply.weld_count)
+    except (LinkError, DeviceRefusedError):
+        return None
 
 
-def _settle(bench: Bench, take_block: Callable[[], bool], link_ok: bool) -> None:
-    """After an abort, let the station's time run until it is at rest (lockstep stands still
-    otherwise): until the head is home if the link still answers, else long enough for the
-    station's own watchdog to make it safe. Bounded; a dead stream ends it early."""
-    for k in range(SETTLE_BLOCKS):
-        try:
-            take_block()
-            if link_ok and k % 10 == 9:
-                head = bench.head.status()
-                if head.get("homed") and not bench.supply.status().get("welding"):
-                    return
-        except LinkError:
-            return
-        except DeviceRefusedError:
-            continue
+class Cycle:
+    """One weld cycle on a bench: observe, take a block, carry out the sequencer's commands."""
 
+    def __init__(self, bench: Bench, plan: Plan, monitor: Monitor, on_block: OnBlock | None):
+        self.bench = bench
+        self.plan = plan
+        self.monitor = monitor
+        self.on_block = on_block
+        self.seq = Sequencer(
+            weld_enabled=bench.weld_enabled,
+            hold_ms=plan.hold_ms,
+            weld_timeout_s=WELD_MARGIN_S + plan.fire_to_done_ms / 1e3,
+        )
+        self.link_ok = True
+        self.t_s = 0.0  # the station's time, from the stream
+        self.force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
+        self._first: tuple[Command, ...] = ()  # the commands the start asked for
+        self.safe_delay_s: float | None = None  # a lost link: last good reply -> safe commands
 
-@without_collection  # no collector pause in the weld (controller/heap.py)
-def run_cycle(
-    bench: Bench,
-    window: Window | None,
-    log: QaLog,
-    who: Operator,
-    schedule: str,
-    schedule_hash: str,
-    electrode_count: int,
-    max_blocks: int = 5000,
-    on_step: Callable[[State], None] | None = None,
-    on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None = None,
-) -> CycleResult:
-    """Run one weld cycle; commit its record; return the result.
-
-    on_step, if given, is called with the sequencer's state after every block's step (a GUI
-    shows it; tests inject faults from it). on_block, if given, gets each block as the operator
-    sees it (Monitor.display) and the events it brought (name, s); it must return at once
-    (the GUI copies into a ring buffer and draws at its own rate).
-    """
-    t_wall = time.perf_counter()
-    safe_delay: float | None = None  # after a lost link: last good reply -> safe commands sent
-    monitor = Monitor(window=window)
-    seq = Sequencer(
-        weld_enabled=bench.weld_enabled,
-        hold_ms=bench.hold_ms,
-        weld_timeout_s=WELD_MARGIN_S + bench.fire_to_done_ms / 1e3,
-    )
-    link_ok = True
-    t_virtual = 0.0
-    blocks = 0
-    force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
-
-    def observe(stop: bool, ask: bool = True) -> Observation:
-        # ask=False: the link is known lost; asking would only cost reply timeouts
-        nonlocal link_ok
+    def observe(self, stop: bool, ask: bool = True) -> Observation:
+        """Return what the devices, the bench's inputs and the monitor say now (ask=False:
+        the link is known lost, and asking would only cost reply timeouts)."""
+        bench = self.bench
         try:
             if not ask:
                 raise LinkError("link lost")
             head = bench.head.status()
             supply = bench.supply.status()
-            link_ok = True
+            self.link_ok = True
         except (LinkError, DeviceRefusedError):
-            link_ok = False
+            self.link_ok = False
             head, supply = {}, {}
         # the electrode force, from the stream, while the current flows
         force_ok = True
-        if bench.force_range_n is not None and seq.state is State.WELD:
-            lo, hi = bench.force_range_n
-            force_ok = lo <= force_seen[0] and force_seen[1] <= hi
+        if self.plan.force_range_n is not None and self.seq.state is State.WELD:
+            lo, hi = self.plan.force_range_n
+            force_ok = lo <= self.force_seen[0] and self.force_seen[1] <= hi
         # the bench's safety inputs, and what the devices themselves say
         bl = bench.interlocks
         locks = dataclasses.replace(
             bl,
-            link_healthy=link_ok,
+            link_healthy=self.link_ok,
             # the e-stop and guard inputs, as the supply's interlock input reports them
             estop_released=bl.estop_released and not supply.get("estop"),
             guard_closed=bl.guard_closed and not supply.get("guard_open"),
@@ -220,7 +156,7 @@ def run_cycle(
         elif head.get("fault"):
             fault = "head fault"
         return Observation(
-            t_s=t_virtual,
+            t_s=self.t_s,
             interlocks=locks,
             contact=head.get("contact", False),
             at_force=head.get("at_force", False),
@@ -230,9 +166,9 @@ def run_cycle(
             fault=fault,
         )
 
-    def take_block() -> bool:
-        """Let one block through (lockstep) and feed it to the monitor; True on STOP."""
-        nonlocal t_virtual, force_seen
+    def take_block(self) -> bool:
+        """Let one block through (lockstep) and feed it to the monitor; return True on STOP."""
+        bench, monitor = self.bench, self.monitor
         if bench.lockstep:
             bench.stream.grant(1)
         frames: list[Frame] = []
@@ -242,113 +178,169 @@ def run_cycle(
                 raise LinkError("no stream frame within 2 s")
             frames += got
         stop = False
-        force_seen = (math.inf, -math.inf)
+        low, high = math.inf, -math.inf
         for f in frames:
-            if f.summary is None:
-                # the force while the current flows (a paced stream may still be delivering
-                # samples from the squeeze when the head already reports itself at force)
-                flowing = np.abs(f.samples[:, 0]) > monitor.settings.gate_a
-                force = f.samples[flowing, 2]
-                if len(force):
-                    force_seen = (min(force_seen[0], force.min()), max(force_seen[1], force.max()))
-                decision = monitor.feed(f.samples)
-                stop |= decision.stop
-                if on_block is not None:
-                    on_block(monitor.display(len(f.samples)), decision.events)
-                t_virtual = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
+            if f.summary is not None:
+                continue
+            # the force while the current flows (a paced stream may still be delivering
+            # samples from the squeeze when the head already reports itself at force)
+            flowing = np.abs(f.samples[:, 0]) > monitor.settings.gate_a
+            force = f.samples[flowing, 2]
+            if len(force):
+                low, high = min(low, force.min()), max(high, force.max())
+            decision = monitor.feed(f.samples)
+            stop |= decision.stop
+            if self.on_block is not None:
+                self.on_block(monitor.display(len(f.samples)), decision.events)
+            self.t_s = (f.first_sample + len(f.samples)) / SAMPLE_RATE_HZ
+        self.force_seen = (low, high)
         return stop
 
-    try:
-        take_block()  # learn the station's time before the sequencer starts counting
-    except LinkError as exc:
-        result = WeldResult({}, "BLOCKED", [f"stream: {exc}"], {})
-        return CycleResult(State.IDLE, result, 0, str(exc), time.perf_counter() - t_wall)
-    with contextlib.suppress(LinkError):
-        # a fresh heartbeat before the permissions are read: the supply is ready only with
-        # one, and from here on both watchdogs guard the cycle (a link lost later makes the
-        # station safe on its own). A lost link shows in the permissions just below.
-        bench.supply.heartbeat()
-        bench.head.heartbeat()
-    step = seq.start(observe(False))
-    if seq.state is State.IDLE:
-        # a missing permission: no weld happened, so there is nothing to log
-        result = WeldResult({}, "BLOCKED", [step.note], {})
-        return CycleResult(State.IDLE, result, 0, step.note, time.perf_counter() - t_wall)
-    try:
-        count_before: int | None = int(bench.supply.weld_count)
-    except (LinkError, DeviceRefusedError):
-        count_before = None
-    links = {id(d.link): d.link for d in (bench.supply, bench.head)}
-    between_welds_s = {k: link.timeout_s for k, link in links.items()}
-    try:
-        if bench.weld_reply_timeout_s is not None:
-            for link in links.values():
-                link.timeout_s = bench.weld_reply_timeout_s
-        for cmd in step.commands:
-            _do(bench, cmd)
+    def carry_out(self, commands: Iterable[Command]) -> None:
+        """Carry out the sequencer's commands on the devices, in order."""
+        for cmd in commands:
+            COMMANDS[cmd](self.bench)
+
+    def begin(self) -> str:
+        """Learn the station's time, beat the heartbeats and ask the sequencer to start;
+        return why the weld cannot start ("" if it started)."""
+        try:
+            self.take_block()  # the station's time, before the sequencer starts counting
+        except LinkError as exc:
+            return f"stream: {exc}"
+        with contextlib.suppress(LinkError):
+            # a fresh heartbeat before the permissions are read: the supply is ready only with
+            # one, and from here on both watchdogs guard the cycle (a link lost later makes the
+            # station safe on its own). A lost link shows in the permissions just below.
+            self.bench.supply.heartbeat()
+            self.bench.head.heartbeat()
+        step = self.seq.start(self.observe(False))
+        self._first = step.commands
+        return step.note if self.seq.state is State.IDLE else ""
+
+    def run(self, max_blocks: int, on_step: OnStep | None) -> None:
+        """Run the started cycle to its verdict, or abort it and make the station safe."""
+        links = {id(d.link): d.link for d in (self.bench.supply, self.bench.head)}
+        between_welds_s = {k: link.timeout_s for k, link in links.items()}
+        try:
+            if self.bench.weld_reply_timeout_s is not None:
+                for link in links.values():
+                    link.timeout_s = self.bench.weld_reply_timeout_s
+            self.carry_out(self._first)
+            self._blocks(max_blocks, on_step)
+        except LinkError as exc:
+            # safe first: every moment spent asking a dead link is a moment the supply stays armed
+            self.safe_delay_s = send_safe(self.bench)
+            self.seq.abort(self.observe(False, ask=False), f"link lost: {exc}")
+        except DeviceRefusedError as exc:
+            send_safe(self.bench)
+            self.seq.abort(self.observe(False), f"device refused: {exc}")
+        finally:
+            for k, link in links.items():
+                link.timeout_s = between_welds_s[k]
+        if self.seq.state is State.ABORTED:
+            self.settle()
+
+    def _blocks(self, max_blocks: int, on_step: OnStep | None) -> None:
+        seq = self.seq
+        blocks = 0
         while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
-            stop = take_block()
+            stop = self.take_block()
             blocks += 1
             if blocks % HEARTBEAT_EVERY == 0:
-                bench.supply.heartbeat()
-                bench.head.heartbeat()
-            step = seq.step(observe(stop))
-            if not link_ok and seq.state is State.ABORTED:
+                self.bench.supply.heartbeat()
+                self.bench.head.heartbeat()
+            step = seq.step(self.observe(stop))
+            if not self.link_ok and seq.state is State.ABORTED:
                 # the status read found the link lost: the safe state at once, not one
                 # reply timeout per command
-                safe_delay = _safe(bench)
+                self.safe_delay_s = send_safe(self.bench)
             else:
-                for cmd in step.commands:
-                    _do(bench, cmd)
+                self.carry_out(step.commands)
             if on_step is not None:
                 on_step(seq.state)
         if seq.state not in (State.VERDICT, State.ABORTED):
-            step = seq.abort(observe(False), f"cycle did not finish in {max_blocks} blocks")
-            _safe(bench)
-    except LinkError as exc:
-        # safe first: every moment spent asking a dead link is a moment the supply stays armed
-        safe_delay = _safe(bench)
-        seq.abort(observe(False, ask=False), f"link lost: {exc}")
-    except DeviceRefusedError as exc:
-        _safe(bench)
-        seq.abort(observe(False), f"device refused: {exc}")
-    finally:
-        for k, link in links.items():
-            link.timeout_s = between_welds_s[k]
-    if seq.state is State.ABORTED:
-        _settle(bench, take_block, link_ok)
-    result = monitor.finish()
-    verdict = "ABORTED" if seq.state is State.ABORTED else result.verdict
-    reasons = [seq.reason] if seq.state is State.ABORTED else result.reasons
-    wave = monitor.wave()
-    try:
-        count = int(bench.supply.weld_count)
-    except (LinkError, DeviceRefusedError):
-        count = None
+            seq.abort(self.observe(False), f"cycle did not finish in {max_blocks} blocks")
+            send_safe(self.bench)
+
+    def settle(self) -> None:
+        """After an abort, let the station's time run until it is at rest (lockstep stands
+        still otherwise): until the head is home if the link still answers, else long enough
+        for the station's own watchdog to make it safe. Bounded; a dead stream ends it early."""
+        bench = self.bench
+        for k in range(SETTLE_BLOCKS):
+            try:
+                self.take_block()
+                if self.link_ok and k % 10 == 9:
+                    head = bench.head.status()
+                    if head.get("homed") and not bench.supply.status().get("welding"):
+                        return
+            except LinkError:
+                return
+            except DeviceRefusedError:
+                continue
+
+    def finish(self) -> WeldResult:
+        """Return the monitor's result with the cycle's verdict (ABORTED with its reason)."""
+        result = self.monitor.finish()
+        if self.seq.state is State.ABORTED:
+            result.verdict, result.reasons = "ABORTED", [self.seq.reason]
+        return result
+
+
+@without_collection  # no collector pause in the weld (controller/weld/heap.py)
+def run_cycle(
+    bench: Bench,
+    plan: Plan,
+    window: Window | None,
+    log: QaLog,
+    who: WeldIdentity,
+    schedule: str,
+    schedule_hash: str,
+    electrode_count: int,
+    max_blocks: int = 5000,
+    on_step: OnStep | None = None,
+    on_block: OnBlock | None = None,
+) -> CycleResult:
+    """Run one weld cycle of a programmed schedule (its plan); commit its record; return the
+    result.
+
+    on_step, if given, is called with the sequencer's state after every block's step (a GUI
+    shows it; tests inject faults from it). on_block, if given, gets each block as the operator
+    sees it (Monitor.display) and the events it brought (name, s); it must return at once
+    (the GUI copies into a ring buffer and draws at its own rate).
+    """
+    t_wall = time.perf_counter()
+    cycle = Cycle(bench, plan, Monitor(window=window), on_block)
+    refused = cycle.begin()
+    if refused:
+        # a missing permission or no stream: no weld happened, so there is nothing to log
+        result = WeldResult({}, "BLOCKED", [refused], {})
+        return CycleResult(State.IDLE, result, 0, refused, time.perf_counter() - t_wall)
+    count_before = _weld_count(bench)
+    cycle.run(max_blocks, on_step)
+    result = cycle.finish()
+    wave = cycle.monitor.wave()
+    count = _weld_count(bench)
     if count is not None and count == count_before:
         # no FIRE in this cycle (aborted before the pulse): the counter is the last weld's,
-        # and a record claims only its own fire's count (found by the crash battery: an
-        # abort before the pulse carried the count of the weld before it)
+        # and a record claims only its own fire's count
         count = None
     record_id = log.record(
         WeldRecord(
-            station=who.station,
-            operator=who.operator,
-            part_id=who.part_id,
-            lot=who.lot,
+            **dataclasses.asdict(who),
             schedule=schedule,
             schedule_hash=schedule_hash,
             window=window.name if window else "",
             window_hash=window.digest() if window else "",
             electrode_count=electrode_count,
-            verdict=verdict,
-            reasons=reasons,
+            verdict=result.verdict,
+            reasons=result.reasons,
             features=result.features,
             waveform=wave,
             supply_weld_count=count,
         )
     )
-    result.verdict, result.reasons = verdict, reasons
-    return CycleResult(
-        seq.state, result, record_id, seq.reason, time.perf_counter() - t_wall, wave, safe_delay
-    )
+    wall_s = time.perf_counter() - t_wall
+    state, reason = cycle.seq.state, cycle.seq.reason
+    return CycleResult(state, result, record_id, reason, wall_s, wave, cycle.safe_delay_s)

@@ -11,19 +11,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 import numpy as np
-import serial
 
 from controller.monitor.window import FEATURES, Window, load_window
-from controller.qa.log import CHANNELS, LoggedWeld, QaLog, WeldRecord
+from controller.qa.log import QaLog
 from controller.qa.mes import MesError, OpcUaPublisher
+from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
 from controller.qa.stores import qa_target
-from controller.weld.cycle import Bench, CycleResult, Operator, force_range, run_cycle
+from controller.weld.bench import Bench, Plan, open_bench, program
+from controller.weld.cycle import CycleResult, run_cycle
 from controller.weld.sequencer import State
-from controller.weld.simstation import sim_station
 from controller.weld.stations import (
     RtuStation,
     SimStation,
@@ -32,100 +31,7 @@ from controller.weld.stations import (
     schedule_path,
     window_path,
 )
-from drivers.config.schedule import (
-    CD_REGISTERS,
-    HEAD_REGISTERS,
-    MODES,
-    SEGMENTS,
-    SETPOINT_UNITS,
-    TAPS,
-    CDSettings,
-    Schedule,
-    load_schedule,
-)
-from drivers.head import ServoForceHead
-from drivers.link import rtu_link, tcp_link
-from drivers.stream import WaveformStream
-from drivers.supply import CDSupply, InverterSupply
-
-
-def program(bench: Bench, schedule: Schedule, watchdog_ms: float) -> None:
-    """Write the schedule's settings and the watchdog into the supply and the head (checked
-    before sending)."""
-    bench.supply.watchdog_ms = watchdog_ms
-    bench.head.watchdog_ms = watchdog_ms
-    sup = schedule.supply
-    # the controller's own share of the schedule: what it watches and how long it holds (the
-    # inverter runs its own hold segment; a CD supply's hold is the head's job)
-    bench.hold_ms = sup.hold_ms if isinstance(sup, CDSettings) else 0.0
-    # a long schedule is no failed pulse (an inverter's segments reach 5.9 s in all)
-    if isinstance(sup, CDSettings):
-        bench.fire_to_done_ms = sup.squeeze_ms + sup.interpulse_ms
-    else:
-        bench.fire_to_done_ms = sum(getattr(sup, f"{seg}_ms") for seg in SEGMENTS)
-    bench.force_range_n = force_range(schedule.head.force_n, schedule.head.fire_at_force_pct)
-    if isinstance(sup, CDSettings):
-        assert isinstance(bench.supply, CDSupply)
-        bench.supply.pulse_tap = TAPS.index(sup.pulse_tap)
-        for name in CD_REGISTERS:
-            bench.supply.write(name, getattr(sup, name))
-    else:
-        assert isinstance(bench.supply, InverterSupply)
-        bench.supply.mode = MODES.index(sup.mode)
-        for seg in SEGMENTS:
-            bench.supply.write(f"{seg}_ms", getattr(sup, f"{seg}_ms"))
-        unit = SETPOINT_UNITS[sup.mode]
-        bench.supply.write(f"weld1_{unit}", sup.setpoint(1))
-        bench.supply.write(f"weld2_{unit}", sup.setpoint(2))
-    for register, name in HEAD_REGISTERS.items():
-        bench.head.write(register, getattr(schedule.head, name))
-
-
-@contextlib.contextmanager
-def open_bench(
-    st: SimStation | TcpStation | RtuStation,
-    schedule: Schedule,
-    sched_file: Path,
-    no_weld: bool,
-    clock: str | None = None,
-) -> Iterator[Bench]:
-    """Connect to the station's devices (starting the simulated one if it is `sim`, with its
-    clock, or this one)."""
-    with contextlib.ExitStack() as stack:
-        lockstep = False
-        control = None
-        if isinstance(st, SimStation):
-            clock = clock or st.clock
-            lockstep = clock == "lockstep"
-            args = [str(sched_file), "--clock", clock, "--seed", str(st.seed), "--no-rtu"]
-            args += ["--wear"] if st.tip_wear else []
-            ends = stack.enter_context(sim_station(*args))
-            link = tcp_link(*ends.modbus_tcp, timeout_s=st.reply_timeout_ms / 1e3)
-            host, port = ends.stream_tcp
-            port_url = f"socket://{host}:{port}"
-            units = ends.supply_unit, ends.head_unit
-            control = ends.control
-        elif isinstance(st, TcpStation):
-            link = tcp_link(st.host, st.modbus_port, timeout_s=st.reply_timeout_ms / 1e3)
-            port_url = f"socket://{st.host}:{st.stream_port}"
-            units = st.supply_unit, st.head_unit
-        else:
-            link = rtu_link(st.serial_port, st.baudrate, timeout_s=st.reply_timeout_ms / 1e3)
-            port_url = st.stream_port
-            units = st.supply_unit, st.head_unit
-        stack.callback(link.close)
-        stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
-        stack.callback(stream.close)
-        sup = schedule.supply  # the hold, the force range and the weld timeout: program()
-        yield Bench(
-            (CDSupply if isinstance(sup, CDSettings) else InverterSupply)(link, units[0]),
-            ServoForceHead(link, units[1]),
-            stream,
-            lockstep=lockstep,
-            weld_enabled=not no_weld,
-            weld_reply_timeout_s=st.weld_reply_timeout_ms / 1e3,
-            sim_control=control,
-        )
+from drivers.config.schedule import Schedule, load_schedule
 
 
 class SessionError(RuntimeError):
@@ -199,6 +105,7 @@ class WeldSession:
         self.mes_url = mes or self.station.mes_opcua
         self._stack = contextlib.ExitStack()
         self.bench: Bench | None = None
+        self.plan: Plan | None = None  # what program() made of the schedule
         self.log: QaLog | None = None
         self.mes: OpcUaPublisher | None = None
 
@@ -220,7 +127,7 @@ class WeldSession:
                     raise SessionError(str(exc)) from None
                 self._stack.callback(self.mes.close)  # closed before the log: it reads no more
             self._take_over(bench, self.log)
-            program(bench, self.schedule, self.station.watchdog_ms)
+            self.plan = program(bench, self.schedule, self.station.watchdog_ms)
             self.bench = bench
         except ConnectionError as exc:
             # a station or a QA-log server that does not answer: a message, not a traceback
@@ -283,10 +190,7 @@ class WeldSession:
         the controller that fired it was most likely welding that; this session's may
         differ."""
         return WeldRecord(
-            station=self.station.name,
-            operator=UNKNOWN,
-            part_id=UNKNOWN,
-            lot=UNKNOWN,
+            **dataclasses.asdict(WeldIdentity(self.station.name, UNKNOWN, UNKNOWN, UNKNOWN)),
             schedule=before.schedule,
             schedule_hash=before.schedule_hash,
             window=before.window,
@@ -320,7 +224,7 @@ class WeldSession:
 
     def weld(
         self,
-        who: Operator,
+        who: WeldIdentity,
         on_step: Callable[[State], None] | None = None,
         on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None = None,
     ) -> CycleResult:
@@ -328,7 +232,9 @@ class WeldSession:
 
         Raises SessionError if the electrode has reached its limit or the start was refused.
         """
-        assert self.bench is not None and self.log is not None, "open the session first"
+        assert self.bench is not None and self.plan is not None and self.log is not None, (
+            "open the session first"
+        )
         used, _, limit = self.electrode()
         if used >= limit:
             raise SessionError(
@@ -337,6 +243,7 @@ class WeldSession:
             )
         res = run_cycle(
             self.bench,
+            self.plan,
             self.window,
             self.log,
             dataclasses.replace(who, station=self.station.name),

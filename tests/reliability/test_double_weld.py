@@ -15,7 +15,9 @@ import serial
 
 from controller.monitor.window import load_window
 from controller.qa.log import QaLog
-from controller.weld.cycle import Bench, Operator, run_cycle
+from controller.qa.record import WeldIdentity
+from controller.weld.bench import Bench, plan_of
+from controller.weld.cycle import run_cycle
 from controller.weld.sequencer import State
 from controller.weld.simstation import SimControl, sim_station
 from drivers.config.schedule import load_schedule
@@ -53,8 +55,8 @@ def test_a_lost_fire_reply_never_makes_a_double_weld(tmp_path: Path, record: Rec
             for k in range(n):
                 t0 = time.perf_counter()
                 res = run_cycle(
-                    bench, WINDOW, log, Operator(part_id=f"w{k}"), SCHEDULE.name,
-                    SCHEDULE.digest(), k,
+                    bench, plan_of(SCHEDULE), WINDOW, log, WeldIdentity(part_id=f"w{k}"),
+                    SCHEDULE.name, SCHEDULE.digest(), k,
                 )  # fmt: skip
                 record.latency(time.perf_counter() - t0)
                 record.cases += 1

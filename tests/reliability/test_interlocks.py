@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from controller.monitor.window import load_window
-from controller.weld.cycle import Operator, run_cycle
+from controller.qa.record import WeldIdentity
+from controller.weld.cycle import run_cycle
 from controller.weld.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State, Step
 from drivers.config.schedule import load_schedule
 from tests.reliability.battery import Record, scale
@@ -271,7 +272,14 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 
 def _cycle(rig: Rig, part: str) -> State:
     res = run_cycle(
-        rig.bench, WINDOW, rig.log, Operator(part_id=part), SCHEDULE.name, SCHEDULE.digest(), 0
+        rig.bench,
+        rig.plan,
+        WINDOW,
+        rig.log,
+        WeldIdentity(part_id=part),
+        SCHEDULE.name,
+        SCHEDULE.digest(),
+        0,
     )
     return res.state
 

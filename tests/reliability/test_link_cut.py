@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from controller.monitor.window import load_window
-from controller.weld.cycle import Operator, run_cycle
+from controller.qa.record import WeldIdentity
+from controller.weld.cycle import run_cycle
 from controller.weld.sequencer import State
 from drivers.config.schedule import load_schedule
 from tests.reliability.battery import Record, scale
@@ -104,7 +105,8 @@ def test_a_link_fault_at_every_state_aborts_safely(rig: Rig, fault: str, record:
 
             part = f"{transport}-{fault}-{state.value}-{rep}"
             res = run_cycle(
-                bench, WINDOW, log, Operator(part_id=part), SCHEDULE.name, SCHEDULE.digest(), 0,
+                bench, rig.plan, WINDOW, log, WeldIdentity(part_id=part), SCHEDULE.name,
+                SCHEDULE.digest(), 0,
                 on_step=on_step,
             )  # fmt: skip
             record.cases += 1

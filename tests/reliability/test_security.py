@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from controller.qa.log import QaLog, WeldRecord
-from controller.weld.cycle import Operator
+from controller.qa.log import QaLog
+from controller.qa.record import WeldIdentity, WeldRecord
 from controller.weld.sequencer import State
 from controller.weld.session import WeldSession
 from controller.weld.simstation import Endpoints, SimControl, sim_station
@@ -205,7 +205,7 @@ def test_the_station_refuses_writes_while_a_weld_runs_except_stop(
             sup.stop()
             done["stopped"] = control.truth()["t_s"]
 
-        res = session.weld(Operator(part_id="mid-weld-writes"), on_step=on_step)
+        res = session.weld(WeldIdentity(part_id="mid-weld-writes"), on_step=on_step)
         truth = control.truth()
         control.close()
     assert done, "the weld never had current flowing at a block boundary"

@@ -17,7 +17,7 @@ import pytest
 
 import controller.weld.session
 from controller.qa.log import QaLog
-from controller.weld.cycle import Operator
+from controller.qa.record import WeldIdentity
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.simstation import Endpoints, SimControl, sim_station
 from drivers.link import DeviceRefusedError
@@ -113,7 +113,7 @@ def test_sessions_open_and_close_cleanly_while_the_link_flaps(
             problems.append(f"cycle {k}: open took {opened_s:.1f} s")
         if session.bench is not None and rng.random() < 0.6:
             try:
-                res = session.weld(Operator(part_id=f"cycle-{k}"))
+                res = session.weld(WeldIdentity(part_id=f"cycle-{k}"))
                 outcome = f"welded {res.result.verdict}"
             except SessionError:
                 outcome = "weld refused"

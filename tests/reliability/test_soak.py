@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controller.weld.cycle import Operator
+from controller.qa.record import WeldIdentity
 from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.simstation import Endpoints, SimControl
@@ -167,7 +167,9 @@ def test_soak_welds_with_faults_lose_nothing_and_leak_nothing(
                 else:
                     faulter.disarm()
                 try:
-                    res = session.weld(Operator(part_id=f"soak-{k:05d}"), on_step=faulter.on_step)
+                    res = session.weld(
+                        WeldIdentity(part_id=f"soak-{k:05d}"), on_step=faulter.on_step
+                    )
                 except SessionError as exc:
                     blocked += 1
                     record.notes.append(f"weld {k}: {exc}")
