@@ -31,6 +31,7 @@ import numpy as np
 
 from controller.qa.record import WeldIdentity
 from controller.weld import heap
+from controller.weld.cycle import HEARTBEAT_S
 from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from drivers.config.loader import ConfigError
@@ -38,9 +39,6 @@ from drivers.link import DeviceRefusedError, LinkError
 from gui.ring import Ring
 
 STATUS_EVERY_S = 0.25
-# the heartbeat between welds: well inside the devices' watchdog (150 ms by default), so their
-# status shows it alive (at rest a silent station trips nothing; in a weld the cycle beats)
-HEARTBEAT_EVERY_S = 0.05
 ESTOP_REASON = "e-stop pressed at the operator station"
 STOP_REASON = "stopped by the operator"
 
@@ -204,7 +202,9 @@ class _Served:
             self._drain(session)
             if time.monotonic() >= next_beat:
                 self._beat(session)
-                next_beat = time.monotonic() + HEARTBEAT_EVERY_S
+                # between welds as in them, so the devices' status shows them alive (at rest a
+                # silent station trips nothing; in a weld the cycle beats)
+                next_beat = time.monotonic() + HEARTBEAT_S
             if time.monotonic() >= next_status:
                 self._poll(session)
                 next_status = time.monotonic() + STATUS_EVERY_S

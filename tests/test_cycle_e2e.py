@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,3 +171,30 @@ def test_a_lost_reply_to_fire_is_reconciled_never_resent(tmp_path: Path) -> None
     assert res.state is State.VERDICT and res.result.verdict == "PASS", res.result.reasons
     (row,) = log.welds()
     assert row.supply_weld_count == 1  # one FIRE landed: no double weld
+
+
+def test_a_slow_controller_keeps_the_paced_stations_watchdog_fed(tmp_path: Path) -> None:
+    # a controller that falls behind a paced station (a loaded machine) takes many 1 ms frames
+    # per read: its heartbeats must go by the station's time, not by its reads, or in a long
+    # schedule (a squeeze and a hold of 0.6 s) the station's watchdog (500 ms) trips mid-weld
+    # ("supply fault")
+    long = ["supply.squeeze_ms=600", "supply.hold_ms=600"]
+    sched = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml", long)
+    log = QaLog(tmp_path / "qa.sqlite")
+    with sim_station(
+        "--clock", "paced", "--no-rtu", *(a for o in long for a in ("--set", o))
+    ) as ends:
+        link = tcp_link(*ends.modbus_tcp, timeout_s=1.0)
+        host, port = ends.stream_tcp
+        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+        b = Bench(InverterSupply(link, 1), ServoForceHead(link, 2), stream, lockstep=False)
+        plan = program(b, sched, watchdog_ms=500.0)
+        try:
+            res = run_cycle(
+                b, plan, None, log, WeldIdentity(part_id="slow"), sched.name, sched.digest(), 1,
+                on_step=lambda _state: time.sleep(0.025),
+            )  # fmt: skip
+        finally:
+            stream.close()
+            link.close()
+    assert res.state is State.VERDICT, res.abort_reason

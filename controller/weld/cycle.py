@@ -29,7 +29,9 @@ from controller.weld.sequencer import Command, Observation, Sequencer, State
 from drivers.link import DeviceRefusedError, LinkError
 from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 
-HEARTBEAT_EVERY = 50  # blocks (50 ms at 1 ms blocks)
+# between heartbeats, in the station's time: a third of the shortest watchdog (150 ms). By the
+# stream's clock, not by reads: a controller behind a paced station reads many blocks at a time.
+HEARTBEAT_S = 0.05
 WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
 SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
 # the simulator by default) and a full retract
@@ -114,6 +116,7 @@ class Cycle:
         )
         self.link_ok = True
         self.t_s = 0.0  # the station's time, from the stream
+        self._beaten_s = 0.0  # the station's time at the last heartbeat
         self.force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
         self._first: tuple[Command, ...] = ()  # the commands the start asked for
         self.safe_delay_s: float | None = None  # a lost link: last good reply -> safe commands
@@ -196,6 +199,12 @@ class Cycle:
         self.force_seen = (low, high)
         return stop
 
+    def beat(self) -> None:
+        """Write both devices' heartbeats (their watchdogs make the station safe without)."""
+        self._beaten_s = self.t_s
+        self.bench.supply.heartbeat()
+        self.bench.head.heartbeat()
+
     def carry_out(self, commands: Iterable[Command]) -> None:
         """Carry out the sequencer's commands on the devices, in order."""
         for cmd in commands:
@@ -212,8 +221,7 @@ class Cycle:
             # a fresh heartbeat before the permissions are read: the supply is ready only with
             # one, and from here on both watchdogs guard the cycle (a link lost later makes the
             # station safe on its own). A lost link shows in the permissions just below.
-            self.bench.supply.heartbeat()
-            self.bench.head.heartbeat()
+            self.beat()
         step = self.seq.start(self.observe(False))
         self._first = step.commands
         return step.note if self.seq.state is State.IDLE else ""
@@ -247,9 +255,8 @@ class Cycle:
         while seq.state not in (State.IDLE, State.VERDICT, State.ABORTED) and blocks < max_blocks:
             stop = self.take_block()
             blocks += 1
-            if blocks % HEARTBEAT_EVERY == 0:
-                self.bench.supply.heartbeat()
-                self.bench.head.heartbeat()
+            if self.t_s - self._beaten_s >= HEARTBEAT_S - 1e-9:  # (50 blocks in lockstep)
+                self.beat()
             step = seq.step(self.observe(stop))
             if not self.link_ok and seq.state is State.ABORTED:
                 # the status read found the link lost: the safe state at once, not one
