@@ -11,15 +11,13 @@ from pathlib import Path
 import serial
 
 from controller.qa.log import QaLog
-from controller.weld.bench import Bench, Plan, plan_of
+from controller.weld.bench import Bench, Plan
 from controller.weld.simstation import Endpoints, SimControl, sim_station
-from drivers.config.schedule import load_schedule
 from drivers.head import ServoForceHead
 from drivers.link import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
 from drivers.wire.frames import Frame
-from firmware_sim.cli import DEFAULT_SCHEDULE
 
 
 @dataclass
@@ -85,6 +83,12 @@ def step_until(stream: WaveformStream, done: Callable[[], bool], limit: int = 30
     raise AssertionError("condition not reached within the block limit")
 
 
+# The plan the rig's cycles follow: a controller hold of 10 ms, so that every state of the cycle
+# lasts blocks enough for a fault to be injected in it (a session welding the inverter schedule
+# holds 0 ms: the supply runs its own hold), and no force watch (the faults are the point).
+RIG_PLAN = Plan(hold_ms=10.0, fire_to_done_ms=0.0, force_range_n=None)
+
+
 @dataclass
 class Rig:
     """A lockstep station driven as the cycle drives it, its test panel and a QA log."""
@@ -92,7 +96,7 @@ class Rig:
     bench: Bench
     control: SimControl
     log: QaLog
-    plan: Plan  # of the station's schedule (the simulator's default)
+    plan: Plan
 
 
 @contextmanager
@@ -127,7 +131,7 @@ def lockstep_rig(
         control = SimControl(ends.control)
         log = QaLog(qa_dir / "qa.sqlite")
         try:
-            yield Rig(bench, control, log, plan_of(load_schedule(DEFAULT_SCHEDULE)))
+            yield Rig(bench, control, log, RIG_PLAN)
         finally:
             log.close()
             control.close()

@@ -1,4 +1,4 @@
-"""Process-window mapping (issue 8): the grid, the schedule at each point, the lobe and its
+"""Process-window mapping: the grid, the schedule at each point, the lobe and its
 suggested operating point; and `microweld map` end to end through the controller on simulated
 stations in lockstep (two local processes), the same map whichever process welds which point."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from controller.analysis.mapping import Point, Weld, centre, grid, lobe, parse_vary, variant
+from controller.analysis.mapping import MappedWeld, Point, centre, grid, lobe, parse_vary, variant
 from controller.cli.main import main
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
@@ -77,10 +77,10 @@ def test_the_grid_repeats_each_cell_with_the_same_parts() -> None:
 
 
 def _weld(cell: tuple[int, int], axes_values: list[tuple[float, ...]], verdict: str, defect: str,
-          pct: float = 80.0) -> Weld:  # fmt: skip
+          pct: float = 80.0) -> MappedWeld:  # fmt: skip
     values = tuple(v[i] for v, i in zip(axes_values, cell, strict=True))
     truth = {"jbf_pct_of_wire": pct, "defect": defect}
-    return Weld(Point(cell, values, 0), verdict, [], {}, 1.0, defect, truth)
+    return MappedWeld(Point(cell, values, 0), verdict, [], {}, 1.0, defect, truth)
 
 
 def test_the_lobe_and_its_centre() -> None:

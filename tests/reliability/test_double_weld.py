@@ -1,4 +1,4 @@
-"""No double weld (issue 7): the reply to FIRE is lost on every weld, N welds in a row.
+"""No double weld: the reply to FIRE is lost on every weld, N welds in a row.
 
 The station drops every reply to FIRE (SimControl fault drop_fire_reply); the controller must
 learn from the weld counter that the weld happened and never send FIRE again. The station's

@@ -1,4 +1,4 @@
-"""Interlocks (issue 7): FIRE only with every permission, never in no-weld, one per cycle.
+"""Interlocks: FIRE only with every permission, never in no-weld, one per cycle.
 
 (a) every combination of the interlock inputs in every state of the sequencer, both with weld
 enabled and in no-weld; (b) random observations and interlock changes over time (hypothesis

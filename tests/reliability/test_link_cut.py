@@ -1,6 +1,6 @@
 """A link fault at every state of the cycle: no pulse after it, the safe state commanded within
 150 ms of the last good exchange, the station's own watchdog safe within 200 ms of the last
-heartbeat it heard, the weld logged ABORTED (issue 7). A lockstep station driven over Modbus
+heartbeat it heard, the weld logged ABORTED. A lockstep station driven over Modbus
 TCP or Modbus RTU on the pty pair, with the stream over TCP.
 
 The faults, set live through the station's test panel a block or a few into the state: a
