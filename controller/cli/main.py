@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from controller.cli import log, map, reliability, run, spc, teach
 from controller.monitor.window import Window
+from drivers.config.files import ENV as CONFIG_ENV
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
 from drivers.wire.regmap import RegisterMap
@@ -64,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="microweld",
         description="Controller, monitor and simulator for resistance microwelding of fine wire.",
     )
+    ap.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help=f"read the config files from DIR, laid out as the shipped ones (or set {CONFIG_ENV}; "
+        "default: the files installed with microweld)",
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "simulate",
@@ -95,9 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _config_dir(argv: list[str]) -> list[str]:
+    """Take a leading --config-dir DIR off argv into the environment, where every process this
+    command starts (the simulated station, the GUI) reads it too; return the rest."""
+    if argv and argv[0].startswith("--config-dir="):
+        os.environ[CONFIG_ENV] = argv[0].partition("=")[2]
+        return argv[1:]
+    if len(argv) >= 2 and argv[0] == "--config-dir":
+        os.environ[CONFIG_ENV] = argv[1]
+        return argv[2:]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `microweld`; return the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _config_dir(list(sys.argv[1:] if argv is None else argv))
     if argv and argv[0] == "simulate":
         return _forward("firmware_sim", argv)
     if argv and argv[0] == "sim":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
-from controller.qa.stores import qa_target, shown
+from controller.qa.stores import shown
 from controller.weld import heap
 from controller.weld.cycle import CycleResult
 from controller.weld.session import SessionError, WeldSession
@@ -41,6 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(f"QA log: {shown(session.qa_path)}", flush=True)
     heap.settle()  # start-up done: its objects out of the collector's way
     with session:  # opened: the block closes it
         warned = False
@@ -108,7 +109,7 @@ def cmd_dress(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    log = QaLog(qa_target(args.qa_log or st.qa_log))
+    log = QaLog(st.qa_location(args.qa_log))
     before = log.welds_since_dressing(st.name)
     log.dressed(st.name, args.who)
     log.close()

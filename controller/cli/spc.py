@@ -83,7 +83,7 @@ def cmd_spc(args: argparse.Namespace) -> int:
         print(f"error: --baseline must be at least 2 welds, not {args.baseline}", file=sys.stderr)
         return 2
     try:
-        qa = args.qa_log or load_station(args.station).qa_log
+        qa = load_station(args.station).qa_location(args.qa_log)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

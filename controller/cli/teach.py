@@ -89,7 +89,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     try:
-        where = qa_target(args.audit_log or args.log or load_station(args.station).qa_log)
+        where = load_station(args.station).qa_location(args.audit_log or args.log)
         save_window(window, window_text(window, command, source), out, where, args.who)
     except (ConfigError, ConnectionError) as exc:
         print(f"error: the audit trail: {exc}; nothing written", file=sys.stderr)

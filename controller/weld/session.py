@@ -19,7 +19,6 @@ from controller.monitor.window import FEATURES, Window, load_window
 from controller.qa.log import QaLog
 from controller.qa.mes import MesError, OpcUaPublisher
 from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
-from controller.qa.stores import qa_target
 from controller.weld.bench import Bench, Plan, open_bench, program
 from controller.weld.cycle import CycleResult, run_cycle
 from controller.weld.sequencer import State
@@ -99,7 +98,7 @@ class WeldSession:
                 f"{self.station.name} has {what[has]} (supply_model)"
             )
         # a file's Path, or a QaUrl for a log on a PostgreSQL server
-        self.qa_path = qa_target(qa_log or self.station.qa_log)
+        self.qa_path = self.station.qa_location(qa_log)
         self.no_weld = no_weld
         self.clock = clock
         self.mes_url = mes or self.station.mes_opcua
@@ -148,7 +147,7 @@ class WeldSession:
                 dev.reset()
         if not bench.lockstep:
             # a head its watchdog sent home may still be on its way: the first weld would be
-            # refused (found by the crash battery under load). Lockstep time stands still here.
+            # refused. Lockstep time stands still here.
             deadline = time.monotonic() + TAKE_OVER_S
             while not bench.head.status().get("homed") and time.monotonic() < deadline:
                 time.sleep(0.02)

@@ -1,7 +1,15 @@
-"""Station configs (configs/stations/*.toml): which devices, over what, with which schedule."""
+"""Station configs (configs/stations/*.toml): which devices, over what, with which schedule, and
+where the station's QA log is.
+
+A station's qa_log is a postgresql:// URL, an absolute path, or a path relative to the data
+folder: `MICROWELD_DATA_DIR`, else `$XDG_DATA_HOME/microweld`, else `~/.local/share/microweld`
+(so `qa/sim.sqlite`, the simulated station's, is the same file whichever folder a command is
+run from). A QA log given on the command line is a path as typed, relative to where you stand.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -9,13 +17,23 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from controller.qa.mes import check_opcua_url
-from controller.qa.stores import check_qa_log
+from controller.qa.stores import QaUrl, check_qa_log, qa_target
 from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
 
 # where the station's QA log is: a SQLite file, or postgresql://user@host:port/database
 QaLogField = Annotated[str, AfterValidator(check_qa_log)]
 OpcUaField = Annotated[str, AfterValidator(check_opcua_url)]
+DATA_ENV = "MICROWELD_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """Return the folder a station's relative qa_log is in."""
+    chosen = os.environ.get(DATA_ENV, "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "microweld"
 
 
 class _Station(Strict):
@@ -39,14 +57,17 @@ class _Station(Strict):
     watchdog_ms: float = Field(
         150.0, ge=100.0, le=10_000.0, description="the devices' heartbeat watchdog, ms"
     )
+    qa_log: QaLogField = Field(
+        description="the QA log: a postgresql:// URL or a SQLite file (relative: in the data "
+        "folder)"
+    )
     mes_opcua: OpcUaField | None = Field(
         None,
         description="publish every logged weld on an OPC UA server at this endpoint, e.g. "
         "opc.tcp://127.0.0.1:4840/microweld/ (needs the mes extra; none by default)",
     )
 
-    # Fix (reliability battery, issue 7): a warning set past the limit was accepted and could
-    # never be shown (welding stops first).
+    # a warning past the limit could never be shown: welding stops first
     @model_validator(mode="after")
     def _warning_before_limit(self) -> _Station:
         if self.electrode_warning > self.electrode_limit:
@@ -56,6 +77,16 @@ class _Station(Strict):
             )
         return self
 
+    def qa_location(self, given: str | None = None) -> Path | QaUrl:
+        """Return the QA log to use: the one given (a command line's, as typed), else the
+        station's own (a relative path is in the data folder)."""
+        if given:
+            return qa_target(given)
+        target = qa_target(self.qa_log)
+        if isinstance(target, Path) and not target.expanduser().is_absolute():
+            return data_dir() / target
+        return target.expanduser() if isinstance(target, Path) else target
+
 
 class SimStation(_Station):
     """The simulated station, started as a child process on loopback."""
@@ -63,8 +94,7 @@ class SimStation(_Station):
     name: str = "sim"
     kind: Literal["sim"] = "sim"
     clock: Literal["lockstep", "paced"] = "lockstep"
-    # Fix (reliability battery, issue 7): a negative seed was accepted, then failed in the
-    # simulator (numpy refuses negative seeds) once the station was started.
+    # refused here, not by the simulator once started (numpy refuses negative seeds)
     seed: int = Field(0, ge=0)
     tip_wear: bool = Field(
         False, description="the simulated tip wears weld by weld (the schedule's rate per weld)"
@@ -85,10 +115,9 @@ class _Hardware(_Station):
     supply_model: Literal["cd_supply", "inverter_supply"]
     supply_unit: int = Field(1, ge=1, le=247)
     head_unit: int = Field(2, ge=1, le=247)
-    qa_log: QaLogField
 
-    # Fix (reliability battery, issue 7): supply and head at one unit address of one bus
-    # were accepted; every request would then reach both devices (or the wrong one).
+    # supply and head at one unit address of one bus: every request would reach both devices
+    # (or the wrong one)
     @model_validator(mode="after")
     def _distinct_units(self) -> _Hardware:
         if self.supply_unit == self.head_unit:
@@ -133,8 +162,8 @@ def load_station(name_or_path: str) -> SimStation | TcpStation | RtuStation:
     try:
         return parse_model(StationFile, {"station": data}, str(path)).station
     except ConfigError as exc:
-        # Fix (reliability battery, issue 7): the fields were named "station.host", a table
-        # the file does not have (the loader wraps the file in one): name them as written.
+        # the loader sees the file wrapped in a [station] table the file does not have: name
+        # the fields as the file writes them
         problems = [(_unwrap(f), r) for f, r in exc.problems]
         raise ConfigError(exc.source, problems) from None
 
