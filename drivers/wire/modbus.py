@@ -132,6 +132,17 @@ def write_single_pdu(address: int, value: int) -> bytes:
     return bytes([WRITE_SINGLE]) + address.to_bytes(2, "big") + value.to_bytes(2, "big")
 
 
+def write_multiple_pdu(address: int, words: Sequence[int]) -> bytes:
+    """Return the PDU of a write of consecutive registers from address (FC 16)."""
+    head = bytes([WRITE_MULTIPLE]) + address.to_bytes(2, "big") + len(words).to_bytes(2, "big")
+    return head + bytes([2 * len(words)]) + b"".join(w.to_bytes(2, "big") for w in words)
+
+
+def write_multiple_response_pdu(address: int, count: int) -> bytes:
+    """Return the PDU of the reply to a write of count registers from address (FC 16)."""
+    return bytes([WRITE_MULTIPLE]) + address.to_bytes(2, "big") + count.to_bytes(2, "big")
+
+
 def read_request_frame(
     framing: Framing, unit: int, address: int, count: int, tid: int = 1
 ) -> bytes:
