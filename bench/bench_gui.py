@@ -104,8 +104,8 @@ def run() -> list[Figure]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import session_maker
     from gui.bridge import StationBridge
+    from gui.main import session_maker
     from gui.weldscreen import WeldScreen
 
     app = QApplication.instance() or QApplication([])
@@ -169,7 +169,21 @@ def run() -> list[Figure]:
         # inherit its mask: the map's two workers shared one core (12.6 welds/s, not 31)
         all_threads_on(cpus)
         gc.unfreeze()
-    lats *= 1e6
+    figures = _figures(starts, lats * 1e6, ticks, turns, screen.frame_times, cpu_s)
+    screen.close()
+    return figures
+
+
+def _figures(
+    starts: np.ndarray,
+    lats: np.ndarray,
+    ticks: list[float],
+    turns: list[tuple[float, bool]],
+    frame_times: list[float],
+    cpu_s: float,
+) -> list[Figure]:
+    """Return the figures of a run: the plot rate and its worst frame, the GUI's cost, and the
+    monitor's latency (µs) without and with the GUI drawing, turn by turn."""
     if raw := os.environ.get("MICROWELD_BENCH_GUI_RAW"):  # every block and frame, to study
         np.savez(raw, starts=starts, lats=lats, ticks=np.array(ticks), turns=np.array(turns))
     edges = np.array([t for t, _ in turns] + [turns[-1][0] + SPELL_S])
@@ -185,18 +199,17 @@ def run() -> list[Figure]:
     gaps = np.diff(ticks) * 1e3
     gaps = gaps[np.isfinite(gaps)]
     fps = 1e3 / float(np.mean(gaps)) if len(gaps) else 0.0
-    worst_ms = float(max(gaps.max() if len(gaps) else 0.0, max(screen.frame_times) * 1e3))
+    worst_ms = float(max(gaps.max() if len(gaps) else 0.0, max(frame_times) * 1e3))
     p99_alone = float(np.percentile(alone, 99))
     p99_gui = float(np.percentile(with_gui, 99))
     worse = (p99_gui / p99_alone - 1.0) * 100.0
     lo, hi = worse_interval(alone_turns, gui_turns)
-    screen.close()
     return [
         Figure("gui_fps", fps, "frames/s, 6 channels at 50 kHz", "≥ 30", fps >= 30),
         Figure(
             "gui_worst_frame", worst_ms, "ms between or within frames", "≤ 100", worst_ms <= 100
         ),
-        Figure("gui_redraw_median", float(np.median(screen.frame_times)) * 1e3, "ms per redraw"),
+        Figure("gui_redraw_median", float(np.median(frame_times)) * 1e3, "ms per redraw"),
         Figure("gui_cpu_per_frame", cpu_s / max(1, len(gaps)) * 1e3, "ms CPU per frame, paint too"),
         Figure("monitor_latency_p50_alone", float(np.median(alone)), "µs per block, no GUI"),
         Figure("monitor_latency_p50_gui", float(np.median(with_gui)), "µs per block, GUI drawing"),

@@ -14,6 +14,7 @@ import numpy as np
 
 from drivers.config.materials import Materials, load_materials
 from drivers.config.schedule import CDSettings, HeadSettings, InverterSettings, Schedule
+from drivers.config.simulated import ProcessModel
 from firmware_sim import kernel as K
 
 TAP_FACTOR = {"short": 1.0, "medium": 4.0, "long": 16.0}
@@ -85,13 +86,7 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     mats = materials or load_materials()
     rng = np.random.default_rng(seed)
     part = draw_part(schedule, rng)
-    pr, hd, sup, sim, nz = (
-        schedule.process,
-        schedule.head,
-        schedule.supply,
-        schedule.sim,
-        schedule.noise,
-    )
+    pr, sim = schedule.process, schedule.sim
     p = np.zeros(K.N_PARAMS)
     dt = sim.step_us * 1e-6
     p[K.P_DT_S] = dt
@@ -100,12 +95,31 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_PHYS_EVERY] = sim.physics_every
     p[K.P_PROCESS_KIND] = PROC_CODE[pr.kind]
     p[K.P_MISSING_WIRE] = 1.0 if (part.missing_wire and pr.kind != "resistor") else 0.0
+    pack_supply(p, schedule.supply)
+    _pack_model(p, pr.model, pr.load_mohm)
+    wire_strength = 0.0
+    if pr.kind != "resistor":
+        wire_strength = _pack_wire(p, mats, pr.wire, part.wire_diameter_mm, pr.model)
+    if pr.kind == "thermocompression":
+        _pack_thermocompression(p, mats, schedule, part)
+    elif pr.kind == "direct":
+        _pack_direct(p, mats, pr.wire, pr.model)
+    else:
+        p[K.P_COATING_SOLIDUS_C] = 1e9
+    if pr.kind == "thermocompression":
+        p[K.P_STICK_C] = pr.model.stick_c
+    # the resistor load keeps its heat in node 0 of a massive bar
+    p[K.P_TIP_CAP] = p[K.P_TIP_CAP] if pr.kind != "resistor" else RESISTOR_HEAT_CAPACITY_J_K
+    p[K.P_TIP_TM] = p[K.P_TIP_TM] if pr.kind != "resistor" else 1e9
+    pack_head(p, schedule.head)
+    s = np.zeros(K.N_STATE)
+    K.init_state(p, s)
+    return Weld(schedule, p, s, part, rng, wire_strength)
 
-    pack_supply(p, sup)
 
-    # process
-    m = pr.model
-    p[K.P_RES_LOAD_OHM] = pr.load_mohm * 1e-3
+def _pack_model(p: np.ndarray, m: ProcessModel, load_mohm: float) -> None:
+    """Write the process model's constants (and the resistor load) into the parameters."""
+    p[K.P_RES_LOAD_OHM] = load_mohm * 1e-3
     p[K.P_H_METAL] = m.metal_contact_w_m2k
     p[K.P_FLOW_V0] = m.flow_rate_m_s
     p[K.P_CONSTRAINT] = m.constraint_factor
@@ -119,88 +133,88 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_HEEL_ANNEAL_SPAN_C] = m.heel_anneal_span_c
     p[K.P_OVERDEFORM_FRAC] = m.overdeform_pct / 100.0
     p[K.P_CUT_FRAC] = m.cut_pct / 100.0
-    wire_strength = 0.0
-    if pr.kind != "resistor":
-        wire = mats.get("wires", pr.wire)
-        d = part.wire_diameter_mm * 1e-3
-        a0 = math.pi * d * d / 4.0
-        p[K.P_WIRE_D_M] = d
-        p[K.P_WIRE_RHO0] = wire.resistivity_ohm_m
-        p[K.P_WIRE_ALPHA] = wire.temp_coeff_per_k
-        p[K.P_WIRE_CAP_PER_M] = wire.density_kg_m3 * wire.specific_heat_j_kgk * a0
-        p[K.P_WIRE_TM] = wire.liquidus_c
-        p[K.P_WIRE_LAT_PER_M] = wire.density_kg_m3 * a0 * _latent_j_g(pr.wire, wire) * 1e3
-        p[K.P_WIRE_K] = wire.conductivity_w_mk
-        p[K.P_WIRE_G_FIN] = 2.0 * wire.conductivity_w_mk * a0 / (m.wire_fin_length_mm * 1e-3)
-        p[K.P_WIRE_SIGY0_PA] = wire.yield_mpa * 1e6
-        p[K.P_WIRE_E_PA] = wire.youngs_gpa * 1e9
-        p[K.P_WIRE_N] = wire.hardening_n
-        p[K.P_WIRE_SOFT_EXP] = 1.5
-        wire_strength = wire.uts_mpa * 1e6 * a0
-        p[K.P_WIRE_BREAKING_N] = wire_strength
-    if pr.kind == "thermocompression":
-        tip_mat = mats.get("electrodes", pr.electrode)
-        tip = pr.tip
-        r0 = (tip.cold_resistance_mohm + tip.wear_mohm_per_weld * nz.welds_since_dressing) * 1e-3
-        p[K.P_TIP_R0_OHM] = r0
-        p[K.P_TIP_ALPHA] = tip_mat.temp_coeff_per_k
-        p[K.P_TIP_CAP] = tip.mass_mg * 1e-6 * tip_mat.specific_heat_j_kgk
-        p[K.P_TIP_G_SINK] = tip.sink_conductance_w_k
-        p[K.P_TIP_TM] = tip_mat.liquidus_c
-        p[K.P_TIP_LAT] = tip.mass_mg * 1e-3 * _latent_j_g(pr.electrode, tip_mat)
-        p[K.P_CONTACT_LEN_M] = part.contact_length_mm * 1e-3
-        if pr.enamel is None:
-            build = 0.05
-            enamel_k, soft, dec = 0.2, 150.0, 300.0
-        else:
-            en = mats.get("enamels", pr.enamel)
-            build = en.build_um(pr.enamel_grade)
-            enamel_k, soft, dec = en.conductivity_w_mk, en.softening_c, en.decomposition_c
-        part.enamel_um = max(build * (1.0 + nz.enamel_sd_pct / 100.0 * part.enamel_um), 0.05)
-        p[K.P_ENAMEL_H0_M] = part.enamel_um * 1e-6
-        p[K.P_ENAMEL_K] = enamel_k
-        p[K.P_ENAMEL_SOFT_C] = soft
-        p[K.P_ENAMEL_DEC_C] = dec
-        p[K.P_ENAMEL_FLOW_RATE] = m.enamel_flow_per_s
-        p[K.P_ENAMEL_FLOW_DT_C] = m.enamel_flow_span_c
-        p[K.P_ENAMEL_DEC_RATE] = m.enamel_decomposition_per_s
-        term = mats.get("terminals", pr.terminal)
-        t = pr.terminal_thickness_mm * 1e-3
-        lc = part.contact_length_mm * 1e-3
-        # The terminal zone under the joint: a patch a few wire widths across; it spreads heat
-        # radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
-        vol = lc * 3.0 * p[K.P_WIRE_D_M] * t
-        p[K.P_TERM_CAP] = term.density_kg_m3 * term.specific_heat_j_kgk * vol
-        p[K.P_TERM_G_SINK] = 2.0 * math.pi * term.conductivity_w_mk * t / math.log(20.0)
-        p[K.P_TERM_TM] = term.liquidus_c
-        p[K.P_COATING_SOLIDUS_C] = mats.get("coatings", pr.coating).solidus_c if pr.coating else 1e9
-    elif pr.kind == "direct":
-        wire = mats.get("wires", pr.wire)
-        p[K.P_DW_RHO0] = wire.resistivity_ohm_m
-        p[K.P_DW_ALPHA] = wire.temp_coeff_per_k
-        p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
-        p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9
-        p[K.P_FILM_DECAY_C] = m.film_decay_c
-        p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9
-        p[K.P_EL_CAP] = m.electrode_heat_capacity_j_k
-        p[K.P_EL_G_SINK] = m.electrode_sink_w_k
-        p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M]
-        p[K.P_STICK_C] = m.stick_c
-        p[K.P_EXPEL_FRAC0] = m.expulsion_melt_fraction
-        p[K.P_COATING_SOLIDUS_C] = 1e9
+
+
+def _pack_wire(
+    p: np.ndarray, mats: Materials, name: str, diameter_mm: float, m: ProcessModel
+) -> float:
+    """Write the wire under the electrode into the parameters; return its breaking force (N)."""
+    wire = mats.get("wires", name)
+    d = diameter_mm * 1e-3
+    a0 = math.pi * d * d / 4.0
+    p[K.P_WIRE_D_M] = d
+    p[K.P_WIRE_RHO0] = wire.resistivity_ohm_m
+    p[K.P_WIRE_ALPHA] = wire.temp_coeff_per_k
+    p[K.P_WIRE_CAP_PER_M] = wire.density_kg_m3 * wire.specific_heat_j_kgk * a0
+    p[K.P_WIRE_TM] = wire.liquidus_c
+    p[K.P_WIRE_LAT_PER_M] = wire.density_kg_m3 * a0 * _latent_j_g(name, wire) * 1e3
+    p[K.P_WIRE_K] = wire.conductivity_w_mk
+    p[K.P_WIRE_G_FIN] = 2.0 * wire.conductivity_w_mk * a0 / (m.wire_fin_length_mm * 1e-3)
+    p[K.P_WIRE_SIGY0_PA] = wire.yield_mpa * 1e6
+    p[K.P_WIRE_E_PA] = wire.youngs_gpa * 1e9
+    p[K.P_WIRE_N] = wire.hardening_n
+    p[K.P_WIRE_SOFT_EXP] = 1.5
+    strength = wire.uts_mpa * 1e6 * a0
+    p[K.P_WIRE_BREAKING_N] = strength
+    return strength
+
+
+def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, part: Part) -> None:
+    """Write the hot tip, the enamel (the part's drawn build) and the terminal into the
+    parameters."""
+    pr, nz, m = schedule.process, schedule.noise, schedule.process.model
+    tip_mat = mats.get("electrodes", pr.electrode)
+    tip = pr.tip
+    r0 = (tip.cold_resistance_mohm + tip.wear_mohm_per_weld * nz.welds_since_dressing) * 1e-3
+    p[K.P_TIP_R0_OHM] = r0
+    p[K.P_TIP_ALPHA] = tip_mat.temp_coeff_per_k
+    p[K.P_TIP_CAP] = tip.mass_mg * 1e-6 * tip_mat.specific_heat_j_kgk
+    p[K.P_TIP_G_SINK] = tip.sink_conductance_w_k
+    p[K.P_TIP_TM] = tip_mat.liquidus_c
+    p[K.P_TIP_LAT] = tip.mass_mg * 1e-3 * _latent_j_g(pr.electrode, tip_mat)
+    p[K.P_CONTACT_LEN_M] = part.contact_length_mm * 1e-3
+    if pr.enamel is None:
+        build = 0.05
+        enamel_k, soft, dec = 0.2, 150.0, 300.0
     else:
-        p[K.P_COATING_SOLIDUS_C] = 1e9
-    if pr.kind == "thermocompression":
-        p[K.P_STICK_C] = m.stick_c
-    # the resistor load keeps its heat in node 0 of a massive bar
-    p[K.P_TIP_CAP] = p[K.P_TIP_CAP] if pr.kind != "resistor" else RESISTOR_HEAT_CAPACITY_J_K
-    p[K.P_TIP_TM] = p[K.P_TIP_TM] if pr.kind != "resistor" else 1e9
+        en = mats.get("enamels", pr.enamel)
+        build = en.build_um(pr.enamel_grade)
+        enamel_k, soft, dec = en.conductivity_w_mk, en.softening_c, en.decomposition_c
+    part.enamel_um = max(build * (1.0 + nz.enamel_sd_pct / 100.0 * part.enamel_um), 0.05)
+    p[K.P_ENAMEL_H0_M] = part.enamel_um * 1e-6
+    p[K.P_ENAMEL_K] = enamel_k
+    p[K.P_ENAMEL_SOFT_C] = soft
+    p[K.P_ENAMEL_DEC_C] = dec
+    p[K.P_ENAMEL_FLOW_RATE] = m.enamel_flow_per_s
+    p[K.P_ENAMEL_FLOW_DT_C] = m.enamel_flow_span_c
+    p[K.P_ENAMEL_DEC_RATE] = m.enamel_decomposition_per_s
+    term = mats.get("terminals", pr.terminal)
+    t = pr.terminal_thickness_mm * 1e-3
+    lc = part.contact_length_mm * 1e-3
+    # The terminal zone under the joint: a patch a few wire widths across; it spreads heat
+    # radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
+    vol = lc * 3.0 * p[K.P_WIRE_D_M] * t
+    p[K.P_TERM_CAP] = term.density_kg_m3 * term.specific_heat_j_kgk * vol
+    p[K.P_TERM_G_SINK] = 2.0 * math.pi * term.conductivity_w_mk * t / math.log(20.0)
+    p[K.P_TERM_TM] = term.liquidus_c
+    p[K.P_COATING_SOLIDUS_C] = mats.get("coatings", pr.coating).solidus_c if pr.coating else 1e9
 
-    pack_head(p, hd)
 
-    s = np.zeros(K.N_STATE)
-    K.init_state(p, s)
-    return Weld(schedule, p, s, part, rng, wire_strength)
+def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel) -> None:
+    """Write the crossed wires' contacts and the electrodes into the parameters."""
+    wire = mats.get("wires", name)
+    p[K.P_DW_RHO0] = wire.resistivity_ohm_m
+    p[K.P_DW_ALPHA] = wire.temp_coeff_per_k
+    p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
+    p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9
+    p[K.P_FILM_DECAY_C] = m.film_decay_c
+    p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9
+    p[K.P_EL_CAP] = m.electrode_heat_capacity_j_k
+    p[K.P_EL_G_SINK] = m.electrode_sink_w_k
+    p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M]
+    p[K.P_STICK_C] = m.stick_c
+    p[K.P_EXPEL_FRAC0] = m.expulsion_melt_fraction
+    p[K.P_COATING_SOLIDUS_C] = 1e9
 
 
 def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:

@@ -93,29 +93,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         f_bond = bond * p[K.P_BOND_STRENGTH_PA] * area
         f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
         jbf = min(f_bond, f_heel) * (0.5 if s[K.S_EXPELLED] > 0.5 else 1.0)
-    if kind == K.PROC_RESISTOR:
-        defect = "none"
-    elif missing:
-        defect = "missing_wire"
-    elif s[K.S_EXPELLED] > 0.5:
-        defect = "expulsion"
-    elif frac >= p[K.P_CUT_FRAC] or (
-        kind == K.PROC_THERMOCOMPRESSION and s[K.S_T_WIRE_PEAK] >= p[K.P_WIRE_TM]
-    ):
-        defect = "wire_cut"
-    elif s[K.S_T_EL_PEAK] >= p[K.P_STICK_C]:
-        defect = "electrode_stick"
-    elif frac >= p[K.P_OVERDEFORM_FRAC]:
-        defect = "over_deformation"
-    elif (
-        kind == K.PROC_THERMOCOMPRESSION
-        and removed * 100.0 < weld.schedule.process.model.residue_pct
-    ):
-        defect = "enamel_residue"
-    elif s[K.S_T_IF_PEAK] >= p[K.P_COATING_SOLIDUS_C]:
-        defect = "coating_remelt"
-    else:
-        defect = "none"
+    defect = _defect(weld, frac, removed)
     if defect in ("wire_cut", "missing_wire"):
         jbf = 0.0
     t_start = s[K.S_T_I_START]
@@ -151,6 +129,35 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         wire_diameter_mm=float(weld.part.wire_diameter_mm),
         enamel_um=float(weld.part.enamel_um),
     )
+
+
+def _defect(weld: Weld, frac: float, removed: float) -> str:
+    """Return the weld's defect class from its final state: set-down frac of the reference
+    height, the share of enamel removed."""
+    p, s = weld.params, weld.state
+    kind = int(p[K.P_PROCESS_KIND])
+    if kind == K.PROC_RESISTOR:
+        return "none"
+    if p[K.P_MISSING_WIRE] > 0.5:
+        return "missing_wire"
+    if s[K.S_EXPELLED] > 0.5:
+        return "expulsion"
+    if frac >= p[K.P_CUT_FRAC] or (
+        kind == K.PROC_THERMOCOMPRESSION and s[K.S_T_WIRE_PEAK] >= p[K.P_WIRE_TM]
+    ):
+        return "wire_cut"
+    if s[K.S_T_EL_PEAK] >= p[K.P_STICK_C]:
+        return "electrode_stick"
+    if frac >= p[K.P_OVERDEFORM_FRAC]:
+        return "over_deformation"
+    if (
+        kind == K.PROC_THERMOCOMPRESSION
+        and removed * 100.0 < weld.schedule.process.model.residue_pct
+    ):
+        return "enamel_residue"
+    if s[K.S_T_IF_PEAK] >= p[K.P_COATING_SOLIDUS_C]:
+        return "coating_remelt"
+    return "none"
 
 
 @dataclass(frozen=True)

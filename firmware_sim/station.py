@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drivers.config.loader import ConfigError, parse_model
+from drivers.config.loader import parse_model
 from drivers.config.materials import Materials, load_materials
 from drivers.config.schedule import (
     CD_REGISTERS,
@@ -24,82 +24,27 @@ from drivers.config.schedule import (
     apply_overrides,
 )
 from drivers.wire import frames
-from drivers.wire.modbus import DEVICE_BUSY, DEVICE_FAILURE, ILLEGAL_ADDRESS, ILLEGAL_VALUE
-from drivers.wire.regmap import Register, RegisterMap, RegisterValueError, load_register_map
+from drivers.wire.frames import SAMPLE_RATE_HZ
+from drivers.wire.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE
+from drivers.wire.regmap import Register, RegisterValueError, load_register_map
+from firmware_sim import commands
 from firmware_sim import kernel as K
+from firmware_sim.devices import (
+    FAULT_HEARTBEAT,
+    FAULT_NONE,
+    FAULT_NOT_CHARGED,
+    FAULT_OVER_TEMPERATURE,
+    FAULT_SERVO,
+    HEAD_UNIT,
+    SUPPLY_UNIT,
+    Device,
+)
 from firmware_sim.faults import Faults
-from firmware_sim.model import Weld, pack_head, pack_supply, prepare
+from firmware_sim.model import Weld, prepare
 from firmware_sim.run import Adc, judge, measure
-
-SUPPLY_UNIT = 1
-HEAD_UNIT = 2
-SAMPLE_RATE_HZ = 50_000.0
-
-FAULT_NONE = 0
-FAULT_NOT_CHARGED = 1
-FAULT_OVER_TEMPERATURE = 2
-FAULT_HEARTBEAT = 3
-FAULT_SERVO = 8
 
 # the engineering scales of the stream's channels (units per LSB): A, V, N, µm
 STREAM_SCALES = np.array([0.1, 1e-4, 2e-3, 0.05])
-
-
-@dataclass
-class Heartbeat:
-    """A device's watchdog: armed by the first heartbeat write, tripped by silence."""
-
-    timeout_s: float = 0.5
-    last_value: int | None = None  # None until the first beat
-    last_t: float = 0.0
-
-    def beat(self, value: int, t: float) -> None:
-        """Note a heartbeat write at virtual time t."""
-        self.last_value = value
-        self.last_t = t
-
-    def expired(self, t: float) -> bool:
-        """Return True if heartbeats began and then stopped for longer than the timeout."""
-        return self.last_value is not None and t - self.last_t > self.timeout_s
-
-
-@dataclass
-class Device:
-    """One Modbus device of the station: its map, its register image, its watchdog."""
-
-    unit: int
-    regmap: RegisterMap
-    image: list[int] = field(default_factory=list)
-    heartbeat: Heartbeat = field(default_factory=Heartbeat)
-    fault: int = FAULT_NONE
-    shown: dict[str, float] = field(default_factory=dict)  # live values in the image (refresh)
-
-    def __post_init__(self) -> None:
-        self.image = [0] * self.regmap.span()[1]
-        self.owner: dict[int, Register] = {}
-        for reg in self.regmap.registers:
-            for a in range(reg.address, reg.address + reg.words):
-                self.owner[a] = reg
-
-    def set(self, name: str, value: float) -> None:
-        """Store an engineering value in the image (values that cannot be shown are saturated)."""
-        reg = self.regmap[name]
-        lo, hi = reg.min, reg.max
-        raw_max = {"u16": 0xFFFF, "i16": 0x7FFF, "u32": 0xFFFFFFFF, "i32": 0x7FFFFFFF}[reg.type]
-        raw_min = {"u16": 0, "i16": -0x8000, "u32": 0, "i32": -0x80000000}[reg.type]
-        raw = round(value / reg.scale)
-        raw = min(max(raw, raw_min), raw_max)
-        if lo is not None and raw * reg.scale < lo:
-            raw = round(lo / reg.scale)
-        if hi is not None and raw * reg.scale > hi:
-            raw = round(hi / reg.scale)
-        words = reg.encode(raw * reg.scale)
-        self.image[reg.address : reg.address + reg.words] = words
-
-    def get(self, name: str) -> float:
-        """Return the engineering value held in the image."""
-        reg = self.regmap[name]
-        return reg.decode(self.image[reg.address : reg.address + reg.words])
 
 
 @dataclass
@@ -528,98 +473,13 @@ class Station:
                 return ILLEGAL_VALUE
             values.append((reg, value))
         for reg, value in values:
-            code = self._apply(
-                dev, reg, value, words[reg.address - address : reg.address - address + reg.words]
+            code = commands.apply(
+                self,
+                dev,
+                reg,
+                value,
+                words[reg.address - address : reg.address - address + reg.words],
             )
             if code is not None:
                 return code
-        return None
-
-    def _apply(self, dev: Device, reg: Register, value: float, words: list[int]) -> int | None:
-        name = reg.name
-        if name == "heartbeat":
-            dev.heartbeat.beat(int(value), self.t)
-            dev.image[reg.address] = words[0]
-            return None
-        if name == "stop":
-            if dev is self.supply:
-                self.weld.state[K.S_STOP_REQ] = 1.0
-            return None
-        safety = name == "disarm" or (dev is self.head and name in ("retract", "home"))
-        if self.welding and not safety:
-            return DEVICE_BUSY  # nothing but STOP and the safe-state commands while welding
-        if name == "watchdog_ms":
-            dev.heartbeat.timeout_s = value / 1e3
-        elif dev is self.supply:
-            return self._supply_command(name, value)
-        else:
-            return self._head_command(name, value)
-        dev.image[reg.address : reg.address + reg.words] = words
-        return None
-
-    def _supply_command(self, name: str, value: float) -> int | None:
-        s, p = self.weld.state, self.weld.params
-        if name in ("arm", "fire") and (self.estop or self.guard_open):
-            return DEVICE_FAILURE  # the interlock input holds the supply off
-        if name == "arm":
-            if self._supply_fault() != FAULT_NONE:
-                return DEVICE_FAILURE
-            try:
-                sched = self._settings_schedule()
-            except ConfigError:
-                return ILLEGAL_VALUE
-            pack_supply(p, sched.supply)
-            K.derive(p)
-            self.armed = True
-            self.weld_done = False
-        elif name == "fire":
-            if self._supply_fault() != FAULT_NONE:
-                return DEVICE_FAILURE
-            if not self.armed or not self._at_force():
-                return DEVICE_BUSY
-            K.fire(p, s)
-            self.armed = False
-            self.weld_count += 1
-            if self.wear:
-                self.welds_since_dressing += 1
-            self.truth.fire_times_s.append(self.t)
-        elif name == "disarm":
-            self.armed = False
-        elif name == "reset":
-            self.supply.fault = FAULT_NONE
-            self.supply.heartbeat = Heartbeat(self.supply.heartbeat.timeout_s)
-            self.armed = False
-        else:
-            self.supply.set(name, value)
-            self.armed = False  # new settings take effect at the next ARM
-        return None
-
-    def _head_command(self, name: str, value: float) -> int | None:
-        s = self.weld.state
-        fault = self.head.fault or self.injected_head_fault
-        if name == "approach":
-            if fault != FAULT_NONE:
-                return DEVICE_FAILURE
-            if not self.homed:
-                return DEVICE_BUSY
-            try:
-                sched = self._settings_schedule()
-            except ConfigError:
-                return ILLEGAL_VALUE
-            # a new part is under the electrode for every cycle
-            self.weld = self._new_weld(sched)
-            self.armed = False
-            self.weld_done = False
-            self.homed = False
-            self.weld.state[K.S_HEAD_MODE] = K.HEAD_APPROACH
-        elif name in ("retract", "home"):
-            s[K.S_HEAD_MODE] = K.HEAD_RETRACT
-        elif name == "reset":
-            self.head.fault = FAULT_NONE
-            self.head.heartbeat = Heartbeat(self.head.heartbeat.timeout_s)
-        else:
-            self.head.set(name, value)
-            if not self.homed:
-                pack_head(self.weld.params, self._settings_schedule().head)
-                K.derive(self.weld.params)
         return None

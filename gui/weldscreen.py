@@ -64,6 +64,34 @@ class WeldScreen(QWidget):
         self._events: list[tuple[str, float]] = []
 
         side = QVBoxLayout()
+        side.addWidget(self._identities())
+        self._controls(side, bridge)
+        self._verdict(side)
+        side.addStretch(1)
+
+        self.panel = WavePanel(grid=False)
+        layout = QHBoxLayout(self)
+        holder = QWidget()
+        holder.setLayout(side)
+        holder.setFixedWidth(330)
+        layout.addWidget(holder)
+        layout.addWidget(self.panel, 1)
+
+        bridge.opened.connect(self._opened)
+        bridge.weld_started.connect(self._started)
+        bridge.weld_finished.connect(self._finished)
+        bridge.state_changed.connect(lambda s: self.state.setText(f"state: {s}"))
+        bridge.events.connect(self._on_events)
+        bridge.error.connect(self._error)
+        self.timer = QTimer(self)
+        # precise: a coarse timer may fire up to 5 % late and snaps to other timers' ticks
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(int(1000 / PLOT_HZ))
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+
+    def _identities(self) -> QGroupBox:
+        """Return the station, schedule and window shown, and the weld's identities."""
         ids = QGroupBox("Station")
         form = QFormLayout(ids)
         self.station = QLabel("starting…")
@@ -78,8 +106,10 @@ class WeldScreen(QWidget):
         form.addRow("Part id", self.part)
         form.addRow("Operator", self.operator)
         form.addRow("Lot", self.lot)
-        side.addWidget(ids)
+        return ids
 
+    def _controls(self, side: QVBoxLayout, bridge: StationBridge) -> None:
+        """Add the weld switch, Start, Stop and the latching E-STOP."""
         self.weld_enabled = QCheckBox("Weld (off: no-weld, force cycle only)")
         self.weld_enabled.setChecked(True)
         self.weld_enabled.toggled.connect(bridge.set_weld_enabled)
@@ -104,6 +134,8 @@ class WeldScreen(QWidget):
         self.estop.toggled.connect(self._estop)
         side.addWidget(self.estop)
 
+    def _verdict(self, side: QVBoxLayout) -> None:
+        """Add the state, the verdict with its reasons, the features and the messages."""
         self.state = QLabel("state: —")
         side.addWidget(self.state)
         self.verdict = QLabel("—")
@@ -131,28 +163,6 @@ class WeldScreen(QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color:#c62828")
         side.addWidget(self.message)
-        side.addStretch(1)
-
-        self.panel = WavePanel(grid=False)
-        layout = QHBoxLayout(self)
-        holder = QWidget()
-        holder.setLayout(side)
-        holder.setFixedWidth(330)
-        layout.addWidget(holder)
-        layout.addWidget(self.panel, 1)
-
-        bridge.opened.connect(self._opened)
-        bridge.weld_started.connect(self._started)
-        bridge.weld_finished.connect(self._finished)
-        bridge.state_changed.connect(lambda s: self.state.setText(f"state: {s}"))
-        bridge.events.connect(self._on_events)
-        bridge.error.connect(self._error)
-        self.timer = QTimer(self)
-        # precise: a coarse timer may fire up to 5 % late and snaps to other timers' ticks
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(int(1000 / PLOT_HZ))
-        self.timer.timeout.connect(self.redraw)
-        self.timer.start()
 
     # --- from the bridge ----------------------------------------------------------------------
 

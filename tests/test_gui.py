@@ -18,7 +18,8 @@ from pytestqt.qtbot import QtBot
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from drivers.config.schedule import load_schedule
-from gui.app import MainWindow, session_maker
+from gui.app import MainWindow
+from gui.main import session_maker
 from gui.screens import NAMES, screenshots
 
 ROOT = Path(__file__).resolve().parents[1]

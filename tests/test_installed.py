@@ -48,7 +48,8 @@ def _microweld(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
 def test_the_installed_package_runs_from_itself(installed: Path, tmp_path: Path) -> None:
     code = "import configs, controller, drivers, firmware_sim; print(configs.__file__)"
     env = _env(installed, tmp_path)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    cmd = [sys.executable, "-c", code]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert Path(out.stdout.strip()).is_relative_to(installed), out.stdout + out.stderr
     shipped = {
         p.relative_to(installed / "configs") for p in (installed / "configs").rglob("*.toml")

@@ -1,4 +1,4 @@
-"""Publishing logged welds to an MES over OPC UA (issue 8): a real OPC UA client (asyncua's)
+"""Publishing logged welds to an MES over OPC UA: a real OPC UA client (asyncua's)
 subscribes to the session's server while the simulated station welds, and what it receives is
 what the QA log holds, hash chain included."""
 

@@ -1,4 +1,4 @@
-"""Taking a station over (issue 7, crash during logging): the supply's weld counter against the
+"""Taking a station over (crash during logging): the supply's weld counter against the
 QA log, the welds a killed controller fired but never logged, and the log's side of it.
 
 The pure decision (counter_gap) and the QA log are tested here, the log's side on both backends

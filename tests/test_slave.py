@@ -9,8 +9,9 @@ import pytest
 
 from drivers.config.schedule import load_schedule
 from firmware_sim.cli import DEFAULT_SCHEDULE
+from firmware_sim.devices import HEAD_UNIT, SUPPLY_UNIT
 from firmware_sim.slave import answer
-from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
+from firmware_sim.station import Station
 
 
 @pytest.fixture

@@ -243,7 +243,7 @@ def test_spc_command_errors_say_what_is_wrong(
 
 def test_the_simulated_tip_wears_with_every_weld_and_a_dressing_renews_it() -> None:
     from firmware_sim import kernel as K
-    from firmware_sim.serve import ControlPanel
+    from firmware_sim.panel import ControlPanel
     from firmware_sim.station import Station
 
     sched = load_schedule(SCHEDULE)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drivers.config.schedule import load_schedule
 from drivers.wire.modbus import DEVICE_BUSY
-from firmware_sim.station import HEAD_UNIT, SUPPLY_UNIT, Station
+from firmware_sim.devices import HEAD_UNIT, SUPPLY_UNIT
+from firmware_sim.station import Station
 from tests.simhelp import TC_INV
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -109,75 +110,64 @@ def _outline(ax: Axes, inside: np.ndarray, x_e: np.ndarray, y_e: np.ndarray) -> 
                 ax.plot(xs, ys, color="white", lw=2.5)
 
 
-def plot_lobe(
+def _lobe_panel(
+    ax: Axes,
     lb: Lobe,
-    path: Path,
-    title: str,
-    nominal: tuple[float, ...] | None = None,
-    suggested: tuple[float, ...] | None = None,
-) -> Path:
-    """Write the lobe: mean joint strength (colour), defect class (markers), PASS outlined."""
+    k: int,
+    vmax: float,
+    nominal: tuple[float, ...] | None,
+    suggested: tuple[float, ...] | None,
+) -> Any:
+    """Draw panel k of the lobe (the k-th value of a third axis); return its colour mesh."""
     axes = lb.axes
     ax1 = axes[0]
     ax2 = axes[1] if len(axes) > 1 else None
-    panels = len(axes[2].values) if len(axes) > 2 else 1
-    cols = min(panels, 3)
-    rows = math.ceil(panels / cols)
-    fig, grid = plt.subplots(
-        rows, cols, figsize=(6.2 * cols + 1.6, 5.0 * rows), squeeze=False, constrained_layout=True
+    sel: tuple[int | slice, ...] = (slice(None),) * min(len(axes), 2) + (
+        (k,) if len(axes) > 2 else ()
     )
-    finite = lb.jbf_n[np.isfinite(lb.jbf_n)]
-    vmax = float(finite.max()) if finite.size else 1.0
-    mesh = None
-    for k in range(rows * cols):
-        ax = grid[k // cols][k % cols]
-        if k >= panels:
-            ax.axis("off")
-            continue
-        sel: tuple[int | slice, ...] = (slice(None),) * min(len(axes), 2) + (
-            (k,) if len(axes) > 2 else ()
-        )
-        # (n1, n2) for this panel; one row when only one axis is swept
-        jbf = lb.jbf_n[sel].reshape(len(ax1.values), -1)
-        frac = lb.pass_frac[sel].reshape(len(ax1.values), -1)
-        defect = lb.defect[sel].reshape(len(ax1.values), -1)
-        y_values = ax2.values if ax2 else (0.0,)
-        x_e, y_e = _edges(ax1.values), _edges(y_values)
-        mesh = ax.pcolormesh(x_e, y_e, jbf.T, cmap="viridis", vmin=0.0, vmax=vmax, shading="flat")
-        # the PASS region: the edges between a passing cell (most welds PASS) and any other
-        _outline(ax, np.nan_to_num(frac, nan=0.0) >= 0.5, x_e, y_e)
-        for d in DEFECT_ORDER:
-            ii, jj = np.nonzero(defect == d)
-            if len(ii):
-                marker, colour = MARKERS.get(d, ("?", "k"))
-                ax.scatter(
-                    np.asarray(ax1.values)[ii],
-                    np.asarray(y_values)[jj],
-                    marker=marker,
-                    s=46,
-                    c=colour,
-                    edgecolors="white",
-                    linewidths=0.6,
-                    zorder=3,
-                )
-        here = len(axes) < 3 or (nominal is not None and np.isclose(nominal[2], axes[2].values[k]))
-        if nominal is not None and here:
+    # (n1, n2) for this panel; one row when only one axis is swept
+    jbf = lb.jbf_n[sel].reshape(len(ax1.values), -1)
+    frac = lb.pass_frac[sel].reshape(len(ax1.values), -1)
+    defect = lb.defect[sel].reshape(len(ax1.values), -1)
+    y_values = ax2.values if ax2 else (0.0,)
+    x_e, y_e = _edges(ax1.values), _edges(y_values)
+    mesh = ax.pcolormesh(x_e, y_e, jbf.T, cmap="viridis", vmin=0.0, vmax=vmax, shading="flat")
+    # the PASS region: the edges between a passing cell (most welds PASS) and any other
+    _outline(ax, np.nan_to_num(frac, nan=0.0) >= 0.5, x_e, y_e)
+    for d in DEFECT_ORDER:
+        ii, jj = np.nonzero(defect == d)
+        if len(ii):
+            marker, colour = MARKERS.get(d, ("?", "k"))
             ax.scatter(
-                [nominal[0]], [nominal[1] if ax2 else 0.0], marker="*", s=380, c="gold",
-                edgecolors="black", linewidths=1.0, zorder=5,
-            )  # fmt: skip
-        if suggested is not None and (len(axes) < 3 or np.isclose(suggested[2], axes[2].values[k])):
-            ax.scatter(
-                [suggested[0]], [suggested[1] if ax2 else 0.0], marker="o", s=260,
-                facecolors="none", edgecolors="red", linewidths=2.2, zorder=5,
-            )  # fmt: skip
-        ax.set_xlabel(ax1.label)
-        ax.set_ylabel(ax2.label if ax2 else "")
-        if len(axes) > 2:
-            ax.set_title(f"{axes[2].label} = {axes[2].values[k]:g}")
-    fig.suptitle(title)
-    if mesh is not None:
-        fig.colorbar(mesh, ax=grid, label="joint breaking force, N (mean; simulator's truth)")
+                np.asarray(ax1.values)[ii],
+                np.asarray(y_values)[jj],
+                marker=marker,
+                s=46,
+                c=colour,
+                edgecolors="white",
+                linewidths=0.6,
+                zorder=3,
+            )
+    here = len(axes) < 3 or (nominal is not None and np.isclose(nominal[2], axes[2].values[k]))
+    if nominal is not None and here:
+        ax.scatter(
+            [nominal[0]], [nominal[1] if ax2 else 0.0], marker="*", s=380, c="gold",
+            edgecolors="black", linewidths=1.0, zorder=5,
+        )  # fmt: skip
+    if suggested is not None and (len(axes) < 3 or np.isclose(suggested[2], axes[2].values[k])):
+        ax.scatter(
+            [suggested[0]], [suggested[1] if ax2 else 0.0], marker="o", s=260,
+            facecolors="none", edgecolors="red", linewidths=2.2, zorder=5,
+        )  # fmt: skip
+    ax.set_xlabel(ax1.label)
+    ax.set_ylabel(ax2.label if ax2 else "")
+    if len(axes) > 2:
+        ax.set_title(f"{axes[2].label} = {axes[2].values[k]:g}")
+    return mesh
+
+
+def _lobe_legend(lb: Lobe) -> list[Artist]:
+    """Return the legend's entries: the defect classes present, the PASS region, the points."""
     present = [d for d in DEFECT_ORDER if (lb.defect == d).any()]
     handles: list[Artist] = [
         Line2D(
@@ -222,6 +212,37 @@ def plot_lobe(
             label="suggested operating point",
         )
     )
+    return handles
+
+
+def plot_lobe(
+    lb: Lobe,
+    path: Path,
+    title: str,
+    nominal: tuple[float, ...] | None = None,
+    suggested: tuple[float, ...] | None = None,
+) -> Path:
+    """Write the lobe: mean joint strength (colour), defect class (markers), PASS outlined."""
+    axes = lb.axes
+    panels = len(axes[2].values) if len(axes) > 2 else 1
+    cols = min(panels, 3)
+    rows = math.ceil(panels / cols)
+    fig, grid = plt.subplots(
+        rows, cols, figsize=(6.2 * cols + 1.6, 5.0 * rows), squeeze=False, constrained_layout=True
+    )
+    finite = lb.jbf_n[np.isfinite(lb.jbf_n)]
+    vmax = float(finite.max()) if finite.size else 1.0
+    mesh = None
+    for k in range(rows * cols):
+        ax = grid[k // cols][k % cols]
+        if k >= panels:
+            ax.axis("off")
+            continue
+        mesh = _lobe_panel(ax, lb, k, vmax, nominal, suggested)
+    fig.suptitle(title)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=grid, label="joint breaking force, N (mean; simulator's truth)")
+    handles = _lobe_legend(lb)
     # as many columns as the panels give room for
     leg = fig.legend(
         handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * cols, 4)

@@ -1,4 +1,4 @@
-"""The reliability battery (issue 7): each test says what it ran through `record`.
+"""The reliability battery: each test says what it ran through `record`.
 
 Short form by default (CI); the long form with MICROWELD_RELIABILITY=long (`microweld
 reliability --long`). With MICROWELD_RELIABILITY_REPORT=FILE each test appends one JSON line:

@@ -1,4 +1,4 @@
-"""Bad configs and register values (issue 7): every one refused, clearly, and nothing applied.
+"""Bad configs and register values: every one refused, clearly, and nothing applied.
 
 Invalid variants are made systematically from the shipped configs in configs/: for every field
 of the model (those the file sets and those it leaves at their default) a value out of range,

@@ -1,4 +1,4 @@
-"""Crash during logging (issue 7): `microweld run` killed (SIGKILL) at random points loses no
+"""Crash during logging: `microweld run` killed (SIGKILL) at random points loses no
 weld whose verdict it showed, leaves a sound log, and no gap against the station's weld counter.
 
 The station is a simulated one in paced clock that outlives the controllers: started here, it

@@ -1,4 +1,4 @@
-"""Malformed input (issue 7): the stream decoder, the station's Modbus and the drivers' replies.
+"""Malformed input: the stream decoder, the station's Modbus and the drivers' replies.
 
 Every target gets random and mutated bytes and must neither raise nor hang nor grow without
 bound, and must work again at once afterwards. Inputs that once broke something (and hand-made

@@ -1,4 +1,4 @@
-"""Security of a default install (issue 7): loopback only, no writes mid-weld, an audit trail
+"""Security of a default install: loopback only, no writes mid-weld, an audit trail
 of every schedule and window edit, and a QA log whose hash chain shows any tampering.
 """
 

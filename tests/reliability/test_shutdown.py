@@ -1,4 +1,4 @@
-"""Start and stop (issue 7): a session opened, perhaps welded with, and closed, over and over,
+"""Start and stop: a session opened, perhaps welded with, and closed, over and over,
 while the link to the station goes down and comes back at random moments: every close ends
 within 5 s and leaves no thread, child process or file descriptor behind.
 """

@@ -1,4 +1,4 @@
-"""Soak (issue 7): many welds on the simulated station, as `microweld run` makes them, with a
+"""Soak: many welds on the simulated station, as `microweld run` makes them, with a
 fault now and then: no record lost, no memory or descriptor growth, quick reconnects.
 
 The station runs in lockstep behind Modbus TCP and the stream; the session is a WeldSession,
