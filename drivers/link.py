@@ -106,8 +106,8 @@ class ModbusLink:
             raise LinkError(f"{what}: {exc}") from None
         if reply.function_code & 0x7F != function:
             # pymodbus matches replies by transaction and unit only: a write's echo with the
-            # right transaction id was handed back as the registers of a read (found by the
-            # reply fuzzer). An answer to another question is a broken link, not data.
+            # right transaction id would be handed back as the registers of a read. An answer
+            # to another question is a broken link, not data.
             self.client.close()
             raise LinkError(f"{what}: reply of function {reply.function_code}")
         if isinstance(reply, ExceptionResponse):

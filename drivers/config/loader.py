@@ -21,11 +21,10 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
-    # Fix (reliability battery, issue 7): pydantic's lax mode silently turned `force_n = true`
-    # into 1.0, `force_n = "12"` into 12.0, `enamel_grade = true` into 1, `missing_wire = "yes"`
-    # into true, and let `inf`/`nan`
-    # through every field bounded on one side only (or not at all). A config value is now
-    # what its file says: no boolean for a number, no quoted number, no non-finite scalar.
+    # A config value is what its file says: no boolean for a number, no quoted number, no
+    # non-finite scalar. pydantic's lax mode would turn `force_n = true` into 1.0, `force_n =
+    # "12"` into 12.0, `enamel_grade = true` into 1, `missing_wire = "yes"` into true, and let
+    # `inf`/`nan` through every field bounded on one side only (or not at all).
     # (A model validator, not a field one: pydantic allows none on a union's `kind` tag.)
     @model_validator(mode="before")
     @classmethod
@@ -108,10 +107,9 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def _in_file(data: Any, loc: tuple[int | str, ...], missing: bool) -> tuple[int | str, ...]:
     """Return the error location as the file spells it.
 
-    Fix (reliability battery, issue 7): pydantic puts a tagged union's tag in the location
-    ("supply.inverter.weld1_ms" for [supply] weld1_ms), naming a key the file does not have;
-    a segment that is not a key of the data at that point (but for the last one of a missing
-    field) is such a tag and is left out.
+    pydantic puts a tagged union's tag in the location ("supply.inverter.weld1_ms" for [supply]
+    weld1_ms), naming a key the file does not have; a segment that is not a key of the data at
+    that point (but for the last one of a missing field) is such a tag and is left out.
     """
     out: list[int | str] = []
     node = data
@@ -151,7 +149,7 @@ def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") ->
             elif (
                 "input" in err
                 and err["type"] not in ("missing",)
-                # a whole table as "got" drowns the reason (fix, issue 7)
+                # a whole table as "got" would drown the reason
                 and not isinstance(err["input"], dict | list)
             ):
                 reason = f"{reason} (got {_masked(err['input'])!r})"

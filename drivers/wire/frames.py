@@ -130,9 +130,7 @@ class StreamDecoder:
     CRC passes, and the frame's data is genuine (only CRC bytes were lost) but the next
     frame's start was taken as its CRC. So the last CRC.size bytes of each accepted frame
     stay in the buffer and are searched for a magic like any others: the next frame is still
-    found there. They are not counted as skipped when no frame starts in them. (Found by the
-    battery's long form: frames 0-3 came out of "0, 1, 2, 3 cut one byte short", and 4 was
-    lost.)
+    found there. They are not counted as skipped when no frame starts in them.
     """
 
     stats: StreamStats = field(default_factory=StreamStats)

@@ -62,9 +62,9 @@ class Register(Strict):
 
     def check(self, value: float) -> int:
         """Return the raw integer for an engineering value, or raise RegisterValueError."""
-        # Fix (reliability battery, issue 7): NaN passed both limit checks and then failed in
-        # round() with a bare "cannot convert float NaN to integer" (inf: an OverflowError on
-        # registers without limits), not a RegisterValueError naming the register.
+        # NaN passes both limit checks and fails in round() with a bare "cannot convert float
+        # NaN to integer" (inf: an OverflowError on registers without limits): refused here,
+        # naming the register.
         if not math.isfinite(value):
             raise RegisterValueError(f"{self.name} = {value!r} is not a finite number")
         if self.min is not None and value < self.min:
