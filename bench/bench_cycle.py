@@ -14,7 +14,7 @@ import serial
 from bench.figure import Figure
 from controller.monitor.window import load_window
 from controller.qa.log import QaLog
-from controller.qa.record import WeldIdentity, WeldRecord
+from controller.qa.record import WeldIdentity
 from controller.weld.bench import Bench, plan_of
 from controller.weld.cycle import run_cycle
 from controller.weld.simstation import sim_station
@@ -23,7 +23,8 @@ from drivers.head import ServoForceHead
 from drivers.link import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
-from tests.pgserver import PgUnavailableError, running_server
+from tests.helpers.pgserver import PgUnavailableError, running_server
+from tests.helpers.records import weld_record
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULE = ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
@@ -66,21 +67,7 @@ def _commits_per_second(target: str | Path, count: int = 200) -> float:
     rng = np.random.default_rng(0)
     wave = rng.normal(size=(6000, 4))  # 120 ms at 50 kHz, 4 channels
     log = QaLog(target)
-    rec = WeldRecord(
-        station="b",
-        operator="o",
-        part_id="p",
-        lot="l",
-        schedule="s",
-        schedule_hash="h",
-        window="w",
-        window_hash="h",
-        electrode_count=1,
-        verdict="PASS",
-        reasons=[],
-        features={"energy_j": 1.0},
-        waveform=wave,
-    )
+    rec = weld_record(0, waveform=wave)
     t0 = time.perf_counter()
     for _ in range(count):
         log.record(rec)

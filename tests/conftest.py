@@ -17,10 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgserver import PgServer, PgUnavailableError, start_server
-
-REPO = Path(__file__).resolve().parents[1]
-SCHEDULES = REPO / "configs" / "schedules"
+from tests.helpers.pgserver import PgServer, PgUnavailableError, start_server
 
 # Qt must never look for a display in the tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -61,11 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--supply-unit", type=int, default=1, help="the supply's Modbus unit (1)")
     group.addoption("--head-unit", type=int, default=2, help="the force head's Modbus unit (2)")
     group.addoption("--baudrate", type=int, default=115200, help="RTU only (115200)")
-
-
-@pytest.fixture(scope="session")
-def schedules_dir() -> Path:
-    return SCHEDULES
 
 
 # --- the QA log on both backends: a PostgreSQL server started for the test run ----------------

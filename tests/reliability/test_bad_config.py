@@ -34,10 +34,10 @@ from drivers.head import ServoForceHead
 from drivers.link import DeviceRefusedError, tcp_link
 from drivers.supply import InverterSupply
 from drivers.wire.regmap import RegisterValueError
+from tests.helpers.paths import REPO
 from tests.reliability.battery import Record
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = ROOT / "configs"
+CONFIGS = REPO / "configs"
 MISSING = object()  # a variant that deletes the field
 
 

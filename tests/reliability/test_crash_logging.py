@@ -27,9 +27,9 @@ from pathlib import Path
 
 from controller.qa.log import QaLog
 from controller.weld.simstation import Endpoints, SimControl, sim_station
+from tests.helpers.paths import REPO
 from tests.reliability.battery import Record, scale
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEDULE = "tc_inverter_cu100_pb200"
 STATION = "crash-bench"
 SHOWN = re.compile(r"^weld (\d+)/\d+: log id (\d+) (PASS|FAIL|ABORTED)$")
@@ -193,7 +193,7 @@ def crash_logging(
     out, pace = Outcome(), Pace()
     db = folder / "qa.sqlite"
     env = {**os.environ, "MICROWELD_QA_DURABILITY": durability}
-    sched = ROOT / "configs" / "schedules" / f"{SCHEDULE}.toml"
+    sched = REPO / "configs" / "schedules" / f"{SCHEDULE}.toml"
     with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
         toml = station_file(folder, ends, db)
         base = [sys.executable, "-m", "controller.cli", "run", "--station", str(toml)]

@@ -25,11 +25,11 @@ from drivers.head import ServoForceHead
 from drivers.link import tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import InverterSupply
+from tests.helpers.paths import REPO
 from tests.reliability.battery import Record, scale
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
-WINDOW = load_window(ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
+SCHEDULE = load_schedule(REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
+WINDOW = load_window(REPO / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
 
 
 def test_a_lost_fire_reply_never_makes_a_double_weld(tmp_path: Path, record: Record) -> None:

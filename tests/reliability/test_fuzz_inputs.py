@@ -39,9 +39,9 @@ from drivers.wire.modbus import (
     read_response_frame,
     write_request_frame,
 )
-from tests.crc import crc16_modbus
+from tests.helpers.crc import crc16_modbus
+from tests.helpers.station import Running, station
 from tests.reliability.battery import LONG, Record, kept, scale
-from tests.stationhelp import Running, station
 
 GARBAGE_BURST = 16 * 1024
 RECOVERY_S = 0.050

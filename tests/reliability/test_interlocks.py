@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,12 +26,12 @@ from controller.qa.record import WeldIdentity
 from controller.weld.cycle import run_cycle
 from controller.weld.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State, Step
 from drivers.config.schedule import load_schedule
+from tests.helpers.paths import REPO
+from tests.helpers.station import Rig, lockstep_rig
 from tests.reliability.battery import Record, scale
-from tests.stationhelp import Rig, lockstep_rig
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
-WINDOW = load_window(ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
+SCHEDULE = load_schedule(REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
+WINDOW = load_window(REPO / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
 
 NAMES = [f.name for f in fields(Interlocks)]
 AT_FIRE = [n for n in NAMES if n != "head_homed"]  # the permissions FIRE needs

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +23,12 @@ from controller.qa.record import WeldIdentity
 from controller.weld.cycle import run_cycle
 from controller.weld.sequencer import State
 from drivers.config.schedule import load_schedule
+from tests.helpers.paths import REPO
+from tests.helpers.station import Rig, lockstep_rig, reset_devices
 from tests.reliability.battery import Record, scale
-from tests.stationhelp import Rig, lockstep_rig, reset_devices
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEDULE = load_schedule(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
-WINDOW = load_window(ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
+SCHEDULE = load_schedule(REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml")
+WINDOW = load_window(REPO / "configs" / "windows" / "tc_inverter_cu100_pb200.toml")
 STATES = (State.APPROACH, State.SQUEEZE, State.WELD, State.HOLD, State.RELEASE)
 REPLY_TIMEOUT_S = 0.5  # between welds (the rig's resets after each case)
 WELD_REPLY_TIMEOUT_S = 0.1  # the station configs' default

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from controller.qa.log import QaLog
@@ -25,9 +24,10 @@ from controller.weld.simstation import Endpoints, SimControl, sim_station
 from drivers.link import DeviceRefusedError, ModbusLink
 from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_FUNCTION
 from drivers.wire.regmap import Register, RegisterMap
+from tests.helpers.paths import REPO
+from tests.helpers.records import weld_record
 from tests.reliability.battery import Record, children
 
-ROOT = Path(__file__).resolve().parents[2]
 TCP_LISTEN = "0A"
 # the writes a running weld must take: its STOP, the watchdogs' heartbeats, and the safe-state
 # commands the controller's abort sends while the supply may still be running (cycle._safe:
@@ -157,15 +157,15 @@ def test_the_station_refuses_writes_while_a_weld_runs_except_stop(
     record: Record, tapped: list[Endpoints], tmp_path: Path, supply: str
 ) -> None:
     name = f"tc_{supply}_cu100_pb200"
-    sched, win = ROOT / "configs" / "schedules" / f"{name}.toml", ROOT / "configs" / "windows"
+    sched, win = REPO / "configs" / "schedules" / f"{name}.toml", REPO / "configs" / "windows"
     win = win / f"{name}.toml"
     if supply == "cd":
         # a plain SCR pulse cannot be cut once fired (its STOP is taken, the pulse runs on):
         # the same supply with a truncating switch, whose STOP must end the current
         sched, win = tmp_path / "cd.toml", tmp_path / "cd_window.toml"
-        text = (ROOT / "configs" / "schedules" / f"{name}.toml").read_text()
+        text = (REPO / "configs" / "schedules" / f"{name}.toml").read_text()
         sched.write_text(text.replace('kind = "cd"\n', 'kind = "cd"\ntruncatable = true\n', 1))
-        text = (ROOT / "configs" / "windows" / f"{name}.toml").read_text()
+        text = (REPO / "configs" / "windows" / f"{name}.toml").read_text()
         win.write_text(re.sub(r'(?m)^schedule_hash = ".*"$', 'schedule_hash = ""', text))
     qa = str(tmp_path / "qa.sqlite")
     session = WeldSession("sim", str(sched), str(win), qa, clock="lockstep")
@@ -235,8 +235,8 @@ def test_schedule_and_window_edits_are_in_the_audit_trail(
 
     sched = tmp_path / "schedule.toml"
     win = tmp_path / "window.toml"
-    shutil.copy(ROOT / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml", sched)
-    shutil.copy(ROOT / "configs" / "windows" / "tc_inverter_cu100_pb200.toml", win)
+    shutil.copy(REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml", sched)
+    shutil.copy(REPO / "configs" / "windows" / "tc_inverter_cu100_pb200.toml", win)
     qa = tmp_path / "qa.sqlite"
     session = WeldSession("sim", str(sched), str(win), str(qa))  # not opened: no station needed
     ed = EditorScreen(session)
@@ -287,22 +287,7 @@ def test_schedule_and_window_edits_are_in_the_audit_trail(
 
 
 def _rec(k: int) -> WeldRecord:
-    return WeldRecord(
-        station="sim",
-        operator="ana",
-        part_id=f"P{k:04d}",
-        lot="L1",
-        schedule="tc_inverter_cu100_pb200",
-        schedule_hash="06bc7de91ec45eb4",
-        window="tc_inverter_cu100_pb200",
-        window_hash="abcd",
-        electrode_count=k,
-        verdict="PASS" if k % 4 else "FAIL",
-        reasons=[] if k % 4 else ["setdown_um 80 µm above 62 µm"],
-        features={"energy_j": 10.0 + k, "setdown_um": 58.0},
-        waveform=np.random.default_rng(k).normal(size=(200, 4)),
-        supply_weld_count=k,
-    )
+    return weld_record(k, "PASS" if k % 4 else "FAIL", station="sim", electrode_count=k)
 
 
 TAMPER = {

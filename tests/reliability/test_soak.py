@@ -19,8 +19,8 @@ from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.simstation import Endpoints, SimControl
 from drivers.link import DeviceRefusedError, LinkError, ModbusLink
+from tests.helpers.station import reset_devices
 from tests.reliability.battery import Record, children, fds, rss_kb, scale
-from tests.stationhelp import reset_devices
 
 WELDS = scale(200, 10_000)
 # one fault per 100 welds in the long form; the short form makes them every 50 so each of the

@@ -1,0 +1,135 @@
+"""`microweld run` end to end on the embedded simulated station, over the real protocols (the
+logging tests on both QA-log backends: the `qa_target` fixture)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from controller.qa.log import QaLog
+from tests.helpers.paths import WINDOWS
+
+
+def _run(tmp: Path, *args: str, qa: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "run",
+        "--qa-log",
+        qa or str(tmp / "qa.sqlite"),
+        "--png",
+        str(tmp / "last.png"),
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp)
+
+
+def test_good_welds_pass_and_are_logged_with_their_waveforms(
+    tmp_path: Path, qa_target: str
+) -> None:
+    out = _run(
+        tmp_path, "--count", "3", "--part", "A", "--operator", "ana", "--lot", "L9", qa=qa_target
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 of 3 PASS" in out.stdout and "[" in out.stderr  # progress bar
+    assert f"QA log: {qa_target}" in out.stdout
+    log = QaLog(qa_target)
+    rows = log.welds()
+    assert [r.part_id for r in rows] == ["A-0001", "A-0002", "A-0003"]
+    assert {r.operator for r in rows} == {"ana"} and {r.lot for r in rows} == {"L9"}
+    assert all(r.verdict == "PASS" and r.window == "tc_inverter_cu100_pb200" for r in rows)
+    assert [r.supply_weld_count for r in rows] == [1, 2, 3]
+    wave = log.waveform(rows[-1].id)
+    assert wave.shape[1] == 4 and wave[:, 0].max() > 400.0
+    assert log.verify() == [] and log.integrity_check() == "ok"
+    assert (tmp_path / "last.png").stat().st_size > 10_000
+
+
+def test_no_weld_runs_the_force_cycle_with_no_current(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "1", "--no-weld")
+    log = QaLog(tmp_path / "qa.sqlite")
+    (row,) = log.welds()
+    wave = log.waveform(row.id)
+    assert np.abs(wave[:, 0]).max() < 20.0  # noise only: no pulse
+    assert wave[:, 2].max() > 11.0  # the head went to force
+    # nothing fired: the record claims no count of the supply's, and there is no weld to judge
+    assert row.supply_weld_count is None and row.verdict == "FAIL"
+    assert out.returncode == 1
+
+
+def test_a_stale_window_is_refused(tmp_path: Path) -> None:
+    src = WINDOWS
+    stale = (
+        (src / "tc_inverter_cu100_pb200.toml")
+        .read_text()
+        .replace('schedule_hash = "', 'schedule_hash = "0')
+    )
+    (tmp_path / "w.toml").write_text(stale)
+    out = _run(tmp_path, "--count", "1", "--window", str(tmp_path / "w.toml"))
+    assert out.returncode == 2 and "taught for another version" in out.stderr
+
+
+def test_electrode_count_warns_stops_at_its_limit_and_dressing_resets_it(
+    tmp_path: Path, qa_target: str
+) -> None:
+    station = tmp_path / "station.toml"
+    station.write_text(
+        'name = "sim"\nkind = "sim"\nschedule = "tc_inverter_cu100_pb200"\n'
+        'window = "tc_inverter_cu100_pb200"\nelectrode_warning = 2\n'
+        "electrode_limit = 3\n"
+    )
+    out = _run(tmp_path, "--station", str(station), "--count", "5", qa=qa_target)
+    assert out.returncode == 2
+    assert "warning: 2 welds since the electrode was dressed" in out.stderr
+    assert "electrode limit reached: 3 welds since dressing" in out.stderr
+    log = QaLog(qa_target)
+    assert [r.electrode_count for r in log.welds()] == [1, 2, 3]
+    dress = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "controller.cli",
+            "dress",
+            "--station",
+            str(station),
+            "--qa-log",
+            qa_target,
+            "--who",
+            "bo",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dress.returncode == 0 and "dressed after 3 welds (by bo)" in dress.stdout
+    again = _run(tmp_path, "--station", str(station), "--count", "1", qa=qa_target)
+    assert again.returncode == 0
+    assert log.welds()[-1].electrode_count == 1
+
+
+def test_an_unreachable_qa_log_server_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "1", qa="postgresql://qa@127.0.0.1:1/welds")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error: cannot open the QA log at postgresql://qa@127.0.0.1:1/")
+    assert "Traceback" not in out.stderr and "weld 1/1" not in out.stdout
+
+
+def test_log_reads_the_log_run_wrote_wherever_each_is_run(
+    tmp_path: Path, data_folder: Path
+) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    cli = [sys.executable, "-m", "controller.cli"]
+    run = subprocess.run(
+        [*cli, "run", "--count", "1", "--png", ""], capture_output=True, text=True, cwd=here
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"QA log: {data_folder / 'qa' / 'sim.sqlite'}" in run.stdout
+    log = subprocess.run([*cli, "log"], capture_output=True, text=True, cwd=there)
+    assert log.returncode == 0, log.stderr
+    assert f"1 weld(s) in {data_folder / 'qa' / 'sim.sqlite'}" in log.stdout

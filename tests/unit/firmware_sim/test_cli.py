@@ -1,0 +1,57 @@
+"""`microweld simulate`: the files it writes and what it prints."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers.paths import TC_INV
+
+
+def _simulate(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "simulate",
+        str(TC_INV),
+        "--out",
+        str(tmp_path),
+        *extra,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_writes_waveform_and_result(tmp_path: Path) -> None:
+    proc = _simulate(tmp_path, "--seed", "3", "--set", "head.force_n=11")
+    assert proc.returncode == 0, proc.stderr
+    assert "defect" in proc.stdout and "J" in proc.stdout
+    with (tmp_path / "waveform.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["t_s", "current_a", "voltage_v", "force_n", "position_um"]
+    t = [float(r[0]) for r in rows[1:]]
+    assert t[1] - t[0] <= 1 / 50e3 + 1e-12  # at least 50 kHz
+    assert max(float(r[1]) for r in rows[1:]) > 100.0
+    assert max(float(r[3]) for r in rows[1:]) > 10.5  # 11 N from --set
+    res = json.loads((tmp_path / "result.json").read_text())
+    for key in (
+        "jbf_n",
+        "setdown_pct",
+        "peak_interface_temp_c",
+        "enamel_removed_fraction",
+        "defect",
+        "energy_j",
+        "peak_current_a",
+    ):
+        assert key in res
+    assert res["seed"] == 3 and res["overrides"] == ["head.force_n=11"]
+
+
+def test_simulate_refuses_a_bad_override_with_the_field(tmp_path: Path) -> None:
+    proc = _simulate(tmp_path, "--set", "head.force_n=-2")
+    assert proc.returncode == 2
+    assert "head.force_n" in proc.stderr and "greater than 0" in proc.stderr
+    assert not (tmp_path / "waveform.csv").exists()

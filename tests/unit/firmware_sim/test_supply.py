@@ -1,0 +1,178 @@
+"""Supplies on a resistor load: the analytic RLC discharge, energy, truncation, inverter control."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from drivers.config.schedule import load_schedule
+from firmware_sim import kernel as K
+from firmware_sim.model import prepare
+from tests.helpers.paths import TC_CD, TC_INV
+from tests.helpers.physics import simulate
+
+# A CD supply on a shorting bar, as supplies are calibrated; 1 MHz output to resolve the peak.
+CD_BAR = (
+    "process.kind=resistor",
+    "supply.pulse_tap=short",
+    "supply.capacitance_uf=1000",
+    "supply.charge_voltage_v=100",
+    "supply.turns_ratio=10",
+    "supply.inductance_uh=1.0",
+    "supply.resistance_mohm=0.5",
+    "sim.output_khz=1000",
+    "supply.hold_ms=1",
+)
+
+
+def analytic_peak(v0: float, r: float, ind: float, c: float) -> tuple[float, float]:
+    """Return (peak current A, time of peak s) of a series RLC discharge from v0."""
+    alpha = r / (2 * ind)
+    w0 = 1 / math.sqrt(ind * c)
+    if alpha < w0:
+        wd = math.sqrt(w0 * w0 - alpha * alpha)
+        tp = math.atan(wd / alpha) / wd
+        ip = v0 / (wd * ind) * math.exp(-alpha * tp) * math.sin(wd * tp)
+    else:
+        root = math.sqrt(alpha * alpha - w0 * w0)
+        s1, s2 = -alpha + root, -alpha - root
+        tp = math.log(s2 / s1) / (s1 - s2)
+        ip = v0 / (ind * (s1 - s2)) * (math.exp(s1 * tp) - math.exp(s2 * tp))
+    return ip, tp
+
+
+@pytest.mark.parametrize("load_mohm, damping", [(1.0, "under"), (40.0, "over")])
+def test_cd_discharge_into_resistor_matches_series_rlc(load_mohm: float, damping: str) -> None:
+    res = simulate(TC_CD, *CD_BAR, f"process.load_mohm={load_mohm}")
+    # secondary-referred values: C' = C n², V' = V/n
+    n = 10.0
+    c = 1000e-6 * n * n
+    v0 = 100.0 / n
+    r = (load_mohm + 0.5) * 1e-3
+    l_h = 1.0e-6
+    zeta = r / 2 * math.sqrt(c / l_h)
+    assert (zeta < 1) == (damping == "under")
+    ip, tp = analytic_peak(v0, r, l_h, c)
+    i = res.clean[:, K.OUT_CURRENT]
+    k = int(np.argmax(i))
+    start = int(np.argmax(i > 0)) - 1  # the sample before the pulse began
+    t_peak = (k - start) * 1e-6
+    assert i[k] == pytest.approx(ip, rel=0.01)
+    assert t_peak == pytest.approx(tp, rel=0.01)
+    # the load voltage is Ohm's law on the bar
+    assert res.clean[k, K.OUT_VOLTAGE] == pytest.approx(i[k] * load_mohm * 1e-3, rel=1e-9)
+
+
+def test_cd_energy_into_resistor_is_its_share_of_the_bank() -> None:
+    # Over-damped on a bar with an SCR: the bank empties through R_load and R_winding in
+    # proportion, so the load receives ½CV²·R_load/(R_load + R_w), less the SCR's holding tail.
+    res = simulate(TC_CD, *CD_BAR, "process.load_mohm=40")
+    stored = 0.5 * 1000e-6 * 100.0**2
+    expect = stored * 40.0 / 40.5
+    assert res.outcome.energy_j == pytest.approx(expect, rel=0.005)
+
+
+def test_scr_pulse_cannot_be_cut_but_a_truncating_switch_can() -> None:
+    def run_with_stop(truncatable: bool, stop: bool = True) -> tuple[np.ndarray, int]:
+        overrides = [
+            *CD_BAR,
+            "process.load_mohm=1",
+            f"supply.truncatable={str(truncatable).lower()}",
+        ]
+        weld = prepare(load_schedule(TC_CD, overrides))
+        p, s = weld.params, weld.state
+        p[K.P_AUTO_FIRE] = 1.0
+        s[K.S_HEAD_MODE] = K.HEAD_APPROACH
+        out = np.zeros((400_000, K.N_OUT))
+        n = 0
+        while s[K.S_CURRENT_ON] < 0.5:
+            K.advance(p, s, out[n : n + 10], 10)
+            n += 10
+        K.advance(p, s, out[n : n + 200], 200)  # 200 µs into the pulse
+        n += 200
+        s[K.S_STOP_REQ] = 1.0 if stop else 0.0
+        stop_at = n
+        K.advance(p, s, out[n : n + 3000], 3000)
+        return out[: n + 3000, K.OUT_CURRENT], stop_at
+
+    cut, at = run_with_stop(True)
+    assert cut[at - 1] > 100.0
+    assert np.all(cut[at:] == 0.0)
+    kept, at = run_with_stop(False)
+    free, _ = run_with_stop(False, stop=False)
+    assert kept[at + 100] > kept[at - 1]  # the SCR pulse runs on to its peak and beyond
+    np.testing.assert_array_equal(kept, free)  # STOP changed nothing once the SCR fired
+
+
+def test_dual_pulse_splits_the_energy() -> None:
+    res = simulate(
+        TC_CD,
+        *CD_BAR,
+        "process.load_mohm=1",
+        "supply.first_pulse_pct=25",
+        "supply.interpulse_ms=5",
+    )
+    i = res.clean[:, K.OUT_CURRENT]
+    v = res.clean[:, K.OUT_VOLTAGE]
+    on = i > 0
+    edges = np.flatnonzero(np.diff(on.astype(int)) == 1)
+    assert len(edges) == 2, "two separate pulses"
+    first = edges[1]  # first sample of pulse 2
+    e1 = float(np.sum(i[:first] * v[:first]) * 1e-6)
+    e2 = float(np.sum(i[first:] * v[first:]) * 1e-6)
+    assert e1 / (e1 + e2) == pytest.approx(0.25, abs=0.01)
+    assert (edges[1] - edges[0]) * 1e-6 == pytest.approx(5e-3, abs=2e-6)
+
+
+@pytest.mark.parametrize(
+    "mode, key, setpoint, measure",
+    [
+        ("current", "weld1_current_a", 400.0, lambda i, v: i),
+        ("voltage", "weld1_voltage_v", 2.0, lambda i, v: v),
+        ("power", "weld1_power_w", 800.0, lambda i, v: i * v),
+    ],
+)
+def test_inverter_regulates_each_feedback_mode(mode, key, setpoint, measure) -> None:
+    res = simulate(
+        TC_INV,
+        "process.kind=resistor",
+        "process.load_mohm=5",
+        f"supply.mode={mode}",
+        "~supply.weld1_voltage_v",
+        f"supply.{key}={setpoint}",
+        "supply.up1_ms=0",
+        "supply.weld1_ms=10",
+        "supply.squeeze_ms=0",
+    )
+    i = res.clean[:, K.OUT_CURRENT]
+    v = res.clean[:, K.OUT_VOLTAGE]
+    start = int(np.argmax(i > 0))
+    # settled part of weld1: from 2 ms to 9 ms after the current starts, at 50 kHz
+    y = measure(i[start + 100 : start + 450], v[start + 100 : start + 450])
+    assert float(np.mean(y)) == pytest.approx(setpoint, rel=0.02)
+    assert float(np.std(y)) < 0.05 * setpoint  # PWM ripple stays small behind the inductance
+
+
+def test_inverter_stops_within_one_control_period() -> None:
+    weld = prepare(load_schedule(TC_INV, ["process.kind=resistor", "sim.output_khz=1000"]))
+    p, s = weld.params, weld.state
+    p[K.P_AUTO_FIRE] = 1.0
+    s[K.S_HEAD_MODE] = K.HEAD_APPROACH
+    out = np.zeros((1, K.N_OUT))
+    while not (s[K.S_FIRE] > 0.5 and s[K.S_T] - s[K.S_T_FIRE] > 15e-3):
+        K.advance(p, s, out, 1)
+    assert s[K.S_DUTY] > 0.0 and s[K.S_I] > 100.0
+    s[K.S_STOP_REQ] = 1.0
+    period = p[K.P_INV_CTRL_PERIOD_S]
+    steps = round(period / p[K.P_DT_S])
+    currents = []
+    for _ in range(steps):
+        K.advance(p, s, out, 1)
+        currents.append(out[0, K.OUT_CURRENT])
+    assert s[K.S_DUTY] == 0.0, "PWM off within one 40 µs control period"
+    # with the bridge off the current only decays (freewheeling), and then ends
+    assert np.all(np.diff(currents) <= 0.0)
+    K.advance(p, s, np.zeros((6000, K.N_OUT)), 6000)  # the L/R tail (≈0.36 ms) dies out
+    assert s[K.S_I] == 0.0
