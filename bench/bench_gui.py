@@ -23,13 +23,14 @@ import numpy as np
 
 from bench.figure import Figure
 from controller.weld import heap
+from drivers.wire.frames import BLOCK_SAMPLES, SAMPLE_RATE_HZ
 from gui.ring import Ring
 from gui.worker import all_threads_on, keep_core, leave_core, weld_core
 
 SECONDS = float(os.environ.get("MICROWELD_BENCH_GUI_S", "120"))  # in all, half of it drawing
 SPELL_S = 0.1  # the GUI draws (3 frames), or not, in turns this long
 SETTLE_S = 0.015  # blocks this soon after a turn are not counted (a frame may be finishing)
-BLOCK = 50
+BLOCK = BLOCK_SAMPLES
 
 
 def _signal(n: int) -> np.ndarray:
@@ -52,7 +53,7 @@ def _feed(
     from controller.monitor.monitor import Monitor
     from controller.monitor.window import MonitorSettings
 
-    sig = _signal(int(seconds * 50_000) + BLOCK)
+    sig = _signal(int(seconds * SAMPLE_RATE_HZ) + BLOCK)
     mon = Monitor(settings=MonitorSettings(setdown_target_um=1e6), capacity_s=seconds + 1.0)
     starts: list[float] = []
     lats: list[float] = []

@@ -11,8 +11,9 @@ from bench.figure import Figure
 from controller.weld.simstation import Endpoints
 from controller.weld.simstation import sim_station as station
 from drivers.stream import WaveformStream
+from drivers.wire.frames import SAMPLE_RATE_HZ
 
-NEED = 4 * 50_000  # channel-samples per second the monitor needs
+NEED = 4 * SAMPLE_RATE_HZ  # channel-samples per second the monitor needs
 SOAK_S = float(os.environ.get("MICROWELD_BENCH_STREAM_S", "60"))
 
 
@@ -65,7 +66,9 @@ def run() -> list[Figure]:
             "≥ 10",
             rate / NEED >= 10,
         ),
-        Figure("stream_paced_rate", paced_rate / 50_000, "x real time (samples/s / 50 kHz)"),
+        Figure(
+            "stream_paced_rate", paced_rate / SAMPLE_RATE_HZ, "x real time (samples/s / 50 kHz)"
+        ),
         Figure(
             f"stream_paced_lost_frames_{SOAK_S:g}s",
             lost,

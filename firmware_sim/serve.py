@@ -22,13 +22,13 @@ import tty
 from dataclasses import asdict, dataclass
 
 from drivers.wire import modbus
+from drivers.wire.frames import BLOCK_SAMPLES, SAMPLE_RATE_HZ
 from firmware_sim import slave
 from firmware_sim.devices import HEAD_UNIT, SUPPLY_UNIT
 from firmware_sim.faults import Faults, GarbageSource, ReplyFaults
 from firmware_sim.panel import ControlPanel
 from firmware_sim.station import Station
 
-BLOCK = 50  # samples per stream frame: 1 ms at 50 kHz
 MAX_BATCH = 64  # lockstep blocks run in one go when the client has granted that many
 MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before it is dropped
 MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
@@ -334,7 +334,7 @@ async def open_pty_stream(hub: StreamHub) -> tuple[str, asyncio.Task[None], list
 async def _clock(
     station: Station, hub: StreamHub, stop: asyncio.Event, garbage: GarbageSource
 ) -> None:
-    period = BLOCK / 50_000.0
+    period = BLOCK_SAMPLES / SAMPLE_RATE_HZ
     next_t = time.monotonic()
     while not stop.is_set():
         blocks = 1
@@ -357,7 +357,9 @@ async def _clock(
                 await asyncio.sleep(delay)
             elif delay < -0.1:
                 next_t = time.monotonic()  # fell far behind (suspended): do not race to catch up
-        await hub.send(b"".join(f + garbage.after_frame() for f in station.advance(blocks, BLOCK)))
+        await hub.send(
+            b"".join(f + garbage.after_frame() for f in station.advance(blocks, BLOCK_SAMPLES))
+        )
 
 
 async def serve(

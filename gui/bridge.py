@@ -16,11 +16,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from controller.qa.record import WeldIdentity
+from drivers.wire.frames import SAMPLE_RATE_HZ
 from gui.ring import Ring
 from gui.worker import SessionSpec, leave_core, serve, weld_core
 
 RING_S = 2.0  # seconds of samples kept for the live plot
-SAMPLE_RATE_HZ = 50_000
 ROW_WIDTH = 7  # t, I, V, R, P, F, set-down (Monitor.display)
 
 

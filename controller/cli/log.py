@@ -9,15 +9,15 @@ from pathlib import Path
 from controller.qa.export import export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.stores import shown
-
-DEFAULT_DB = Path("qa") / "station.sqlite"
+from controller.weld.stations import load_station
+from drivers.config.loader import ConfigError
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """List the matching welds; export their features and waveforms if asked."""
     try:
-        log = open_existing(args.db)
-    except QaLogUnavailableError as exc:
+        log = open_existing(load_station(args.station).qa_location(args.db))
+    except (ConfigError, QaLogUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -59,11 +59,8 @@ def cmd_log(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `log` to the microweld command line."""
     p = sub.add_parser("log", help="list, filter and export the QA log")
-    p.add_argument(
-        "--db",
-        default=str(DEFAULT_DB),
-        help=f"QA log file or postgresql:// URL (default {DEFAULT_DB})",
-    )
+    p.add_argument("--station", default="sim", help="station whose QA log to read (default sim)")
+    p.add_argument("--db", help="QA log file or postgresql:// URL (default: the station's)")
     p.add_argument("--since", help="from this UTC time (ISO, e.g. 2026-11-23T08:00)")
     p.add_argument("--until", help="before this UTC time (ISO)")
     p.add_argument("--verdict", choices=("PASS", "FAIL", "ABORTED"))

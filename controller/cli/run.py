@@ -18,6 +18,7 @@ from controller.weld.cycle import CycleResult
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
+from drivers.wire.frames import SAMPLE_RATE_HZ
 
 
 def _bar(k: int, n: int, width: int = 30) -> str:
@@ -93,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         last = results[-1]
         png = plot_weld(
             last.waveform,
-            50_000.0,
+            SAMPLE_RATE_HZ,
             Path(args.png),
             f"{schedule.name}: weld {last.record_id} {last.result.verdict}",
             window,
