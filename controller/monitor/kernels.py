@@ -18,113 +18,82 @@ order, so the results are the same to the bit as sample by sample.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numba import njit
 
-# --- parameters (float64 vector) -----------------------------------------------------------------
-M_DT_S = 0  # sample period
-M_GATE_A = 1  # |I| above which R is defined and the weld is "on"
-M_CONTACT_N = 2  # force that means contact
-M_FIRING_N = 3  # firing force
-M_WIRE_D_UM = 4  # for set-down in % of the wire diameter
-M_SETDOWN_TARGET_UM = 5  # stop criterion (0: off)
-M_R_DROP_PCT = 6  # stop when R falls this far below its peak (0: off)
-M_ENERGY_MAX_J = 7  # stop criterion (0: off)
-M_TIME_MAX_MS = 8  # stop criterion (0: off)
-M_BURN_VEL_UM_MS = 9  # set-down speed that marks enamel burn-through
-M_VEL_WINDOW = 10  # samples over which the set-down speed is taken
-M_EXPEL_JUMP_UM = 11  # set-down jump within the window that marks expulsion (with an R crest)
-M_EXPEL_R_DROP_PCT = 12  # fall of R from its running peak that marks the crest
-M_BURN_FRAC = 13  # burn-through starts where the final rise passes this share of peak speed
-M_R_GATE_A = 14  # |I| above which R counts for its features (peak, end, crest): less noise
-N_MPARAMS = 15
-
-# --- state (float64 vector) --------------------------------------------------------------------
-Q_N = 0  # samples seen
-Q_ENERGY_J = 1
-Q_I2_SUM = 2  # Σ I² over gated samples (RMS)
-Q_I_PEAK = 3
-Q_ON_N = 4  # gated samples (weld time)
-Q_T_ON = 5  # first gated sample time (-1: none)
-Q_T_OFF = 6  # end of the last gated sample
-Q_CONTACT = 7
-Q_T_CONTACT = 8
-Q_X_CONTACT = 9
-Q_T_FIRING = 10
-Q_SETDOWN_UM = 11
-Q_SETDOWN_MAX_UM = 12
-Q_R_LAST = 13
-Q_R_PEAK = 14
-Q_R_FIRST = 15
-Q_T_BURN = 16
-Q_T_EXPEL = 17
-Q_T_TARGET = 18
-Q_STOP = 19  # bitmask of stop criteria met
-Q_T_STOP = 20
-Q_ENV_T = 21  # first envelope violation: time, channel, value (-1: none)
-Q_ENV_CH = 22
-Q_ENV_V = 23
-Q_F_PEAK = 24
-Q_P_PEAK = 25
-Q_VEL_PEAK = 26  # highest set-down speed while the current flows, µm/ms
-Q_HIST = 27  # ring buffer of the last set-down values (for the speed), 64 slots
-N_HIST = 64
-Q_VHIST = Q_HIST + N_HIST  # ring buffer of the last set-down speeds, 256 slots
-N_VHIST = 256
-N_MSTATE = Q_VHIST + N_VHIST
-
-# stop reasons (bits of Q_STOP)
-STOP_SETDOWN = 1
-STOP_R_DROP = 2
-STOP_ENERGY = 4
-STOP_TIME = 8
-
-# envelope channels
-CH_R, CH_I, CH_V, CH_P, CH_F, CH_SETDOWN = 0, 1, 2, 3, 4, 5
-N_CH = 6
-
-
-def new_state() -> np.ndarray:
-    """Return a fresh monitor state (nothing seen yet)."""
-    q = np.zeros(N_MSTATE)
-    for k in (
-        Q_T_ON,
-        Q_T_OFF,
-        Q_T_CONTACT,
-        Q_T_FIRING,
-        Q_T_BURN,
-        Q_T_EXPEL,
-        Q_T_TARGET,
-        Q_T_STOP,
-        Q_ENV_T,
-        Q_ENV_CH,
-    ):
-        q[k] = -1.0
-    q[Q_R_LAST] = math.nan
-    q[Q_R_FIRST] = math.nan
-    return q
+from controller.monitor.jit import JIT, PASS
+from controller.monitor.layout import (  # noqa: F401  (the users read the layout as kernels.<name>)
+    CH_F,
+    CH_I,
+    CH_P,
+    CH_R,
+    CH_SETDOWN,
+    CH_V,
+    M_BURN_FRAC,
+    M_BURN_VEL_UM_MS,
+    M_CONTACT_N,
+    M_DT_S,
+    M_ENERGY_MAX_J,
+    M_EXPEL_JUMP_UM,
+    M_EXPEL_R_DROP_PCT,
+    M_FIRING_N,
+    M_GATE_A,
+    M_R_DROP_PCT,
+    M_R_GATE_A,
+    M_SETDOWN_TARGET_UM,
+    M_TIME_MAX_MS,
+    M_VEL_WINDOW,
+    M_WIRE_D_UM,
+    N_CH,
+    N_HIST,
+    N_MPARAMS,
+    N_MSTATE,
+    N_VHIST,
+    Q_CONTACT,
+    Q_ENERGY_J,
+    Q_ENV_CH,
+    Q_ENV_T,
+    Q_ENV_V,
+    Q_F_PEAK,
+    Q_HIST,
+    Q_I2_SUM,
+    Q_I_PEAK,
+    Q_N,
+    Q_ON_N,
+    Q_P_PEAK,
+    Q_R_FIRST,
+    Q_R_LAST,
+    Q_R_PEAK,
+    Q_SETDOWN_MAX_UM,
+    Q_SETDOWN_UM,
+    Q_STOP,
+    Q_T_BURN,
+    Q_T_CONTACT,
+    Q_T_EXPEL,
+    Q_T_FIRING,
+    Q_T_OFF,
+    Q_T_ON,
+    Q_T_STOP,
+    Q_T_TARGET,
+    Q_VEL_PEAK,
+    Q_VHIST,
+    Q_X_CONTACT,
+    STOP_ENERGY,
+    STOP_R_DROP,
+    STOP_SETDOWN,
+    STOP_TIME,
+    new_state,
+)
 
 
-# Every function here is cached, takes NumPy's error model (a division by zero gives inf or NaN,
-# no exception) and does no reference counting of arrays (_nrt=False): nothing here allocates or
-# keeps an array, and the counting would cost more than a short block takes to compute (also in
-# the call from Python, which then adapts no array to the runtime). (Any: numba's type stubs do
-# not list _nrt.)
-_JIT: Any = {"cache": True, "error_model": "numpy", "_nrt": False}
-# The passes are inlined into monitor_block, where a row of 4 values has a constant length: then
-# the compiler addresses rows without multiplying.
-_PASS: Any = {**_JIT, "forceinline": True}
-
-
-@njit(**_PASS)
+@njit(**PASS)
 def _set_down(flat: np.ndarray, w: int, k: int, k_contact: int, x_contact: float) -> float:
     """Set-down at row k: from the contact position on, 0 before contact."""
     return x_contact - flat[w * k + 3] if k >= k_contact else 0.0
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _set_down_back(
     q: np.ndarray,
     flat: np.ndarray,
@@ -148,7 +117,7 @@ def _set_down_back(
     return q[Q_HIST + ((n - win) & (N_HIST - 1))]
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _first_at_least(flat: np.ndarray, w: int, m: int, col: int, level: float) -> int:
     """First row whose value in column col is at or above level (m: none)."""
     k = 0
@@ -157,7 +126,7 @@ def _first_at_least(flat: np.ndarray, w: int, m: int, col: int, level: float) ->
     return k
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _first_gated(flat: np.ndarray, w: int, m: int, gate: float) -> int:
     """First row with |I| above the gate (m: none)."""
     k = 0
@@ -166,7 +135,7 @@ def _first_gated(flat: np.ndarray, w: int, m: int, gate: float) -> int:
     return k
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _force_events(
     mp: np.ndarray, q: np.ndarray, flat: np.ndarray, w: int, m: int, base: int
 ) -> int:
@@ -187,7 +156,7 @@ def _force_events(
     return k_contact
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _current_start(
     mp: np.ndarray, q: np.ndarray, flat: np.ndarray, w: int, m: int, base: int
 ) -> int:
@@ -206,7 +175,7 @@ def _current_start(
     return 0
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _plus_ones(x: float, count: int) -> float:
     """x + 1.0 + 1.0 + ... (count times, one addition after the other), as the reference
     counts. From a whole number below 2**52 (a sample count) every sum is exact, and so is
@@ -218,7 +187,7 @@ def _plus_ones(x: float, count: int) -> float:
     return x
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _run(
     mp: np.ndarray,
     q: np.ndarray,
@@ -316,7 +285,7 @@ def _run(
     return stop, k_off
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _burn_through(mp: np.ndarray, q: np.ndarray, n: int, n_on: int) -> None:
     """At gated sample n, where the set-down speed may beat its peak: burn-through.
 
@@ -340,7 +309,7 @@ def _burn_through(mp: np.ndarray, q: np.ndarray, n: int, n_on: int) -> None:
             q[Q_T_BURN] = (j - 0.5 * win) * mp[M_DT_S]
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _expulsion(
     mp: np.ndarray,
     q: np.ndarray,
@@ -379,7 +348,7 @@ def _expulsion(
     return k_expel
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _r_drop(
     mp: np.ndarray, flat: np.ndarray, w: int, m: int, r_out: np.ndarray, r_peak: float
 ) -> int:
@@ -402,7 +371,7 @@ def _r_drop(
     return k_drop
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _energy_reached(
     mp: np.ndarray, flat: np.ndarray, w: int, m: int, p_out: np.ndarray, energy: float
 ) -> int:
@@ -422,7 +391,7 @@ def _energy_reached(
     return k_reached
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _time_reached(
     mp: np.ndarray, q: np.ndarray, flat: np.ndarray, w: int, m: int, base: int
 ) -> int:
@@ -437,7 +406,7 @@ def _time_reached(
     return k
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _first_outside(vals: np.ndarray, step: int, col: int, lo: np.ndarray, hi: np.ndarray) -> int:
     """First k with vals[step * k + col] outside [lo[k], hi[k]] (len(lo): none). A NaN value or
     bound never violates (a comparison with NaN is false). Violations are rare: they are
@@ -455,7 +424,7 @@ def _first_outside(vals: np.ndarray, step: int, col: int, lo: np.ndarray, hi: np
     return k
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _first_set_down_outside(
     flat: np.ndarray, w: int, k_contact: int, x_contact: float, lo: np.ndarray, hi: np.ndarray
 ) -> int:
@@ -476,7 +445,7 @@ def _first_set_down_outside(
     return k
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _envelope(
     mp: np.ndarray,
     q: np.ndarray,
@@ -526,7 +495,7 @@ def _envelope(
         q[Q_ENV_T] = (base + k_bad) * mp[M_DT_S]
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _chunk(
     mp: np.ndarray,
     q: np.ndarray,
@@ -640,7 +609,7 @@ def _chunk(
 CHUNK = 4096  # rows per chunk: what the passes read stays in the cache
 
 
-@njit(**_PASS)
+@njit(**PASS)
 def _rows(
     mp: np.ndarray,
     q: np.ndarray,
@@ -662,7 +631,7 @@ def _rows(
 @njit(
     "void(float64[::1], float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1],"
     " float64[::1], float64[::1])",
-    **_JIT,
+    **JIT,
 )
 def monitor_block(
     mp: np.ndarray,
@@ -693,7 +662,7 @@ def monitor_block(
 @njit(
     "void(float64[::1], float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1],"
     " float64[:, ::1], int64)",
-    **_JIT,
+    **JIT,
 )
 def monitor_record(
     mp: np.ndarray,
@@ -718,7 +687,7 @@ def monitor_record(
     _rows(mp, q, flat, 4, nb, env_lo, env_hi, rec[4, at : at + nb], rec[5, at : at + nb])
 
 
-@njit("void(float64[:, ::1], int64, float64, float64, float64[:, ::1])", **_JIT)
+@njit("void(float64[:, ::1], int64, float64, float64, float64[:, ::1])", **JIT)
 def display_rows(rec: np.ndarray, at: int, dt_s: float, x_contact: float, out: np.ndarray) -> None:
     """Columns at..at+n of a weld's record (6, m: A, V, N, µm, R in Ω, P) as the operator sees
     them, into out (n, 7): t (s), I, V, R (mΩ), P, F, set-down (µm from x_contact; 0 where
