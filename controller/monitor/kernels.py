@@ -26,11 +26,10 @@ import math
 import numpy as np
 from numba import njit
 
-from controller.monitor.burn import burn_through
 from controller.monitor.checks import energy_reached, expulsion, r_drop, time_reached
 from controller.monitor.envelope import envelope
 from controller.monitor.events import current_start, force_events
-from controller.monitor.jit import JIT, PASS
+from controller.monitor.jit import JIT, PASS, PIECE
 from controller.monitor.layout import (  # noqa: F401  (the users read the layout as kernels.<name>)
     CH_F,
     CH_I,
@@ -93,8 +92,39 @@ from controller.monitor.layout import (  # noqa: F401  (the users read the layou
     STOP_TIME,
     new_state,
 )
-from controller.monitor.samples import run
+from controller.monitor.samples import sample_by_sample
 from controller.monitor.setdown import set_down
+
+
+@njit(**PIECE)
+def _latch_stops(
+    q: np.ndarray,
+    dt: float,
+    base: int,
+    m: int,
+    stop_bits: int,
+    t_stop: float,
+    k_target: int,
+    k_r_drop: int,
+    k_energy: int,
+    k_time: int,
+) -> None:
+    """Latch the stop criteria met at their first rows (m: none), with the time of the first
+    one (t_stop: the stop time at the chunk's start)."""
+    if k_target < m:
+        stop_bits |= STOP_SETDOWN
+        if q[Q_T_TARGET] < 0.0:
+            q[Q_T_TARGET] = (base + k_target) * dt
+    if k_r_drop < m:
+        stop_bits |= STOP_R_DROP
+    if k_energy < m:
+        stop_bits |= STOP_ENERGY
+    if k_time < m:
+        stop_bits |= STOP_TIME
+    k_stop = min(k_target, k_r_drop, k_energy, k_time)
+    if k_stop < m and t_stop < 0.0:
+        q[Q_T_STOP] = (base + k_stop) * dt
+    q[Q_STOP] = stop_bits
 
 
 @njit(**PASS)
@@ -129,35 +159,9 @@ def _chunk(
     # R's peak and the energy at the chunk's start, for the checks that follow them
     r_peak = q[Q_R_PEAK]
     energy = q[Q_ENERGY_J]
-    # The rows sample by sample: first those before k_fast (before contact, or the speed
-    # compares with a set-down from the ring, or with itself in the first win samples), then
-    # the rest. A run stops at a rare row, which is seen to, and goes on after it. (Two calls,
-    # each with a constant for fast: the compiler makes a loop of its own for each.)
-    win = int(mp[M_VEL_WINDOW])
-    k_fast = min(max(k_contact + ((win - 1) & (N_HIST - 1)) + 1, win - base), m)
-    k_target = m
-    k_off = -1
-    k = 0
-    while k < m:
-        if k < k_fast:
-            end = k_fast
-            k_rare, k_last = run(
-                mp, q, flat, w, k, end, False, base, k_contact, target_cut, r_out, p_out
-            )
-        else:
-            end = m
-            k_rare, k_last = run(
-                mp, q, flat, w, k, end, True, base, k_contact, target_cut, r_out, p_out
-            )
-        k_off = max(k_off, k_last)
-        k = end
-        if k_rare < end:
-            burn_through(mp, q, base + k_rare, n_on)
-            sd = set_down(flat, w, k_rare, k_contact, q[Q_X_CONTACT])
-            if set_down_armed and k_target == m and sd >= target_cut:
-                k_target = k_rare
-                target_cut = math.inf  # (the first one counts)
-            k = k_rare + 1
+    k_target, k_off = sample_by_sample(
+        mp, q, flat, w, m, base, k_contact, n_on, set_down_armed, target_cut, r_out, p_out
+    )
     if m > 0:
         q[Q_SETDOWN_UM] = set_down(flat, w, m - 1, k_contact, q[Q_X_CONTACT])
     k_expel = m
@@ -185,23 +189,10 @@ def _chunk(
     for k in range(max(0, m - N_HIST), m):
         q[Q_HIST + ((base + k) & (N_HIST - 1))] = set_down(flat, w, k, k_contact, x_contact)
 
-    # stop criteria, latched with the time of the first one
+    # the expulsion and the stop criteria, latched at their first rows
     if k_expel < m:
         q[Q_T_EXPEL] = (base + k_expel) * dt
-    if k_target < m:
-        stop_bits |= STOP_SETDOWN
-        if q[Q_T_TARGET] < 0.0:
-            q[Q_T_TARGET] = (base + k_target) * dt
-    if k_r_drop < m:
-        stop_bits |= STOP_R_DROP
-    if k_energy < m:
-        stop_bits |= STOP_ENERGY
-    if k_time < m:
-        stop_bits |= STOP_TIME
-    k_stop = min(k_target, k_r_drop, k_energy, k_time)
-    if k_stop < m and t_stop < 0.0:
-        q[Q_T_STOP] = (base + k_stop) * dt
-    q[Q_STOP] = stop_bits
+    _latch_stops(q, dt, base, m, stop_bits, t_stop, k_target, k_r_drop, k_energy, k_time)
 
     if q[Q_T_ON] >= 0.0 and q[Q_ENV_T] < 0.0:
         envelope(mp, q, flat, w, m, base, n_on, k_contact, env_lo, env_hi, r_out, p_out)
