@@ -95,6 +95,14 @@ from controller.monitor.layout import (  # noqa: F401  (the users read the layou
 from controller.monitor.samples import sample_by_sample
 from controller.monitor.setdown import set_down
 
+# numba's cache checks a cached function against its own file only (changes in another file are
+# not detected), and the entry kernels below have the other kernel modules' passes and constants
+# compiled in: an edit to those modules alone would leave the old entry kernels in __pycache__,
+# run at the next import. This SHA-256 of their source bytes (layout, jit, setdown, events, burn,
+# samples, checks, envelope: in that order) changes this file along with them;
+# tests/test_monitor_kernel_sources.py recomputes it and prints the new value.
+SOURCES_SHA256 = "f83bbbc4c76a6aa8708987a6ba5f82d856204e3d1d76bab735950a8e34b837d4"
+
 
 @njit(**PIECE)
 def _latch_stops(
