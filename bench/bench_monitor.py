@@ -11,11 +11,26 @@ import numpy as np
 from bench.figure import Figure
 from bench.numpy_monitor import NumpyMonitor
 from controller.monitor import kernels as K
-from controller.monitor.monitor import Monitor
-from controller.monitor.reference import RefParams, reference
+from controller.monitor.monitor import Monitor, settings_vector
+from controller.monitor.reference import reference
 from controller.monitor.window import MonitorSettings
 
 DT = 2e-5
+
+
+def _settings(setdown_target_um: float = 0.0) -> MonitorSettings:
+    """Return the settings the kernel and the reference are timed with: the expulsion check
+    off, R's features from every gated sample, burn-through from 5 µm/ms."""
+    return MonitorSettings(
+        gate_a=20.0,
+        contact_n=0.1,
+        firing_n=11.0,
+        setdown_target_um=setdown_target_um,
+        burn_velocity_um_ms=5.0,
+        expulsion_jump_um=0.0,
+        expulsion_r_drop_pct=10.0,
+        r_gate_a=0.0,
+    )
 
 
 def _signal(n: int, seed: int = 0) -> np.ndarray:
@@ -30,8 +45,7 @@ def _signal(n: int, seed: int = 0) -> np.ndarray:
 
 def _kernel_ns(block: int, total: int) -> float:
     sig = _signal(total)
-    par = RefParams(dt_s=DT, gate_a=20.0, contact_n=0.1, firing_n=11.0, setdown_target_um=1e9)
-    mp = par.vector()
+    mp = settings_vector(_settings(setdown_target_um=1e9), DT)
     lo = np.full((K.N_CH, 2000), np.nan)
     hi = np.full((K.N_CH, 2000), np.nan)
     hi[K.CH_I] = 1e4
@@ -65,10 +79,10 @@ def _numpy_ns(block: int, total: int) -> float:
 
 def _python_ns(total: int) -> float:
     sig = _signal(total)
-    par = RefParams(dt_s=DT, gate_a=20.0, contact_n=0.1, firing_n=11.0)
+    settings = _settings()
     lo = np.full((K.N_CH, 0), np.nan)
     t0 = time.perf_counter()
-    reference(par, *sig.T, lo, lo)
+    reference(settings, DT, *sig.T, lo, lo)
     return (time.perf_counter() - t0) / total * 1e9
 
 

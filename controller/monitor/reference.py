@@ -11,48 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from controller.monitor import kernels as K
-from controller.monitor.monitor import settings_vector
 from controller.monitor.window import MonitorSettings
-
-
-@dataclass
-class RefParams:
-    """The monitor's settings (see controller/kernels.py for their meaning)."""
-
-    dt_s: float
-    gate_a: float
-    contact_n: float
-    firing_n: float
-    setdown_target_um: float = 0.0
-    r_drop_pct: float = 0.0
-    energy_max_j: float = 0.0
-    time_max_ms: float = 0.0
-    burn_vel_um_ms: float = 5.0
-    vel_window: int = 10
-    expel_jump_um: float = 0.0
-    expel_r_drop_pct: float = 10.0
-    burn_frac: float = 0.6
-    r_gate_a: float = 0.0
-
-    def vector(self) -> np.ndarray:
-        """Return the kernel's parameter vector (packed as the Monitor packs it)."""
-        settings = MonitorSettings.model_construct(
-            gate_a=self.gate_a,
-            contact_n=self.contact_n,
-            firing_n=self.firing_n,
-            wire_diameter_um=100.0,
-            burn_velocity_um_ms=self.burn_vel_um_ms,
-            velocity_window=self.vel_window,
-            expulsion_jump_um=self.expel_jump_um,
-            expulsion_r_drop_pct=self.expel_r_drop_pct,
-            burn_fraction=self.burn_frac,
-            r_gate_a=self.r_gate_a,
-            setdown_target_um=self.setdown_target_um,
-            r_drop_pct=self.r_drop_pct,
-            energy_max_j=self.energy_max_j,
-            time_max_ms=self.time_max_ms,
-        )
-        return settings_vector(settings, self.dt_s)
 
 
 @dataclass
@@ -86,7 +45,8 @@ class RefResult:
 
 
 def reference(
-    par: RefParams,
+    settings: MonitorSettings,
+    dt_s: float,
     cur: np.ndarray,
     volt: np.ndarray,
     force: np.ndarray,
@@ -94,7 +54,8 @@ def reference(
     env_lo: np.ndarray,
     env_hi: np.ndarray,
 ) -> RefResult:
-    """Run the monitor's algorithm over a whole weld, one sample at a time."""
+    """Run the monitor's algorithm over a whole weld, one sample at a time (dt_s: the sample
+    period, s)."""
     res = RefResult()
     contact = False
     setdowns: list[float] = []
@@ -102,35 +63,35 @@ def reference(
     vel_peak = 0.0
     n_on = 0
     for n in range(len(cur)):
-        t = n * par.dt_s
+        t = n * dt_s
         i, v, f, x = float(cur[n]), float(volt[n]), float(force[n]), float(pos[n])
         p = v * i
         res.p.append(p)
         res.f_peak = max(res.f_peak, f)
-        if not contact and f >= par.contact_n:
+        if not contact and f >= settings.contact_n:
             contact, res.t_contact, res.x_contact = True, t, x
-        if res.t_firing < 0 and f >= par.firing_n:
+        if res.t_firing < 0 and f >= settings.firing_n:
             res.t_firing = t
         sd = res.x_contact - x if contact else 0.0
         res.setdown_um = sd
         res.setdown_max_um = max(res.setdown_max_um, sd)
-        w = par.vel_window
+        w = settings.velocity_window
         old = setdowns[n - w] if n >= w else sd
         setdowns.append(sd)
-        vel = (sd - old) / (w * par.dt_s * 1e3)
+        vel = (sd - old) / (w * dt_s * 1e3)
         r = math.nan
-        if abs(i) > par.gate_a:
+        if abs(i) > settings.gate_a:
             r = v / i
             if res.t_on < 0:
                 res.t_on, res.r_first, n_on = t, r, n
-            res.t_off = t + par.dt_s
+            res.t_off = t + dt_s
             res.on_n += 1
             res.i2_sum += i * i
-            res.energy_j += p * par.dt_s
+            res.energy_j += p * dt_s
             res.i_peak = max(res.i_peak, abs(i))
             res.p_peak = max(res.p_peak, p)
             peak_before = res.r_peak
-            if abs(i) > par.r_gate_a:
+            if abs(i) > settings.r_gate_a:
                 res.r_last = r
                 res.r_peak = max(res.r_peak, r)
             if vel > vel_peak and n - n_on > w:
@@ -140,25 +101,25 @@ def reference(
                 while (
                     n - m < K.N_VHIST - 1
                     and m - 1 - n_on > w
-                    and speeds[m - 1] >= par.burn_frac * vel_peak
+                    and speeds[m - 1] >= settings.burn_fraction * vel_peak
                 ):
                     m -= 1
-                if vel_peak >= par.burn_vel_um_ms:
-                    res.t_burn = (m - 0.5 * w) * par.dt_s
-            crest = peak_before > 0 and r < peak_before * (1 - par.expel_r_drop_pct / 100)
-            jump = sd - old >= par.expel_jump_um
-            if res.t_expel < 0 and par.expel_jump_um > 0 and crest and jump:
+                if vel_peak >= settings.burn_velocity_um_ms:
+                    res.t_burn = (m - 0.5 * w) * dt_s
+            crest = peak_before > 0 and r < peak_before * (1 - settings.expulsion_r_drop_pct / 100)
+            jump = sd - old >= settings.expulsion_jump_um
+            if res.t_expel < 0 and settings.expulsion_jump_um > 0 and crest and jump:
                 res.t_expel = t
             stop = 0
-            if par.setdown_target_um > 0 and sd >= par.setdown_target_um:
+            if settings.setdown_target_um > 0 and sd >= settings.setdown_target_um:
                 stop |= K.STOP_SETDOWN
                 if res.t_target < 0:
                     res.t_target = t
-            if par.r_drop_pct > 0 and r < res.r_peak * (1 - par.r_drop_pct / 100):
+            if settings.r_drop_pct > 0 and r < res.r_peak * (1 - settings.r_drop_pct / 100):
                 stop |= K.STOP_R_DROP
-            if par.energy_max_j > 0 and res.energy_j >= par.energy_max_j:
+            if settings.energy_max_j > 0 and res.energy_j >= settings.energy_max_j:
                 stop |= K.STOP_ENERGY
-            if par.time_max_ms > 0 and (t + par.dt_s - res.t_on) * 1e3 >= par.time_max_ms:
+            if settings.time_max_ms > 0 and (t + dt_s - res.t_on) * 1e3 >= settings.time_max_ms:
                 stop |= K.STOP_TIME
             if stop and res.t_stop < 0:
                 res.t_stop = t
@@ -166,7 +127,7 @@ def reference(
         speeds.append(vel)
         res.r.append(r)
         if res.t_on >= 0 and res.env[0] < 0:
-            j = round((t - res.t_on) / par.dt_s)
+            j = round((t - res.t_on) / dt_s)
             if j < env_lo.shape[1]:
                 for ch, val in enumerate((r, i, v, p, f, sd)):
                     lo, hi = env_lo[ch, j], env_hi[ch, j]

@@ -11,17 +11,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.monitor import kernels as K
-from controller.monitor.reference import RefParams, RefResult, reference
+from controller.monitor.monitor import settings_vector
+from controller.monitor.reference import RefResult, reference
+from controller.monitor.window import MonitorSettings
 from firmware_sim import kernel as SK
 from tests.helpers.paths import DIRECT, TC_INV
 from tests.helpers.physics import simulate
 
+DT = 2e-5  # the sample period, s
+
 
 def run_kernel(
-    par: RefParams, sig: np.ndarray, lo: np.ndarray, hi: np.ndarray, splits: list[int]
+    monitor_settings: MonitorSettings,
+    sig: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    splits: list[int],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the kernel over sig (n, 4) cut at the given split points."""
-    mp = par.vector()
+    mp = settings_vector(monitor_settings, DT)
     q = K.new_state()
     n = sig.shape[0]
     r = np.empty(n)
@@ -74,7 +82,9 @@ finite = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+def welds(
+    draw: st.DrawFn,
+) -> tuple[MonitorSettings, np.ndarray, np.ndarray, np.ndarray, list[int]]:
     n = draw(st.integers(1, 400))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
@@ -85,8 +95,7 @@ def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarra
     force = np.minimum(t * draw(st.floats(0.01, 1.0)), 12.0) + rng.normal(0, 0.05, n)
     pos = 400.0 - np.cumsum(np.abs(rng.normal(0, draw(st.floats(0.0, 3.0)), n)))
     sig = np.column_stack([cur, volt, force, pos])
-    par = RefParams(
-        dt_s=2e-5,
+    monitor_settings = MonitorSettings(
         gate_a=draw(st.floats(1.0, 100.0)),
         contact_n=draw(st.floats(0.1, 2.0)),
         firing_n=draw(st.floats(2.0, 12.0)),
@@ -94,11 +103,11 @@ def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarra
         r_drop_pct=draw(st.floats(0.0, 50.0)),
         energy_max_j=draw(st.floats(0.0, 5.0)),
         time_max_ms=draw(st.floats(0.0, 5.0)),
-        burn_vel_um_ms=draw(st.floats(0.5, 50.0)),
-        vel_window=draw(st.integers(1, 40)),
-        expel_jump_um=draw(st.floats(0.0, 20.0)),
-        expel_r_drop_pct=draw(st.floats(1.0, 50.0)),
-        burn_frac=draw(st.floats(0.1, 0.95)),
+        burn_velocity_um_ms=draw(st.floats(0.5, 50.0)),
+        velocity_window=draw(st.integers(1, 40)),
+        expulsion_jump_um=draw(st.floats(0.0, 20.0)),
+        expulsion_r_drop_pct=draw(st.floats(1.0, 50.0)),
+        burn_fraction=draw(st.floats(0.1, 0.95)),
         r_gate_a=draw(st.floats(0.0, 300.0)),
     )
     n_env = draw(st.integers(0, n))
@@ -110,7 +119,7 @@ def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarra
         hi[ch] = centre * draw(st.floats(0.0, 3.0))
     splits = draw(st.lists(st.integers(0, n), max_size=8))
     return (
-        par,
+        monitor_settings,
         sig,
         lo[:, :n_env] if n_env else lo[:, :0],
         hi[:, :n_env] if n_env else hi[:, :0],
@@ -121,22 +130,22 @@ def welds(draw: st.DrawFn) -> tuple[RefParams, np.ndarray, np.ndarray, np.ndarra
 @settings(max_examples=300, deadline=None)
 @given(welds())
 def test_kernel_equals_reference_on_random_blocks(case) -> None:
-    par, sig, lo, hi, splits = case
+    monitor_settings, sig, lo, hi, splits = case
     lo = np.ascontiguousarray(lo)
     hi = np.ascontiguousarray(hi)
-    ref = reference(par, *sig.T, lo, hi)
-    q, r, p = run_kernel(par, sig, lo, hi, splits)
+    ref = reference(monitor_settings, DT, *sig.T, lo, hi)
+    q, r, p = run_kernel(monitor_settings, sig, lo, hi, splits)
     assert_same(q, r, p, ref)
 
 
 @settings(max_examples=100, deadline=None)
 @given(welds(), st.lists(st.integers(0, 400), max_size=20))
 def test_block_splits_never_change_the_result(case, other) -> None:
-    par, sig, lo, hi, _splits = case
+    monitor_settings, sig, lo, hi, _splits = case
     lo = np.ascontiguousarray(lo)
     hi = np.ascontiguousarray(hi)
-    q1, r1, p1 = run_kernel(par, sig, lo, hi, [])
-    q2, r2, p2 = run_kernel(par, sig, lo, hi, other)
+    q1, r1, p1 = run_kernel(monitor_settings, sig, lo, hi, [])
+    q2, r2, p2 = run_kernel(monitor_settings, sig, lo, hi, other)
     assert q1.tobytes() == q2.tobytes()
     assert r1.tobytes() == r2.tobytes() and p1.tobytes() == p2.tobytes()
 
@@ -145,22 +154,23 @@ def test_kernel_equals_reference_on_simulated_welds() -> None:
     for path, over in ((TC_INV, ()), (DIRECT, ()), (TC_INV, ("supply.weld1_voltage_v=2.7",))):
         res = simulate(path, *over)
         sig = np.ascontiguousarray(res.measured)
-        par = RefParams(
-            dt_s=2e-5,
+        monitor_settings = MonitorSettings(
             gate_a=20.0,
             contact_n=0.5,
             firing_n=11.0,
             setdown_target_um=40.0,
             r_drop_pct=5.0,
-            burn_vel_um_ms=5.0,
-            vel_window=10,
-            expel_jump_um=5.0,
+            burn_velocity_um_ms=5.0,
+            velocity_window=10,
+            expulsion_jump_um=5.0,
+            expulsion_r_drop_pct=10.0,
+            r_gate_a=0.0,  # R's peak, end and crest from every gated sample
         )
         lo = np.full((K.N_CH, 100), np.nan)
         hi = np.full((K.N_CH, 100), np.nan)
         hi[K.CH_I] = 5000.0
-        ref = reference(par, *sig.T, lo, hi)
-        q, r, p = run_kernel(par, sig, lo, hi, list(range(0, len(sig), 97)))
+        ref = reference(monitor_settings, DT, *sig.T, lo, hi)
+        q, r, p = run_kernel(monitor_settings, sig, lo, hi, list(range(0, len(sig), 97)))
         assert_same(q, r, p, ref)
         assert q[K.Q_ON_N] > 100 and q[K.Q_ENERGY_J] > 0.5
         assert SK.N_OUT == 4
@@ -171,15 +181,25 @@ def test_the_record_entry_equals_monitor_block() -> None:
     # the same state and the same R and P, byte for byte, and the block's own columns kept
     res = simulate(TC_INV)
     sig = np.ascontiguousarray(res.measured)
-    par = RefParams(dt_s=2e-5, gate_a=20.0, contact_n=0.5, firing_n=11.0, setdown_target_um=40.0)
+    monitor_settings = MonitorSettings(
+        gate_a=20.0,
+        contact_n=0.5,
+        firing_n=11.0,
+        setdown_target_um=40.0,
+        burn_velocity_um_ms=5.0,
+        expulsion_jump_um=0.0,  # the expulsion check off
+        expulsion_r_drop_pct=10.0,
+        r_gate_a=0.0,  # R's peak, end and crest from every gated sample
+    )
     lo = np.full((K.N_CH, 100), np.nan)
     hi = np.full((K.N_CH, 100), np.nan)
     hi[K.CH_I] = 5000.0
-    q1, r1, p1 = run_kernel(par, sig, lo, hi, list(range(0, len(sig), 50)))
+    q1, r1, p1 = run_kernel(monitor_settings, sig, lo, hi, list(range(0, len(sig), 50)))
     q2 = K.new_state()
     rec = np.full((6, len(sig) + 7), -9.0)
+    mp = settings_vector(monitor_settings, DT)
     for a in range(0, len(sig), 50):
-        K.monitor_record(par.vector(), q2, np.ascontiguousarray(sig[a : a + 50]), lo, hi, rec, a)
+        K.monitor_record(mp, q2, np.ascontiguousarray(sig[a : a + 50]), lo, hi, rec, a)
     assert q1.tobytes() == q2.tobytes()
     assert rec[4, : len(sig)].tobytes() == r1.tobytes()
     assert rec[5, : len(sig)].tobytes() == p1.tobytes()
@@ -192,12 +212,13 @@ def test_no_compilation_can_happen_during_a_weld() -> None:
     # The kernel has one explicit signature, compiled (or loaded from cache) at import: a call
     # with other types is refused instead of compiling mid-weld.
     assert len(K.monitor_block.signatures) == 1
-    par = RefParams(dt_s=2e-5, gate_a=10.0, contact_n=0.5, firing_n=5.0)
+    monitor_settings = MonitorSettings(gate_a=10.0, contact_n=0.5, firing_n=5.0)
     sig = np.zeros((10, 4))
     lo = np.full((K.N_CH, 0), np.nan)
-    run_kernel(par, sig, lo, lo.copy(), [3])
+    run_kernel(monitor_settings, sig, lo, lo.copy(), [3])
     assert len(K.monitor_block.signatures) == 1
     f32 = np.zeros((10, 4), dtype=np.float32)  # the right shape, the wrong type
+    mp = settings_vector(monitor_settings, DT)
     with pytest.raises(TypeError, match="No matching definition"):
-        K.monitor_block(par.vector(), K.new_state(), f32, lo, lo, np.empty(10), np.empty(10))
+        K.monitor_block(mp, K.new_state(), f32, lo, lo, np.empty(10), np.empty(10))
     assert len(K.monitor_block.signatures) == 1
