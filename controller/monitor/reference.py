@@ -96,31 +96,16 @@ def reference(
                 res.r_peak = max(res.r_peak, r)
             if vel > vel_peak and n - n_on > w:
                 vel_peak = vel
-                # walk back over the final rise: speeds at or above the fraction of the peak
-                m = n
-                while (
-                    n - m < K.N_VHIST - 1
-                    and m - 1 - n_on > w
-                    and speeds[m - 1] >= settings.burn_fraction * vel_peak
-                ):
-                    m -= 1
+                m = _final_rise_start(settings, speeds, n, n_on, vel_peak)
                 if vel_peak >= settings.burn_velocity_um_ms:
                     res.t_burn = (m - 0.5 * w) * dt_s
             crest = peak_before > 0 and r < peak_before * (1 - settings.expulsion_r_drop_pct / 100)
             jump = sd - old >= settings.expulsion_jump_um
             if res.t_expel < 0 and settings.expulsion_jump_um > 0 and crest and jump:
                 res.t_expel = t
-            stop = 0
-            if settings.setdown_target_um > 0 and sd >= settings.setdown_target_um:
-                stop |= K.STOP_SETDOWN
-                if res.t_target < 0:
-                    res.t_target = t
-            if settings.r_drop_pct > 0 and r < res.r_peak * (1 - settings.r_drop_pct / 100):
-                stop |= K.STOP_R_DROP
-            if settings.energy_max_j > 0 and res.energy_j >= settings.energy_max_j:
-                stop |= K.STOP_ENERGY
-            if settings.time_max_ms > 0 and (t + dt_s - res.t_on) * 1e3 >= settings.time_max_ms:
-                stop |= K.STOP_TIME
+            stop = _stops_met(settings, res, sd, r)
+            if stop & K.STOP_SETDOWN and res.t_target < 0:
+                res.t_target = t
             if stop and res.t_stop < 0:
                 res.t_stop = t
             res.stop |= stop
@@ -129,11 +114,52 @@ def reference(
         if res.t_on >= 0 and res.env[0] < 0:
             j = round((t - res.t_on) / dt_s)
             if j < env_lo.shape[1]:
-                for ch, val in enumerate((r, i, v, p, f, sd)):
-                    lo, hi = env_lo[ch, j], env_hi[ch, j]
-                    if math.isnan(val):
-                        continue
-                    if (not math.isnan(lo) and val < lo) or (not math.isnan(hi) and val > hi):
-                        res.env = (t, ch, val)
-                        break
+                outside = _first_outside(env_lo[:, j], env_hi[:, j], (r, i, v, p, f, sd))
+                if outside is not None:
+                    res.env = (t, *outside)
     return res
+
+
+def _final_rise_start(
+    settings: MonitorSettings, speeds: list[float], n: int, n_on: int, vel_peak: float
+) -> int:
+    """Return the sample where the rise to the peak speed at sample n began: walk back over the
+    speeds at or above burn_fraction of the peak, no further than the ring of speeds reaches
+    and the speed window after the current start (n_on)."""
+    w = settings.velocity_window
+    m = n
+    while (
+        n - m < K.N_VHIST - 1
+        and m - 1 - n_on > w
+        and speeds[m - 1] >= settings.burn_fraction * vel_peak
+    ):
+        m -= 1
+    return m
+
+
+def _stops_met(settings: MonitorSettings, res: RefResult, sd: float, r: float) -> int:
+    """Return the stop criteria (STOP_* bits) met at a gated sample with set-down sd (µm) and R
+    r (Ω), res holding the weld so far (this sample included)."""
+    stop = 0
+    if settings.setdown_target_um > 0 and sd >= settings.setdown_target_um:
+        stop |= K.STOP_SETDOWN
+    if settings.r_drop_pct > 0 and r < res.r_peak * (1 - settings.r_drop_pct / 100):
+        stop |= K.STOP_R_DROP
+    if settings.energy_max_j > 0 and res.energy_j >= settings.energy_max_j:
+        stop |= K.STOP_ENERGY
+    if settings.time_max_ms > 0 and (res.t_off - res.t_on) * 1e3 >= settings.time_max_ms:
+        stop |= K.STOP_TIME
+    return stop
+
+
+def _first_outside(
+    lo: np.ndarray, hi: np.ndarray, values: tuple[float, ...]
+) -> tuple[int, float] | None:
+    """Return the first channel whose value is outside its band, and the value (None: every
+    value inside or unbanded; a NaN value or bound never violates)."""
+    for ch, val in enumerate(values):
+        if math.isnan(val):
+            continue
+        if (not math.isnan(lo[ch]) and val < lo[ch]) or (not math.isnan(hi[ch]) and val > hi[ch]):
+            return ch, val
+    return None
