@@ -100,7 +100,7 @@ from controller.monitor.setdown import set_down
 # compiled in: an edit to those modules alone would leave the old entry kernels in __pycache__,
 # run at the next import. This SHA-256 of their source bytes (layout, jit, setdown, events, burn,
 # samples, checks, envelope: in that order) changes this file along with them;
-# tests/test_monitor_kernel_sources.py recomputes it and prints the new value.
+# tests/unit/controller/monitor/test_kernel_sources.py recomputes it and prints the new value.
 SOURCES_SHA256 = "f83bbbc4c76a6aa8708987a6ba5f82d856204e3d1d76bab735950a8e34b837d4"
 
 

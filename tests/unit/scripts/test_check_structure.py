@@ -58,3 +58,15 @@ def test_an_import_cycle_fails_naming_its_modules(tmp_path: Path) -> None:
     assert proc.returncode == 1
     (line,) = [x for x in proc.stdout.splitlines() if x.startswith("import cycle: ")]
     assert set(line.removeprefix("import cycle: ").split(" -> ")) == {"pkg.a", "pkg.b", "pkg.c"}
+
+
+def test_a_cycle_through_a_late_import_fails_one_for_type_checking_only_does_not(
+    tmp_path: Path,
+) -> None:
+    late = "def f():\n    from pkg import b\n    return b\n"
+    _package(tmp_path, "pkg", {"a": late, "b": "import pkg.a\n"})
+    assert _check(tmp_path, "pkg").returncode == 1
+    typing_only = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from pkg import b\n"
+    (tmp_path / "t").mkdir()
+    _package(tmp_path / "t", "pkg", {"a": typing_only, "b": "import pkg.a\n"})
+    assert _check(tmp_path / "t", "pkg").returncode == 0

@@ -4,8 +4,6 @@ that takes `log` or `qa_target` runs on both backends, a SQLite file and a Postg
 
 from __future__ import annotations
 
-from tests.helpers.records import weld_record
-
 import csv
 import itertools
 import os
@@ -19,16 +17,13 @@ import pytest
 
 from controller.qa.export import export_features_csv, export_waveforms
 from controller.qa.log import QaLog
-from controller.qa.record import WeldRecord
 from controller.qa.stores import check_qa_log, shown
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
-from tests.helpers.pgserver import PgServer
 from tests.helpers.paths import REPO
+from tests.helpers.pgserver import PgServer
 from tests.helpers.qa import backend, count_welds
-
-
-
+from tests.helpers.records import weld_record
 
 
 @pytest.fixture
@@ -270,7 +265,11 @@ def test_the_same_record_hashes_the_same_on_both_backends(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
     logs = [QaLog(tmp_path / "qa.sqlite"), QaLog(pg_server.new_database())]
-    records = [weld_record(0), weld_record(1, verdict="FAIL"), weld_record(2, supply_weld_count=None)]
+    records = [
+        weld_record(0),
+        weld_record(1, verdict="FAIL"),
+        weld_record(2, supply_weld_count=None),
+    ]
     hashes = []
     for log in logs:
         log.record_all(records)

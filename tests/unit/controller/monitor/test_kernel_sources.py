@@ -8,23 +8,14 @@ pass in __pycache__. The hash in kernels.py changes that file along with them.
 from __future__ import annotations
 
 import ast
-import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 from controller.monitor import kernels
+from tests.helpers.sources import sources_sha256
 
 HERE = Path(kernels.__file__).parent
 # the kernel modules that kernels.py compiles in, in the order SOURCES_SHA256 hashes them
 SOURCES = ("layout", "jit", "setdown", "events", "burn", "samples", "checks", "envelope")
-
-
-def sources_sha256(paths: Sequence[Path]) -> str:
-    """Return the SHA-256 (hex) of the files' bytes, one file after the other, in order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _kernel_imports(name: str) -> set[str]:
