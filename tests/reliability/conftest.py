@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import controller.weld.session
+import controller.weld.bench
 from controller.weld.simstation import Endpoints, sim_station
 from tests.reliability.battery import Record
 
@@ -71,5 +71,5 @@ def tapped(monkeypatch: pytest.MonkeyPatch) -> list[Endpoints]:
             seen.append(ends)
             yield ends
 
-    monkeypatch.setattr(controller.session, "sim_station", tap)
+    monkeypatch.setattr(controller.weld.bench, "sim_station", tap)
     return seen

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-import controller.weld.session
+import controller.weld.bench
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.weld.session import SessionError, WeldSession
@@ -77,7 +77,7 @@ def flapping(monkeypatch: pytest.MonkeyPatch) -> list[Flapper]:
             finally:
                 flap.close()
 
-    monkeypatch.setattr(controller.session, "sim_station", tap)
+    monkeypatch.setattr(controller.weld.bench, "sim_station", tap)
     return made
 
 
