@@ -7,10 +7,10 @@ from numba import njit
 
 from controller.monitor.jit import JIT
 from controller.monitor.layout import (
-    M_BURN_FRAC,
-    M_BURN_VEL_UM_MS,
+    M_BURN_FRACTION,
+    M_BURN_VELOCITY_UM_MS,
     M_DT_S,
-    M_VEL_WINDOW,
+    M_VELOCITY_WINDOW,
     N_VHIST,
     Q_T_BURN,
     Q_VEL_PEAK,
@@ -26,11 +26,11 @@ def burn_through(mp: np.ndarray, q: np.ndarray, n: int, n_on: int) -> None:
     squeezed out. Burn-through starts where the final rise to the peak speed passed burn_fraction
     of that peak (found by walking back through the speeds), and counts once the peak speed
     reaches burn_velocity_um_ms. (Rare: out of the loop, not to crowd it.)"""
-    win = int(mp[M_VEL_WINDOW])
+    win = int(mp[M_VELOCITY_WINDOW])
     vel = q[Q_VHIST + (n & (N_VHIST - 1))]
     if vel > q[Q_VEL_PEAK] and n - n_on > win:
         q[Q_VEL_PEAK] = vel
-        level = mp[M_BURN_FRAC] * vel
+        level = mp[M_BURN_FRACTION] * vel
         j = n
         while (
             n - j < N_VHIST - 1
@@ -38,5 +38,5 @@ def burn_through(mp: np.ndarray, q: np.ndarray, n: int, n_on: int) -> None:
             and q[Q_VHIST + ((j - 1) & (N_VHIST - 1))] >= level
         ):
             j -= 1
-        if vel >= mp[M_BURN_VEL_UM_MS]:
+        if vel >= mp[M_BURN_VELOCITY_UM_MS]:
             q[Q_T_BURN] = (j - 0.5 * win) * mp[M_DT_S]

@@ -14,13 +14,13 @@ from controller.monitor.jit import PASS
 from controller.monitor.layout import (
     M_DT_S,
     M_ENERGY_MAX_J,
-    M_EXPEL_JUMP_UM,
-    M_EXPEL_R_DROP_PCT,
+    M_EXPULSION_JUMP_UM,
+    M_EXPULSION_R_DROP_PCT,
     M_GATE_A,
     M_R_DROP_PCT,
     M_R_GATE_A,
     M_TIME_MAX_MS,
-    M_VEL_WINDOW,
+    M_VELOCITY_WINDOW,
     Q_T_ON,
     Q_X_CONTACT,
 )
@@ -44,9 +44,9 @@ def expulsion(
     as it was at the chunk's start)."""
     gate = mp[M_GATE_A]
     r_gate = mp[M_R_GATE_A]
-    keep = 1.0 - mp[M_EXPEL_R_DROP_PCT] / 100.0
-    jump = mp[M_EXPEL_JUMP_UM]
-    win = int(mp[M_VEL_WINDOW])
+    keep = 1.0 - mp[M_EXPULSION_R_DROP_PCT] / 100.0
+    jump = mp[M_EXPULSION_JUMP_UM]
+    win = int(mp[M_VELOCITY_WINDOW])
     x_contact = q[Q_X_CONTACT]
     k_expel = m
     k = 0

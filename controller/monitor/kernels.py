@@ -37,20 +37,20 @@ from controller.monitor.layout import (  # noqa: F401  (the users read the layou
     CH_R,
     CH_SETDOWN,
     CH_V,
-    M_BURN_FRAC,
-    M_BURN_VEL_UM_MS,
+    M_BURN_FRACTION,
+    M_BURN_VELOCITY_UM_MS,
     M_CONTACT_N,
     M_DT_S,
     M_ENERGY_MAX_J,
-    M_EXPEL_JUMP_UM,
-    M_EXPEL_R_DROP_PCT,
+    M_EXPULSION_JUMP_UM,
+    M_EXPULSION_R_DROP_PCT,
     M_FIRING_N,
     M_GATE_A,
     M_R_DROP_PCT,
     M_R_GATE_A,
     M_SETDOWN_TARGET_UM,
     M_TIME_MAX_MS,
-    M_VEL_WINDOW,
+    M_VELOCITY_WINDOW,
     M_WIRE_D_UM,
     N_CH,
     N_HIST,
@@ -101,7 +101,7 @@ from controller.monitor.setdown import set_down
 # run at the next import. This SHA-256 of their source bytes (layout, jit, setdown, events, burn,
 # samples, checks, envelope: in that order) changes this file along with them;
 # tests/unit/controller/monitor/test_kernel_sources.py recomputes it and prints the new value.
-SOURCES_SHA256 = "f83bbbc4c76a6aa8708987a6ba5f82d856204e3d1d76bab735950a8e34b837d4"
+SOURCES_SHA256 = "c6121430a540370adccd6b2d616b16f948fd183c82b1167c52246a96f7167ab6"
 
 
 @njit(**PIECE)
@@ -173,7 +173,7 @@ def _chunk(
     if m > 0:
         q[Q_SETDOWN_UM] = set_down(flat, w, m - 1, k_contact, q[Q_X_CONTACT])
     k_expel = m
-    if mp[M_EXPEL_JUMP_UM] > 0.0 and q[Q_T_EXPEL] < 0.0:
+    if mp[M_EXPULSION_JUMP_UM] > 0.0 and q[Q_T_EXPEL] < 0.0:
         k_expel = expulsion(mp, q, flat, w, m, base, r_out, k_contact, r_peak)
     k_r_drop = m
     if mp[M_R_DROP_PCT] > 0.0 and ((stop_bits & STOP_R_DROP) == 0 or t_stop < 0.0):

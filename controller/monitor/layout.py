@@ -21,11 +21,11 @@ M_SETDOWN_TARGET_UM = 5  # stop criterion (0: off)
 M_R_DROP_PCT = 6  # stop when R falls this far below its peak (0: off)
 M_ENERGY_MAX_J = 7  # stop criterion (0: off)
 M_TIME_MAX_MS = 8  # stop criterion (0: off)
-M_BURN_VEL_UM_MS = 9  # set-down speed that marks enamel burn-through
-M_VEL_WINDOW = 10  # samples over which the set-down speed is taken
-M_EXPEL_JUMP_UM = 11  # set-down jump within the window that marks expulsion (with an R crest)
-M_EXPEL_R_DROP_PCT = 12  # fall of R from its running peak that marks the crest
-M_BURN_FRAC = 13  # burn-through starts where the final rise passes this share of peak speed
+M_BURN_VELOCITY_UM_MS = 9  # set-down speed that marks enamel burn-through
+M_VELOCITY_WINDOW = 10  # samples over which the set-down speed is taken
+M_EXPULSION_JUMP_UM = 11  # set-down jump within the window that marks expulsion (with an R crest)
+M_EXPULSION_R_DROP_PCT = 12  # fall of R from its running peak that marks the crest
+M_BURN_FRACTION = 13  # burn-through starts where the final rise passes this share of peak speed
 M_R_GATE_A = 14  # |I| above which R counts for its features (peak, end, crest): less noise
 N_MPARAMS = 15
 

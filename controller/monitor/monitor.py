@@ -10,8 +10,8 @@ import numpy as np
 
 from controller.monitor import kernels as K
 from controller.monitor.window import CHANNELS, MonitorSettings, Window, judge
+from drivers.wire.frames import SAMPLE_PERIOD_S
 
-SAMPLE_PERIOD_S = 2e-5  # 50 kHz, the stream's rate
 STOP_NAMES = {
     K.STOP_SETDOWN: "set-down target reached",
     K.STOP_R_DROP: "R dropped",
@@ -42,11 +42,11 @@ def settings_vector(s: MonitorSettings, dt_s: float) -> np.ndarray:
     mp[K.M_R_DROP_PCT] = s.r_drop_pct
     mp[K.M_ENERGY_MAX_J] = s.energy_max_j
     mp[K.M_TIME_MAX_MS] = s.time_max_ms
-    mp[K.M_BURN_VEL_UM_MS] = s.burn_velocity_um_ms
-    mp[K.M_VEL_WINDOW] = s.velocity_window
-    mp[K.M_EXPEL_JUMP_UM] = s.expulsion_jump_um
-    mp[K.M_EXPEL_R_DROP_PCT] = s.expulsion_r_drop_pct
-    mp[K.M_BURN_FRAC] = s.burn_fraction
+    mp[K.M_BURN_VELOCITY_UM_MS] = s.burn_velocity_um_ms
+    mp[K.M_VELOCITY_WINDOW] = s.velocity_window
+    mp[K.M_EXPULSION_JUMP_UM] = s.expulsion_jump_um
+    mp[K.M_EXPULSION_R_DROP_PCT] = s.expulsion_r_drop_pct
+    mp[K.M_BURN_FRACTION] = s.burn_fraction
     mp[K.M_R_GATE_A] = s.r_gate_a
     return mp
 

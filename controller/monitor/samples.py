@@ -19,7 +19,7 @@ from controller.monitor.layout import (
     M_DT_S,
     M_GATE_A,
     M_R_GATE_A,
-    M_VEL_WINDOW,
+    M_VELOCITY_WINDOW,
     N_HIST,
     N_VHIST,
     Q_ENERGY_J,
@@ -117,7 +117,7 @@ def run(
     dt = mp[M_DT_S]
     gate = mp[M_GATE_A]
     r_gate = mp[M_R_GATE_A]
-    win = int(mp[M_VEL_WINDOW])
+    win = int(mp[M_VELOCITY_WINDOW])
     vel_scale = 1.0 / (win * dt * 1e3)  # µm per window -> µm/ms
     x_contact = q[Q_X_CONTACT]
     vel_peak = q[Q_VEL_PEAK]
@@ -196,7 +196,7 @@ def sample_by_sample(
     The rows before k_fast (before contact, or the speed compares with a set-down from the ring,
     or with itself in the first win samples) go first, then the rest. (Two calls, each with a
     constant for fast: the compiler makes a loop of its own for each.)"""
-    win = int(mp[M_VEL_WINDOW])
+    win = int(mp[M_VELOCITY_WINDOW])
     k_fast = min(max(k_contact + ((win - 1) & (N_HIST - 1)) + 1, win - base), m)
     k_target = m
     k_off = -1
