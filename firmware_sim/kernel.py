@@ -9,13 +9,10 @@ and compared bit for bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import cast
+from typing import Any
 
 import numpy as np
 from numba import njit
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 # Parameter vector layout (float64); built by firmware_sim.model.pack_params.
 P_DT_S = 0
@@ -229,8 +226,18 @@ N_OUT = 4
 _KELVIN = 273.15
 _R_GAS = 8.314
 
+# Every function here is cached, takes NumPy's error model (a division by zero gives inf or NaN,
+# no exception) and does no reference counting of arrays (_nrt=False), as the monitor's kernels:
+# numba counts a reference for every array variable (each argument of an inlined helper is one),
+# an atomic increment and decrement that its pruner removes in simple control flow only, not in
+# the nested branches and loops here, where they took a third of the run time. None is needed:
+# nothing here allocates or keeps an array, and the caller of `advance` holds p and s for the
+# whole call. (Any: numba's type stubs do not list _nrt.)
+_JIT: Any = {"cache": True, "error_model": "numpy", "_nrt": False}
+_INLINE: Any = {**_JIT, "inline": "always"}
 
-@njit(cache=True, inline="always", error_model="numpy")
+
+@njit(**_INLINE)
 def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
     # Enthalpy is the state so that a melt plateau and the energy balance are exact.
     hs = cap * (tm - t0)
@@ -241,12 +248,12 @@ def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
     return tm + (h - hs - lat) / cap
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else (hi if x > hi else x)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     """Return the wire's flow stress (Pa) at plastic strain eps and temperature (°C)."""
     sy = p[P_WIRE_SIGY0_PA]
@@ -259,7 +266,7 @@ def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     return sy * hard * soft
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def stadium_width_m(d: float, s: float) -> float:
     """Return the flat contact width (m) of a round wire of diameter d flattened by s (m)."""
     # Volume is conserved: the section becomes a stadium of height h (flat w + two half discs).
@@ -268,7 +275,7 @@ def stadium_width_m(d: float, s: float) -> float:
     return max((a0 - math.pi * h * h / 4.0) / h, 0.02 * d)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
     """Inverter setpoint at time t since fire, and the segment index (9 = finished)."""
     edges = (
@@ -304,7 +311,7 @@ def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
     return 0.0, 9
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     """Return the load resistance (Ω) seen by the supply in the present state."""
     kind = int(p[P_PROCESS_KIND])
@@ -321,14 +328,23 @@ def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     return r_fay + r_ec1 + r_ec2 + r_b1 + r_b2
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _direct_missing_r(p: np.ndarray, force_n: float) -> float:
     # Electrodes closed on each other: a large, hard Cu-Cu contact.
     f = max(force_n, 0.05)
     return p[P_EC_FILM_OHM_M2] / (f / p[P_DW_HARDNESS0_PA] * 10.0) + 2e-5
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_INLINE)
+def _electrode_contact_r(p: np.ndarray, te: float, f: float, a0: float) -> float:
+    """Return an electrode/wire contact's resistance (Ω) at its wire's te (°C) under f (N)."""
+    rho_e = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (te - p[P_T0_C]))
+    he = 3.0 * flow_stress_pa(p, 0.0, te) * (p[P_DW_HARDNESS0_PA] / (3.0 * p[P_WIRE_SIGY0_PA]))
+    a_e = min(f / max(he, 1e5) * 2.0, a0)
+    return rho_e / (2.0 * math.sqrt(a_e / math.pi)) + p[P_EC_FILM_OHM_M2] / a_e
+
+
+@njit(**_JIT)
 def _direct_resistances(
     p: np.ndarray, s: np.ndarray, force_n: float
 ) -> tuple[float, float, float, float, float]:
@@ -351,20 +367,14 @@ def _direct_resistances(
     a_f = min(a_f, a0)
     film = p[P_FILM_RHO_OHM_M2] * math.exp(-max(tj - t0, 0.0) / p[P_FILM_DECAY_C])
     r_fay = rho_j / (2.0 * math.sqrt(a_f / math.pi)) + film / a_f
-    r_ec = [0.0, 0.0]
-    tes = (t1, t2)
-    for k in range(2):
-        te = tes[k]
-        rho_e = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (te - t0))
-        he = 3.0 * flow_stress_pa(p, 0.0, te) * (p[P_DW_HARDNESS0_PA] / (3.0 * p[P_WIRE_SIGY0_PA]))
-        a_e = min(f / max(he, 1e5) * 2.0, a0)
-        r_ec[k] = rho_e / (2.0 * math.sqrt(a_e / math.pi)) + p[P_EC_FILM_OHM_M2] / a_e
+    r_ec1 = _electrode_contact_r(p, t1, f, a0)
+    r_ec2 = _electrode_contact_r(p, t2, f, a0)
     rb1 = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (t1 - t0)) * d / a0
     rb2 = p[P_DW_RHO0] * (1.0 + p[P_DW_ALPHA] * (t2 - t0)) * d / a0
-    return r_fay, r_ec[0], r_ec[1], rb1, rb2
+    return r_fay, r_ec1, r_ec2, rb1, rb2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def part_top_m(p: np.ndarray) -> float:
     """Return the height (m) of the part's top surface above the terminal before any set-down."""
     if p[P_MISSING_WIRE] > 0.5:
@@ -377,7 +387,7 @@ def part_top_m(p: np.ndarray) -> float:
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def derive(p: np.ndarray) -> None:
     """Fill the derived parameters (reciprocals, geometry) from the primary ones."""
     p[P_PART_TOP_M] = part_top_m(p)
@@ -395,7 +405,7 @@ def derive(p: np.ndarray) -> None:
         p[P_PHYS_EVERY] = 1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def init_state(p: np.ndarray, s: np.ndarray) -> None:
     """Reset the state vector for a new weld: head at its start height, everything cold."""
     derive(p)
@@ -419,7 +429,7 @@ def init_state(p: np.ndarray, s: np.ndarray) -> None:
     _refresh_load(p, s, 0.0)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     """Advance the servo head one step; return (force N, tip height m)."""
     surface = p[P_PART_TOP_M] - s[S_SETDOWN_M]
@@ -469,7 +479,7 @@ def _head_step(p: np.ndarray, s: np.ndarray, dt: float) -> tuple[float, float]:
     return force, max(m, surface)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the CD circuit with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
@@ -597,7 +607,7 @@ def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> 
     return i2
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf: float) -> None:
     """Update the PWM duty at a feedback tick from the period's mean measurement y."""
     sp, seg = _seg_setpoint(p, tf)
@@ -633,7 +643,7 @@ def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf:
         s[S_T_SUPPLY_END] = s[S_T]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
     """Run n electrical steps of the inverter with the load held; return ∫i² dt (A²·s)."""
     if s[S_SUPPLY_STATE] != SS_RUNNING:
@@ -758,7 +768,7 @@ def _fast_inverter(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: floa
     return i2
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
     # Softened enamel is squeezed out (viscosity falls ~exponentially with temperature, pressure
     # drives the flow); above its decomposition temperature it also burns away.
@@ -772,7 +782,7 @@ def _enamel_rate(p: np.ndarray, temp_c: float, pf: float) -> float:
     return rate
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: float) -> None:
     t0 = p[P_T0_C]
     cap_w = p[P_WIRE_CAP_PER_M] * p[P_CONTACT_LEN_M]
@@ -839,7 +849,7 @@ def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: flo
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], t_top)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: float) -> None:
     t0 = p[P_T0_C]
     cap = p[P_WIRE_CAP_PER_M] * p[P_JUNCTION_LEN_M]
@@ -912,7 +922,7 @@ def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: fl
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], max(t1, t2))
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _refresh_load(p: np.ndarray, s: np.ndarray, force: float) -> None:
     """Cache the load resistance (and, for direct welding, its parts) for the next interval."""
     if int(p[P_PROCESS_KIND]) == PROC_DIRECT and p[P_MISSING_WIRE] < 0.5:
@@ -933,7 +943,7 @@ def _refresh_load(p: np.ndarray, s: np.ndarray, force: float) -> None:
         s[S_R_LOAD] = load_resistance_ohm(p, s, force)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(**_INLINE)
 def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, float, float]:
     """Advance one output sample (n_fast electrical steps); return (I A, V V, F N, tip m)."""
     dt = p[P_DT_S]
@@ -979,7 +989,7 @@ def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, flo
     return i1, i1 * r_load, force, tip
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_JIT)
 def fire(p: np.ndarray, s: np.ndarray) -> None:
     """Start the supply's pulse sequence now (the FIRE command)."""
     if s[S_FIRE] > 0.5:
@@ -993,34 +1003,9 @@ def fire(p: np.ndarray, s: np.ndarray) -> None:
         s[S_T_FIRE] = s[S_T] + p[P_SEG_SQUEEZE_S]
 
 
-def _borrowed_view(typingctx, arr):
-    """Typing and code of `_borrowed`: arr as a view that numba does not reference-count.
-
-    numba counts a reference for every array variable (each argument of an inlined helper is
-    one): an atomic increment and decrement of about 5 ns each, which its pruner removes in
-    simple control flow only, not in the kernel's nested branches and loops, where they took a
-    third of the run time. With a null meminfo they are no-ops, and none is needed: the caller
-    of `advance` holds p and s for the whole call.
-    """
-
-    def codegen(context, builder, sig, args):
-        view = context.make_array(sig.args[0])(context, builder, value=args[0])
-        view.meminfo = cgutils.get_null_value(view.meminfo.type)  # null: no counting
-        return view._getvalue()
-
-    return arr(arr), codegen
-
-
-# Cast to how nopython code calls it: numba's stub types an intrinsic with its typing context as
-# the first argument and as never returning (it cannot run in Python).
-_borrowed = cast(Callable[[np.ndarray], np.ndarray], intrinsic(_borrowed_view))
-
-
-@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", cache=True, error_model="numpy")
+@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", **_JIT)
 def advance(p: np.ndarray, s: np.ndarray, out: np.ndarray, n_out: int) -> int:
     """Advance n_out output samples (each p[P_DECIM] steps); write I A, V V, F N, position µm."""
-    p = _borrowed(p)  # no reference counting on p and s below (see _borrowed_view)
-    s = _borrowed(s)
     decim = int(p[P_DECIM])
     for k in range(n_out):
         i, v, f, x = _block(p, s, decim)
