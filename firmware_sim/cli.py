@@ -67,8 +67,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 2
     if args.count > 1:
         return _simulate_many(schedule, args)
-    cache = Path(__file__).resolve().parent / "__pycache__"
-    if not any(cache.glob("kernel.advance-*.nbi")):
+    cache = Path(__file__).resolve().parent / "kernel" / "__pycache__"
+    if not any(cache.glob("weld.advance-*.nbi")):
         # The kernel is compiled on first use and cached; say so rather than look hung.
         print("compiling the simulator kernel (first run only, about 20 s) ...", file=sys.stderr)
     from firmware_sim.model import prepare

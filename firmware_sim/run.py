@@ -82,9 +82,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     if kind == K.PROC_THERMOCOMPRESSION and not missing:
         h0 = p[K.P_ENAMEL_H0_M]
         removed = 1.0 - s[K.S_E_BOT] / h0
-        from firmware_sim.kernel import stadium_width_m
-
-        area = stadium_width_m(d, s[K.S_S_WIRE]) * p[K.P_CONTACT_LEN_M]
+        area = K.stadium_width_m(d, s[K.S_S_WIRE]) * p[K.P_CONTACT_LEN_M]
         f_bond = bond * max(removed, 0.0) * p[K.P_BOND_STRENGTH_PA] * area
         f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
         jbf = min(f_bond, f_heel)

@@ -10,6 +10,7 @@ import pytest
 from drivers.config.materials import load_materials
 from drivers.config.schedule import load_schedule
 from firmware_sim import kernel as K
+from firmware_sim.kernel.direct import _direct_resistances
 from firmware_sim.model import prepare
 from tests.helpers.paths import DIRECT, TC_CD, TC_INV
 from tests.helpers.physics import simulate
@@ -150,7 +151,7 @@ def test_copper_resistance_rises_with_alpha() -> None:
     ratios = []
     for dt_k in (0.0, 100.0, 300.0, 600.0):
         s[K.S_H1] = cap * dt_k  # the wire zone at t0 + dt_k
-        bulk = K._direct_resistances(p, s, 10.0)[3]
+        bulk = _direct_resistances(p, s, 10.0)[3]
         ratios.append((dt_k, bulk))
     r0 = ratios[0][1]
     for dt_k, r in ratios[1:]:
