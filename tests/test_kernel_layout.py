@@ -1,12 +1,16 @@
-"""The kernel's vector layouts: every slot named once, with a unit and a meaning, indices 0..N-1."""
+"""The kernel's vector layouts: every slot named once, with a unit and a meaning, indices 0..N-1;
+and the digest that keeps the cached kernel in step with its modules."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
 from firmware_sim import kernel as K
+from firmware_sim.kernel import weld
 
 PROCESSES = {"resistor", "thermocompression", "direct"}
 # what a slot without a unit may be: a count, a flag, a code or an index (not a ratio: "1")
@@ -50,3 +54,20 @@ def test_rows_refuse_a_slot_without_a_name_with_two_or_a_stray_index() -> None:
         layout.rows()
     del space["X_STRAY"]
     assert layout.rows() == [("X_A", "s", "a time"), ("X_B", "m", "a length nobody named")]
+
+
+def sources_sha256(package: Path) -> str:
+    """Return the SHA-256 of the kernel modules but the entry: each file's name, NUL, its bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        if path.name != "weld.py":
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_the_entry_module_holds_the_digest_of_the_other_kernel_modules() -> None:
+    # numba checks only the entry file before it reuses the compiled `advance` (see weld.py)
+    now = sources_sha256(Path(weld.__file__).parent)
+    assert now == weld.SOURCES_SHA256, (
+        f"a kernel module changed: set SOURCES_SHA256 = {now!r} in {weld.__file__}"
+    )

@@ -21,14 +21,18 @@ from firmware_sim.kernel.layout import (
 
 _KELVIN = 273.15
 
-# Every function of the kernel is cached, takes NumPy's error model (a division by zero gives
-# inf or NaN, no exception) and does no reference counting of arrays (_nrt=False), as the
-# monitor's kernels: numba counts a reference for every array variable (each argument of an
-# inlined helper is one), an atomic increment and decrement that its pruner removes in simple
-# control flow only, not in the kernel's nested branches and loops, where they took a third of the
-# run time. None is needed: nothing in the kernel allocates or keeps an array, and the caller of
-# `advance` holds p and s for the whole call. (Any: numba's type stubs do not list _nrt.)
-_JIT: Any = {"cache": True, "error_model": "numpy", "_nrt": False}
+# Every function of the kernel takes NumPy's error model (a division by zero gives inf or NaN,
+# no exception) and does no reference counting of arrays (_nrt=False), as the monitor's kernels:
+# numba counts a reference for every array variable (each argument of an inlined helper is one),
+# an atomic increment and decrement that its pruner removes in simple control flow only, not in
+# the kernel's nested branches and loops, where they took a third of the run time. None is
+# needed: nothing in the kernel allocates or keeps an array, and the caller of `advance` holds p
+# and s for the whole call. (Any: numba's type stubs do not list _nrt.)
+#
+# Only the entry module, weld, caches compiled code. numba keys a cache to the defining file
+# alone, and a function compiled into another brings its compiled callees along: a cached
+# _direct_step, say, would be linked into a new `advance` stale after an edit to this module.
+_JIT: Any = {"error_model": "numpy", "_nrt": False}
 _INLINE: Any = {**_JIT, "inline": "always"}
 
 
@@ -61,7 +65,9 @@ def flow_stress_pa(p: np.ndarray, eps: float, temp_c: float) -> float:
     return sy * hard * soft
 
 
-@njit(**_INLINE)
+# Cached all the same: it uses nothing outside this file (whose own stamp keeps the cache right),
+# and firmware_sim.run calls it from Python once a weld, where compiling takes half a second.
+@njit(**_INLINE, cache=True)
 def stadium_width_m(d: float, s: float) -> float:
     """Return the flat contact width (m) of a round wire of diameter d flattened by s (m)."""
     # Volume is conserved: the section becomes a stadium of height h (flat w + two half discs).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -95,8 +97,16 @@ from firmware_sim.kernel.layout import (
 from firmware_sim.kernel.supply import _fast_cd, _fast_inverter
 from firmware_sim.kernel.thermo import _tc_step
 
+# Every function here is cached. numba keeps a cached function while its file stays the same
+# ("changes in symbols defined in another file are not detected"), with the other kernel modules'
+# code and constants frozen into it. So this file holds the SHA-256 of those modules: an edit to
+# any of them must edit this file too, which discards the cached `advance`
+# (tests/test_kernel_layout.py recomputes the digest and gives the new value when it is stale).
+SOURCES_SHA256 = "40e8be9aa81627ff50b74498d2ab84b89cd54edebb026ee1d01cb97f93ddd7ac"
+_CACHED: Any = {**_JIT, "cache": True}
 
-@njit(**_JIT)
+
+@njit(**_CACHED)
 def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     """Return the load resistance (Ω) seen by the supply in the present state."""
     kind = int(p[P_PROCESS_KIND])
@@ -113,7 +123,7 @@ def load_resistance_ohm(p: np.ndarray, s: np.ndarray, force_n: float) -> float:
     return r_fay + r_ec1 + r_ec2 + r_b1 + r_b2
 
 
-@njit(**_JIT)
+@njit(**_CACHED)
 def part_top_m(p: np.ndarray) -> float:
     """Return the height (m) of the part's top surface above the terminal before any set-down."""
     if p[P_MISSING_WIRE] > 0.5:
@@ -126,7 +136,7 @@ def part_top_m(p: np.ndarray) -> float:
     return 0.0
 
 
-@njit(**_JIT)
+@njit(**_CACHED)
 def derive(p: np.ndarray) -> None:
     """Fill the derived parameters (reciprocals, geometry) from the primary ones."""
     p[P_PART_TOP_M] = part_top_m(p)
@@ -144,7 +154,7 @@ def derive(p: np.ndarray) -> None:
         p[P_PHYS_EVERY] = 1.0
 
 
-@njit(**_JIT)
+@njit(**_CACHED)
 def init_state(p: np.ndarray, s: np.ndarray) -> None:
     """Reset the state vector for a new weld: head at its start height, everything cold."""
     derive(p)
@@ -235,7 +245,7 @@ def _block(p: np.ndarray, s: np.ndarray, n_fast: int) -> tuple[float, float, flo
     return i1, i1 * r_load, force, tip
 
 
-@njit(**_JIT)
+@njit(**_CACHED)
 def fire(p: np.ndarray, s: np.ndarray) -> None:
     """Start the supply's pulse sequence now (the FIRE command)."""
     if s[S_FIRE] > 0.5:
@@ -249,7 +259,7 @@ def fire(p: np.ndarray, s: np.ndarray) -> None:
         s[S_T_FIRE] = s[S_T] + p[P_SEG_SQUEEZE_S]
 
 
-@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", **_JIT)
+@njit("int64(float64[::1], float64[::1], float64[:, ::1], int64)", **_CACHED)
 def advance(p: np.ndarray, s: np.ndarray, out: np.ndarray, n_out: int) -> int:
     """Advance n_out output samples (each p[P_DECIM] steps); write I A, V V, F N, position µm."""
     decim = int(p[P_DECIM])
