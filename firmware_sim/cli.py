@@ -58,6 +58,19 @@ def _summary_lines(result: Result, rate_khz: float) -> list[str]:
     ]
 
 
+KERNEL_ENTRY = Path(__file__).resolve().parent / "kernel" / "weld.py"
+
+
+def kernel_cached(entry: Path = KERNEL_ENTRY) -> bool:
+    """Return True if numba has `advance` of the kernel's entry module cached for this Python."""
+    # numba writes its index next to the module, named after module, function, line and Python
+    # (__pycache__/weld.advance-262.py311.nbi), and writes it again with each compile: one older
+    # than the module is stale (an edit or a pull has rewritten the module since).
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
+    indexes = (entry.parent / "__pycache__").glob(f"{entry.stem}.advance-*.{tag}.nbi")
+    return any(index.stat().st_mtime >= entry.stat().st_mtime for index in indexes)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run one stand-alone weld and write its waveform and ground truth."""
     try:
@@ -67,8 +80,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 2
     if args.count > 1:
         return _simulate_many(schedule, args)
-    cache = Path(__file__).resolve().parent / "kernel" / "__pycache__"
-    if not any(cache.glob("weld.advance-*.nbi")):
+    if not kernel_cached():
         # The kernel is compiled on first use and cached; say so rather than look hung.
         print("compiling the simulator kernel (first run only, about 20 s) ...", file=sys.stderr)
     from firmware_sim.model import prepare

@@ -1,15 +1,18 @@
 """The kernel's vector layouts: every slot named once, with a unit and a meaning, indices 0..N-1;
-and the digest that keeps the cached kernel in step with its modules."""
+the digest that keeps the cached kernel in step with its modules; the notice when it is not."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from firmware_sim import kernel as K
+from firmware_sim.cli import kernel_cached
 from firmware_sim.kernel import weld
 
 PROCESSES = {"resistor", "thermocompression", "direct"}
@@ -71,3 +74,33 @@ def test_the_entry_module_holds_the_digest_of_the_other_kernel_modules() -> None
     assert now == weld.SOURCES_SHA256, (
         f"a kernel module changed: set SOURCES_SHA256 = {now!r} in {weld.__file__}"
     )
+
+
+@pytest.mark.skipif("NUMBA_CACHE_DIR" in os.environ, reason="numba caches outside the tree")
+def test_the_notice_looks_for_the_index_numba_writes(tmp_path: Path) -> None:
+    # importing the kernel compiled `advance` or loaded it: either way its index is there
+    names = [p.name for p in (Path(weld.__file__).parent / "__pycache__").glob("*.nbi")]
+    assert any(name.startswith("weld.advance-") for name in names)
+    entry = tmp_path / "weld.py"
+    entry.write_text("")
+    os.utime(entry, (0.0, 0.0))
+    (tmp_path / "__pycache__").mkdir()
+    for name in names:
+        (tmp_path / "__pycache__" / name).write_bytes(b"")
+    assert kernel_cached(entry)
+
+
+def test_an_index_counts_for_this_python_until_the_module_is_rewritten(tmp_path: Path) -> None:
+    entry = tmp_path / "weld.py"
+    entry.write_text("")
+    assert not kernel_cached(entry)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "weld.advance-12.py27.nbi").write_bytes(b"")
+    assert not kernel_cached(entry)
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
+    index = tmp_path / "__pycache__" / f"weld.advance-12.{tag}.nbi"
+    index.write_bytes(b"")
+    assert kernel_cached(entry)
+    later = index.stat().st_mtime + 5.0
+    os.utime(entry, (later, later))
+    assert not kernel_cached(entry)
