@@ -18,8 +18,7 @@ class Layout:
         self._slots: list[tuple[str, str | dict[str, str]]] = []
 
     def slot(self, unit: str, meaning: str | dict[str, str]) -> int:
-        """Declare the next slot with its unit and meaning (one per process kind if it differs by
-        process); return its index."""
+        """Declare the next slot, its unit and meaning (one per process kind); return its index."""
         self._slots.append((unit, meaning))
         return len(self._slots) - 1
 
@@ -27,8 +26,7 @@ class Layout:
         return len(self._slots)
 
     def rows(self) -> list[tuple[str, str, str | dict[str, str]]]:
-        """Return (name, unit, meaning) of every slot in index order; raise ValueError if a slot
-        has no name or more than one."""
+        """Return each slot's (name, unit, meaning) in index order; ValueError unless one name."""
         names: dict[int, list[str]] = {}
         for name, value in self._namespace.items():
             if name.startswith(self.prefix) and type(value) is int:
