@@ -98,10 +98,10 @@ from controller.monitor.setdown import set_down
 # numba's cache checks a cached function against its own file only (changes in another file are
 # not detected), and the entry kernels below have the other kernel modules' passes and constants
 # compiled in: an edit to those modules alone would leave the old entry kernels in __pycache__,
-# run at the next import. This SHA-256 of their source bytes (layout, jit, setdown, events, burn,
+# run at the next import. This SHA-256 of their sources (layout, jit, setdown, events, burn,
 # samples, checks, envelope: in that order) changes this file along with them;
 # tests/unit/controller/monitor/test_kernel_sources.py recomputes it and prints the new value.
-SOURCES_SHA256 = "c6121430a540370adccd6b2d616b16f948fd183c82b1167c52246a96f7167ab6"
+SOURCES_SHA256 = "6d2baa6d20a9e4b7c9f770c656cd442c2a618b6d29706b01b0ff57940af38cd2"
 
 
 @njit(**PIECE)

@@ -101,7 +101,7 @@ from firmware_sim.kernel.thermo import _tc_step
 # ("changes in symbols defined in another file are not detected"), with the other kernel modules'
 # code and constants frozen into it. So this file holds the SHA-256 of those modules: an edit to
 # any of them must edit this file too, which discards the cached `advance`
-# (tests/test_kernel_layout.py recomputes the digest and gives the new value when it is stale).
+# (tests/unit/firmware_sim/test_kernel_layout.py recomputes it, and gives the new value when stale).
 SOURCES_SHA256 = "051b41babdbcf235a73e2cdd6e97a0ffed7594119557ec623ba5895ebe9a78d6"
 _CACHED: Any = {**_JIT, "cache": True}
 

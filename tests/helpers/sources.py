@@ -1,4 +1,5 @@
-"""The digest a numba kernel's entry module carries of the modules compiled into it."""
+"""The digest a numba kernel's entry module carries of the modules compiled into it (numba's
+cache knows only the entry's own file)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 
 def sources_sha256(paths: Sequence[Path]) -> str:
-    """Return the SHA-256 (hex) of the files' bytes, one file after the other, in order."""
+    """Return the SHA-256 (hex) of the files in order: each one's name, a NUL, its bytes."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.read_bytes())
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -3,7 +3,6 @@ the digest that keeps the cached kernel in step with its modules; the notice whe
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -14,6 +13,7 @@ import pytest
 from firmware_sim import kernel as K
 from firmware_sim.cli import kernel_cached
 from firmware_sim.kernel import weld
+from tests.helpers.sources import sources_sha256
 
 PROCESSES = {"resistor", "thermocompression", "direct"}
 # what a slot without a unit may be: a count, a flag, a code or an index (not a ratio: "1")
@@ -59,18 +59,10 @@ def test_rows_refuse_a_slot_without_a_name_with_two_or_a_stray_index() -> None:
     assert layout.rows() == [("X_A", "s", "a time"), ("X_B", "m", "a length nobody named")]
 
 
-def sources_sha256(package: Path) -> str:
-    """Return the SHA-256 of the kernel modules but the entry: each file's name, NUL, its bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")):
-        if path.name != "weld.py":
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 def test_the_entry_module_holds_the_digest_of_the_other_kernel_modules() -> None:
     # numba checks only the entry file before it reuses the compiled `advance` (see weld.py)
-    now = sources_sha256(Path(weld.__file__).parent)
+    package = Path(weld.__file__).parent
+    now = sources_sha256([p for p in sorted(package.glob("*.py")) if p.name != "weld.py"])
     assert now == weld.SOURCES_SHA256, (
         f"a kernel module changed: set SOURCES_SHA256 = {now!r} in {weld.__file__}"
     )
