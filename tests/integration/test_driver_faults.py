@@ -14,7 +14,7 @@ from drivers.wire.modbus import DEVICE_BUSY, DEVICE_FAILURE
 from tests.helpers.paths import TC_CD
 from tests.helpers.station import drivers, station, step, step_until
 
-TIMEOUT_S = 1.0  # the links in stationhelp
+TIMEOUT_S = 1.0  # the links in tests/helpers/station.py
 
 
 def _reads(supply, n: int) -> tuple[list[float], list[Exception], float]:

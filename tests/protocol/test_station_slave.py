@@ -1,7 +1,8 @@
 """The station's Modbus slave logic, request PDU to reply PDU, without a socket.
 
-The same requests go over the wire in tests/test_station.py and the fuzzers; here each refusal
-is pinned to the spec's code and order (Modbus application protocol v1.1b3, section 7)."""
+The same requests go over the wire in tests/integration/test_drivers.py and the fuzzers; here
+each refusal is pinned to the spec's code and order (Modbus application protocol v1.1b3,
+section 7)."""
 
 from __future__ import annotations
 
