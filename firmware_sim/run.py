@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from drivers.wire.frames import BLOCK_SAMPLES  # the run loop looks at the sequence once a block
 from firmware_sim import kernel as K
 from firmware_sim.model import Weld
 
-BLOCK_SAMPLES = 50  # 1 ms at 50 kHz: how often the run loop looks at the sequence
 TAIL_S = 1e-3  # recorded after the head has left the part
 
 DEFECTS = (

@@ -432,7 +432,7 @@ def test_station_modbus_tcp_fuzz(record: Record) -> None:
             if k % 50 == 49:
                 _fresh_read_tcp(run)
         _fresh_read_tcp(run)
-        # no connection left behind: wedged ones used to keep three descriptors each
+        # no connection left behind (a wedged one keeps three descriptors)
         deadline = time.monotonic() + 3.0
         while _open_files(pid) > files + 4 and time.monotonic() < deadline:
             time.sleep(0.1)
