@@ -279,16 +279,19 @@ def test_decoder_garbage_burst_between_station_frames(record: Record) -> None:
 
 
 def _station_pid() -> int:
-    """Return the pid of this process's one station child (to count its open files)."""
+    """Return the pid of this process's one simulated station (to count its open files); other
+    children (the tests' PostgreSQL server) are not it."""
     me, kids = os.getpid(), []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 with open(f"/proc/{name}/stat", encoding="ascii") as f:
                     stat = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{name}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
             except OSError:
                 continue
-            if int(stat[1]) == me:
+            if int(stat[1]) == me and b"firmware_sim" in cmd:
                 kids.append(int(name))
     assert len(kids) == 1, kids
     return kids[0]
