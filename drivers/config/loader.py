@@ -167,8 +167,13 @@ def load_model(model: type[M], path: str | Path) -> M:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [("(file)", f"cannot read: {exc.strerror or exc}")]) from None
+    return model_from_text(model, text, str(path))
+
+
+def model_from_text(model: type[M], text: str, source: str) -> M:
+    """Parse TOML text into a model; raise ConfigError naming `source`, the field and reason."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [("(syntax)", f"not valid TOML: {exc}")]) from None
-    return parse_model(model, data, str(path))
+        raise ConfigError(source, [("(syntax)", f"not valid TOML: {exc}")]) from None
+    return parse_model(model, data, source)

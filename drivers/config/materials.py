@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from drivers.config.files import materials_path
-from drivers.config.loader import Strict, load_model
+from drivers.config.loader import Strict, load_model, model_from_text
 from drivers.config.references import (
     Citation,
     Reference,
@@ -430,8 +431,23 @@ def _keys_named(text: str, is_note: bool) -> list[str]:
 
 
 def load_materials(path: str | Path | None = None) -> Materials:
-    """Read the materials file (default: the repo's configs/materials.toml); ConfigError if bad."""
-    return load_model(Materials, materials_path() if path is None else path)
+    """Read the materials file (default: the repo's configs/materials.toml); ConfigError if bad.
+
+    Each weld the simulator prepares on its own reads the file, and parsing it and checking its
+    citations costs several times the rest of the weld's set-up: one text is parsed once, and
+    every caller gets a copy of its own to change.
+    """
+    path = Path(materials_path() if path is None else path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return load_model(Materials, path)  # refuses, naming the file and why it cannot be read
+    return _parsed(str(path), text).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(source: str, text: str) -> Materials:
+    return model_from_text(Materials, text, source)
 
 
 def materials_schema() -> dict[str, Any]:

@@ -421,3 +421,36 @@ def test_a_bad_reference_is_refused(tmp_path: Path) -> None:
     no_publisher = _refused(tmp_path, _mutated("[references.CRC]", 'publisher = "CRC Press"\n', ""))
     assert "references.CRC" in str(no_publisher)
     assert "authors or a publisher" in str(no_publisher)
+
+
+# --- reading it again ------------------------------------------------------------------------
+
+
+def test_a_text_is_parsed_once_and_every_caller_gets_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import drivers.config.materials as module
+
+    parsed: list[str] = []
+    parse = module.model_from_text
+
+    def counting(model: type[Materials], text: str, source: str) -> Materials:
+        parsed.append(source)
+        return parse(model, text, source)
+
+    monkeypatch.setattr(module, "model_from_text", counting)
+    module._parsed.cache_clear()
+    path = tmp_path / "materials.toml"
+    path.write_text(SHIPPED_TEXT, encoding="utf-8")
+
+    first, second = load_materials(path), load_materials(path)
+    assert parsed == [str(path)]
+    assert first == second and first is not second
+    first.wires["Cu"].density_kg_m3 = 9000.0  # a caller's change stays its own
+    assert load_materials(path).wires["Cu"].density_kg_m3 == 8890.0
+
+    # The same length, so neither the size nor a coarse clock could tell the edit apart.
+    path.write_text(SHIPPED_TEXT.replace("density_kg_m3 = 8890.0", "density_kg_m3 = 8891.0", 1))
+    assert load_materials(path).wires["Cu"].density_kg_m3 == 8891.0
+    assert parsed == [str(path), str(path)]
+    module._parsed.cache_clear()
