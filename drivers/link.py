@@ -9,6 +9,8 @@ which the simulated station answers with and the safe-state writes are sent as.
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,23 +20,11 @@ from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 
-from drivers.wire.modbus import EXCEPTION_NAMES, Framing, write_request_frame
+from drivers.errors import DeviceRefusedError, LinkError
+from drivers.wire.modbus import Framing, write_request_frame
 
 # pymodbus logs every frame at debug level and tracebacks for expected refusals: keep it quiet.
 pymodbus_apply_logging_config(logging.CRITICAL)
-
-
-class LinkError(ConnectionError):
-    """No usable answer: timeout, disconnect, or a garbled reply."""
-
-
-class DeviceRefusedError(RuntimeError):
-    """The device answered with a Modbus exception (illegal address, value, busy ...)."""
-
-    def __init__(self, what: str, code: int) -> None:
-        self.code = code
-        name = EXCEPTION_NAMES.get(code, f"code {code}")
-        super().__init__(f"{what}: device refused with exception {code} ({name})")
 
 
 @dataclass
@@ -90,20 +80,28 @@ class ModbusLink:
         now = time.monotonic()
         if not self.backoff.ready(now):
             raise LinkError("link down; waiting before the next reconnect")
-        if not self.client.connect():
+        try:
+            connected = self.client.connect()
+        except OSError as exc:  # a serial port that vanished, a refused socket
+            connected, why = False, f"cannot connect: {exc}"
+        else:
+            why = "cannot connect"
+        if not connected:
             self.backoff.failed(now)
-            raise LinkError("cannot connect")
+            raise LinkError(why)
         self.backoff.succeeded()
 
     def _call(self, what: str, function: int, fn: Callable[[], ModbusPDU]) -> ModbusPDU:
         self._ensure()
         try:
             reply = fn()
-        except ModbusException as exc:
-            # A timeout or a broken frame: drop the connection so stale bytes cannot be taken
+        except (ModbusException, OSError) as exc:
+            # A timeout, a broken frame, a connection reset by the peer, a serial adapter
+            # pulled out: the link is lost. Drop the connection so stale bytes cannot be taken
             # for the next reply, and let the caller decide (FIRE is never resent blindly).
             self.client.close()
-            raise LinkError(f"{what}: {exc}") from None
+            said = str(exc) if isinstance(exc, ModbusException) else f"{type(exc).__name__}: {exc}"
+            raise LinkError(f"{what}: {said}") from None
         if reply.function_code & 0x7F != function:
             # pymodbus matches replies by transaction and unit only: a write's echo with the
             # right transaction id would be handed back as the registers of a read. An answer
@@ -117,15 +115,24 @@ class ModbusLink:
         self.last_ok = time.monotonic()
         return reply
 
-    def send_now(self, writes: Sequence[tuple[int, int, int]], rtu_gap_s: float = 0.005) -> float:
-        """Put single-register writes (unit, address, word) on the wire now, waiting for no
-        reply; return when the last went out (time.monotonic()).
+    def send_now(
+        self,
+        writes: Sequence[tuple[int, int, int]],
+        rtu_gap_s: float = 0.005,
+        drain_s: float = 0.2,
+    ) -> float:
+        """Put single-register writes (unit, address, word) on the wire now, without waiting
+        for each reply; return when the last went out (time.monotonic()).
 
         For the safe state after a fault: one lost link must not cost a reply timeout per
         command. Over TCP they go in one send; over RTU one by one, `rtu_gap_s` apart, so that
-        on a half-duplex line each device's echo is over before the next request. The
-        connection is closed afterwards: a late echo must never be taken for a later reply.
-        If no connection can be made nothing is sent (the devices' watchdogs are the backstop).
+        on a half-duplex line each device's echo is over before the next request. The replies
+        are then read and thrown away for up to `drain_s` (until all have come): a device
+        whose reply meets a connection closed under it takes the reset for the end of the
+        connection, and the requests still queued behind it (the retract) are never carried
+        out. The connection is closed afterwards: a late echo must never be taken for a later
+        reply. If no connection can be made nothing is sent (the devices' watchdogs are the
+        backstop).
         """
         frames = [
             write_request_frame(self.framing, u, a, w, tid=0xF000 + k)
@@ -143,11 +150,34 @@ class ModbusLink:
                         time.sleep(rtu_gap_s)
                     self.client.send(frame)
             sent = time.monotonic()
+            # an FC 6 echo is as long as its request; an exception reply is shorter
+            self._drain(sum(len(f) for f in frames), sent + drain_s)
         except (ModbusException, OSError):
             pass
         finally:
             self.client.close()
         return sent
+
+    def _drain(self, expected: int, deadline: float) -> None:
+        """Read and drop up to `expected` bytes of replies, until `deadline` (monotonic)."""
+        port = self.client.socket
+        got = 0
+        while got < expected and port is not None:
+            wait_s = deadline - time.monotonic()
+            if wait_s <= 0:
+                return
+            if isinstance(port, socket.socket):
+                if not select.select([port], [], [], wait_s)[0]:
+                    return
+                data = port.recv(expected - got)
+                if not data:
+                    return  # closed by the device
+            else:
+                port.timeout = wait_s
+                data = port.read(expected - got)
+                if not data:
+                    return
+            got += len(data)
 
     def read(self, unit: int, address: int, count: int) -> list[int]:
         """Read count holding registers from address (FC 3); return the words."""

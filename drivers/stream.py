@@ -6,6 +6,7 @@ import select
 import time
 from typing import Protocol
 
+from drivers.errors import LinkError
 from drivers.wire.frames import Frame, StreamDecoder, StreamStats
 
 CHUNK = 1 << 16
@@ -49,7 +50,10 @@ class WaveformStream:
 
     def grant(self, blocks: int = 1) -> None:
         """Let a lockstep station advance this many blocks."""
-        self.port.write(b"\x01" * blocks)
+        try:
+            self.port.write(b"\x01" * blocks)
+        except OSError as exc:  # pyserial's SerialException is one
+            raise LinkError(f"stream: {type(exc).__name__}: {exc}") from None
 
     def _ready(self, timeout_s: float) -> bool:
         if self._fd is None:  # no descriptor to wait on: poll gently
@@ -65,7 +69,18 @@ class WaveformStream:
         return True
 
     def read(self, timeout_s: float = 0.1) -> list[Frame]:
-        """Return the frames that arrive within timeout_s (as soon as there is at least one)."""
+        """Return the frames that arrive within timeout_s (as soon as there is at least one).
+
+        A port that fails (a serial adapter pulled out, a socket closed or reset by the
+        station) raises LinkError: the stream is a link like the Modbus one."""
+        try:
+            return self._read(timeout_s)
+        except OSError as exc:
+            # pyserial raises SerialException (an OSError) for a vanished device or a socket
+            # the peer closed; select() EBADF for a descriptor closed under it
+            raise LinkError(f"stream: {type(exc).__name__}: {exc}") from None
+
+    def _read(self, timeout_s: float) -> list[Frame]:
         deadline = time.monotonic() + timeout_s
         frames: list[Frame] = []
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from drivers.device import Reg, RegisterDevice
-from drivers.link import LinkError
+from drivers.errors import LinkError
 
 
 class FireUnconfirmedError(LinkError):

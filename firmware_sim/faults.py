@@ -26,6 +26,11 @@ class Faults(Strict):
     unplugged: bool = Field(
         False, description="RTU: the serial adapter is pulled out (its device node vanishes)"
     )
+    stream_unplugged: bool = Field(
+        False,
+        description="the stream's serial adapter (the pty) is pulled out: an open port fails "
+        "with EIO; it stays out until the station restarts",
+    )
     stream_garbage_every: int = Field(0, ge=0, description="garbage after every Nth frame")
     stream_garbage_bytes: int = Field(256, ge=1, le=1 << 20, description="bytes per burst")
     supply: Literal["none", "not_charged", "over_temperature"] = "none"

@@ -400,11 +400,23 @@ async def serve(
     hub = StreamHub(lockstep=clock == "lockstep")
     stream = await asyncio.start_server(hub.handle, host, stream_port)
     stream_port = stream.sockets[0].getsockname()[1]
-    panel = ControlPanel(station, [link.faults_changed] if link else [])
-    control = await asyncio.start_server(panel.handle, "127.0.0.1", 0)
-    control_port = control.sockets[0].getsockname()[1]
     stream_pty, pty_task, pty_fds = await open_pty_stream(hub)
     tasks.append(pty_task)
+
+    def unplug_stream() -> None:
+        if station.faults.stream_unplugged and pty_fds:
+            pty_task.cancel()
+            for writer in hub.persistent:
+                hub.writers.discard(writer)
+                writer.close()
+            for fd in pty_fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            pty_fds.clear()
+
+    panel = ControlPanel(station, [unplug_stream] + ([link.faults_changed] if link else []))
+    control = await asyncio.start_server(panel.handle, "127.0.0.1", 0)
+    control_port = control.sockets[0].getsockname()[1]
     tasks.append(asyncio.ensure_future(_clock(station, hub, stop, GarbageSource(faults))))
     ends = Endpoints(
         modbus_tcp=f"{host}:{modbus_port}",

@@ -7,9 +7,11 @@ at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication
 
 from controller.weld import heap
@@ -59,4 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             win.close()
         return 0
-    return int(app.exec())
+    return _run_until_closed(app, win)
+
+
+def _run_until_closed(app: QCoreApplication, win: MainWindow) -> int:
+    """Run the window until it is closed, or until SIGINT or SIGTERM closes it as the operator
+    would (the weld session finishes its weld safely); return the exit code (128 + the
+    signal's number after one)."""
+    caught: list[int] = []
+
+    def close_on(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        QTimer.singleShot(0, win.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close_on)
+    # Qt's loop runs in C++: Python runs its signal handlers only when it gets control back
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+    code = int(app.exec())
+    tick.stop()
+    return 128 + caught[0] if caught else code

@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from controller.qa.record import WeldIdentity
-from controller.weld import heap
+from controller.weld import heap, signals
 from controller.weld.cycle import HEARTBEAT_S
 from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from drivers.config.loader import ConfigError
-from drivers.link import DeviceRefusedError, LinkError
+from drivers.errors import DeviceRefusedError, LinkError
 from gui.ring import Ring
 
 STATUS_EVERY_S = 0.25
@@ -308,7 +308,10 @@ def serve(spec: SessionSpec, conn: Connection, ring: Ring, cpu: int | None = Non
     requests until quit, close."""
     served = _Served(conn, ring)
     try:
-        served.run(spec, cpu)
+        with signals.handled():  # SIGINT, SIGTERM: the weld in progress is finished safely
+            served.run(spec, cpu)
+    except signals.Interrupted as exc:
+        served.send("error", f"the weld session was {exc}: it made the station safe and ended")
     finally:
         served.send("closed")
         conn.close()

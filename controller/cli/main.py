@@ -1,7 +1,12 @@
 """The `microweld` command line.
 
-Simulator commands run `python -m firmware_sim` in a child process: nothing in the controller
-imports the simulator, exactly as it could not import a real supply's firmware.
+Simulator commands become `python -m firmware_sim` (and `gui` becomes `python -m gui`): nothing
+in the controller imports the simulator, exactly as it could not import a real supply's
+firmware. The process is replaced, not given a child, so a signal sent to `microweld sim` or
+`microweld gui` reaches the program that handles it.
+
+Whatever a command did not expect ends in one line and exit code 1; the traceback goes to a
+file in the data folder, for the developers.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ import json
 import os
 import subprocess
 import sys
+import time
+import traceback
 from pathlib import Path
 
 from controller.cli import log, map, reliability, run, spc, teach
 from controller.monitor.window import Window
+from controller.weld import signals
+from controller.weld.stations import data_dir
 from drivers.config.files import ENV as CONFIG_ENV
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
@@ -24,8 +33,26 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _forward(module: str, argv: list[str]) -> int:
-    # Pass the arguments through untouched and give back the child's exit code.
-    return subprocess.call([sys.executable, "-m", module, *argv])
+    # Become `python -m module`, the arguments untouched: its exit code is ours
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", module, *argv])
+    return 1  # not reached
+
+
+def _crashed(exc: Exception) -> int:
+    """Say in one line that a command failed unexpectedly; keep the traceback in a file."""
+    folder = data_dir() / "crashes"
+    where = ""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        where = f" (details in {path})"
+    except OSError:
+        pass
+    print(f"microweld: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+    return 1
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -126,7 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         # its own process: the controller never imports Qt
         return _forward("gui", argv[1:])
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        with signals.handled():
+            return int(args.func(args))
+    except signals.Interrupted as exc:
+        print(f"microweld: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # a bug: one line, not a traceback (the weld was made safe)
+        return _crashed(exc)
 
 
 if __name__ == "__main__":

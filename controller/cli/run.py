@@ -13,7 +13,7 @@ from pathlib import Path
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
-from controller.weld import heap
+from controller.weld import heap, signals
 from controller.weld.cycle import CycleResult
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import load_station
@@ -35,7 +35,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, SessionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    schedule, window = session.schedule, session.window
     results: list[CycleResult] = []
     try:
         session.open()
@@ -44,36 +43,62 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     print(f"QA log: {shown(session.qa_path)}", flush=True)
     heap.settle()  # start-up done: its objects out of the collector's way
-    with session:  # opened: the block closes it
-        warned = False
-        for k in range(args.count):
-            used, warning, limit = session.electrode()
-            if used >= warning and not warned and used < limit:
-                print(
-                    f"\nwarning: {used} welds since the electrode was dressed (warning at "
-                    f"{warning}, limit {limit})",
-                    file=sys.stderr,
-                )
-                warned = True
-            who = WeldIdentity(
-                operator=args.operator,
-                part_id=f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part,
-                lot=args.lot,
-            )
-            try:
-                res = session.weld(who)
-            except SessionError as exc:
-                print(f"\n{exc}", file=sys.stderr)
-                return 2
-            results.append(res)
-            # shown only now, after the record was committed durably
-            print(
-                f"weld {k + 1}/{args.count}: log id {res.record_id} {res.result.verdict}",
-                flush=True,
-            )
-            print("\r" + _bar(k + 1, args.count), end="", file=sys.stderr, flush=True)
+    try:
+        with session:  # opened: the block closes it
+            refused = _weld_parts(session, args, results)
+    except signals.Interrupted as exc:
+        # the weld in progress was made safe and logged: show it with the others, then stop
+        if isinstance(exc.result, CycleResult):
+            results.append(exc.result)
+            _shown(len(results), args.count, exc.result)
         print(file=sys.stderr)
-    log_path = session.qa_path
+        _summary(results, session, args)
+        raise
+    except BaseException:
+        print(file=sys.stderr)  # past the progress bar, before the error's line
+        raise
+    if refused:
+        return 2
+    passed = _summary(results, session, args)
+    return 0 if passed == len(results) else 1
+
+
+def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[CycleResult]) -> str:
+    """Weld args.count parts into results; return why welding stopped early ("" if not)."""
+    warned = False
+    for k in range(args.count):
+        used, warning, limit = session.electrode()
+        if used >= warning and not warned and used < limit:
+            print(
+                f"\nwarning: {used} welds since the electrode was dressed (warning at "
+                f"{warning}, limit {limit})",
+                file=sys.stderr,
+            )
+            warned = True
+        who = WeldIdentity(
+            operator=args.operator,
+            part_id=f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part,
+            lot=args.lot,
+        )
+        try:
+            res = session.weld(who)
+        except SessionError as exc:
+            print(f"\n{exc}", file=sys.stderr)
+            return str(exc)
+        results.append(res)
+        _shown(k + 1, args.count, res)
+    print(file=sys.stderr)
+    return ""
+
+
+def _shown(k: int, n: int, res: CycleResult) -> None:
+    # shown only now, after the record was committed durably
+    print(f"weld {k}/{n}: log id {res.record_id} {res.result.verdict}", flush=True)
+    print("\r" + _bar(k, n), end="", file=sys.stderr, flush=True)
+
+
+def _summary(results: list[CycleResult], session: WeldSession, args: argparse.Namespace) -> int:
+    """Print the table of the welds made and the picture of the last; return how many passed."""
     print(
         f"{'#':>4} {'log id':>12} {'verdict':8} {'energy J':>9} {'set-down µm':>11} "
         f"{'burn ms':>8}  reasons"
@@ -82,12 +107,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f = res.result.features
         burn = f.get("burn_through_ms")
         print(
-            f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f['energy_j'] or 0:9.3f} "
-            f"{f['setdown_um'] or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
+            f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f.get('energy_j') or 0:9.3f} "
+            f"{f.get('setdown_um') or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
             + "; ".join(res.result.reasons)[:100]
         )
     passed = sum(r.result.verdict == "PASS" for r in results)
-    print(f"{passed} of {len(results)} PASS; QA log: {shown(log_path)}")
+    print(f"{passed} of {len(results)} PASS; QA log: {shown(session.qa_path)}")
     if results and args.png:
         from controller.analysis.plots import plot_weld
 
@@ -96,11 +121,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             last.waveform,
             SAMPLE_RATE_HZ,
             Path(args.png),
-            f"{schedule.name}: weld {last.record_id} {last.result.verdict}",
-            window,
+            f"{session.schedule.name}: weld {last.record_id} {last.result.verdict}",
+            session.window,
         )
         print(f"last weld: {png}")
-    return 0 if passed == len(results) else 1
+    return passed
 
 
 def cmd_dress(args: argparse.Namespace) -> int:

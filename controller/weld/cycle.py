@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,10 +24,11 @@ from controller.monitor.monitor import Monitor, WeldResult
 from controller.monitor.window import Window
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity, WeldRecord
+from controller.weld import signals
 from controller.weld.bench import Bench, Plan
 from controller.weld.heap import without_collection
 from controller.weld.sequencer import Command, Observation, Sequencer, State
-from drivers.link import DeviceRefusedError, LinkError
+from drivers.errors import DeviceRefusedError, LinkError
 from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 
 # between heartbeats, in the station's time: a third of the shortest watchdog (150 ms). By the
@@ -93,6 +95,15 @@ def send_safe(bench: Bench) -> float:
     return sent - bench.supply.link.last_ok
 
 
+def _why(exc: BaseException) -> str:
+    """Return the reason an ABORTED record gives for an unexpected end of its cycle."""
+    if isinstance(exc, signals.Interrupted):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by SIGINT"
+    return f"controller error: {type(exc).__name__}: {exc}"
+
+
 def _weld_count(bench: Bench) -> int | None:
     """Return the supply's weld counter, or None if it cannot be read now."""
     try:
@@ -120,6 +131,9 @@ class Cycle:
         self.force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
         self._first: tuple[Command, ...] = ()  # the commands the start asked for
         self.safe_delay_s: float | None = None  # a lost link: last good reply -> safe commands
+        # what ended the cycle that is neither a lost link nor a refusal (a bug, a second
+        # signal): raised again once the weld is logged
+        self.error: BaseException | None = None
 
     def observe(self, stop: bool, ask: bool = True) -> Observation:
         """Return what the devices, the bench's inputs and the monitor say now (ask=False:
@@ -154,6 +168,8 @@ class Cycle:
         fault = None
         if bench.stop_request:
             fault = bench.stop_request
+        elif signals.requested():
+            fault = signals.requested()
         elif supply.get("fault"):
             fault = "supply fault"
         elif head.get("fault"):
@@ -243,11 +259,20 @@ class Cycle:
         except DeviceRefusedError as exc:
             send_safe(self.bench)
             self.seq.abort(self.observe(False), f"device refused: {exc}")
+        except BaseException as exc:
+            # anything else, from a bug to a second Ctrl-C: safe first, on whatever link still
+            # answers, without waiting for replies; the weld is logged before it is raised again
+            self.error = exc
+            self.safe_delay_s = send_safe(self.bench)
+            self.seq.abort(self.observe(False, ask=False), _why(exc))
         finally:
             for k, link in links.items():
                 link.timeout_s = between_welds_s[k]
-        if self.seq.state is State.ABORTED:
-            self.settle()
+        if self.seq.state is State.ABORTED and self.error is None:
+            try:
+                self.settle()
+            except BaseException as exc:  # the station's at rest is not worth a lost record
+                self.error = exc
 
     def _blocks(self, max_blocks: int, on_step: OnStep | None) -> None:
         seq = self.seq
@@ -289,7 +314,13 @@ class Cycle:
 
     def finish(self) -> WeldResult:
         """Return the monitor's result with the cycle's verdict (ABORTED with its reason)."""
-        result = self.monitor.finish()
+        try:
+            result = self.monitor.finish()
+        except Exception as exc:  # the weld is still logged, with its waveform
+            self.error = self.error or exc
+            if self.seq.state is not State.ABORTED:
+                self.seq.abort(self.observe(False, ask=False), _why(exc))
+            result = WeldResult({}, "ABORTED", [], {})
         if self.seq.state is State.ABORTED:
             result.verdict, result.reasons = "ABORTED", [self.seq.reason]
         return result
@@ -319,11 +350,42 @@ def run_cycle(
     """
     t_wall = time.perf_counter()
     cycle = Cycle(bench, plan, Monitor(window=window), on_block)
-    refused = cycle.begin()
+    ident = dict(
+        **dataclasses.asdict(who),
+        schedule=schedule,
+        schedule_hash=schedule_hash,
+        window=window.name if window else "",
+        window_hash=window.digest() if window else "",
+        electrode_count=electrode_count,
+    )
+    with signals.cycle():  # a signal from here on asks the cycle to stop, and waits for it
+        refused = cycle.begin()
+        if refused:
+            # a missing permission or no stream: no weld happened, so there is nothing to log
+            result = WeldResult({}, "BLOCKED", [refused], {})
+            blocked = CycleResult(State.IDLE, result, 0, refused, time.perf_counter() - t_wall)
+        else:
+            done = _weld_and_log(cycle, max_blocks, on_step, log, ident, t_wall)
     if refused:
-        # a missing permission or no stream: no weld happened, so there is nothing to log
-        result = WeldResult({}, "BLOCKED", [refused], {})
-        return CycleResult(State.IDLE, result, 0, refused, time.perf_counter() - t_wall)
+        signals.raise_pending(blocked)
+        return blocked
+    if cycle.error is not None:
+        raise cycle.error  # logged ABORTED (done.record_id), the station made safe
+    signals.raise_pending(done)
+    return done
+
+
+def _weld_and_log(
+    cycle: Cycle,
+    max_blocks: int,
+    on_step: OnStep | None,
+    log: QaLog,
+    ident: dict[str, Any],
+    t_wall: float,
+) -> CycleResult:
+    """Run the started cycle to its end, then commit its record (`ident`: its identity, the
+    schedule, window and electrode count); return the result."""
+    bench = cycle.bench
     count_before = _weld_count(bench)
     cycle.run(max_blocks, on_step)
     result = cycle.finish()
@@ -335,12 +397,7 @@ def run_cycle(
         count = None
     record_id = log.record(
         WeldRecord(
-            **dataclasses.asdict(who),
-            schedule=schedule,
-            schedule_hash=schedule_hash,
-            window=window.name if window else "",
-            window_hash=window.digest() if window else "",
-            electrode_count=electrode_count,
+            **ident,
             verdict=result.verdict,
             reasons=result.reasons,
             features=result.features,

@@ -13,11 +13,13 @@ import serial
 from controller.qa.log import QaLog
 from controller.weld.bench import Bench, Plan
 from controller.weld.simstation import Endpoints, SimControl, sim_station
+from drivers.errors import DeviceRefusedError, LinkError
 from drivers.head import ServoForceHead
-from drivers.link import DeviceRefusedError, LinkError, ModbusLink, rtu_link, tcp_link
+from drivers.link import ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
 from drivers.wire.frames import Frame
+from tests.helpers.proxy import ResetProxy
 
 
 @dataclass
@@ -50,6 +52,32 @@ def station(*args: str) -> Iterator[Running]:
     """Run a simulated station (its own process) until the block ends; always clean it up."""
     with sim_station(*args) as ends:
         yield Running(ends)
+
+
+def station_file(
+    path: Path,
+    ends: Endpoints,
+    db: Path,
+    schedule: str,
+    window: str | None = None,
+    watchdog_ms: float = 500.0,
+) -> Path:
+    """Write a modbus_tcp station file at path for a running simulated station (inverter)."""
+    host, modbus_port = ends.modbus_tcp
+    _, stream_port = ends.stream_tcp
+    path.write_text(
+        f'name = "{path.stem}"\nkind = "modbus_tcp"\nhost = "{host}"\n'
+        f"modbus_port = {modbus_port}\nstream_port = {stream_port}\n"
+        f'supply_model = "inverter_supply"\nsupply_unit = {ends.supply_unit}\n'
+        f'head_unit = {ends.head_unit}\nschedule = "{schedule}"\n'
+        + (f'window = "{window}"\n' if window else "")
+        + f'qa_log = "{db}"\n'
+        # the simulator's margins, not the hardware's: it shares this machine with the
+        # controllers (a watchdog trip under load latches a fault, and a run stops)
+        f"watchdog_ms = {watchdog_ms}\nweld_reply_timeout_ms = 500\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 def drivers(
@@ -97,6 +125,8 @@ class Rig:
     control: SimControl
     log: QaLog
     plan: Plan
+    proxy: ResetProxy | None = None  # between the Modbus link and the station, if asked for
+    ends: Endpoints | None = None  # where the station listens
 
 
 @contextmanager
@@ -106,18 +136,24 @@ def lockstep_rig(
     transport: str = "tcp",
     weld_reply_timeout_s: float | None = None,
     watchdog_ms: float | None = None,
+    stream_over: str = "tcp",
+    proxy: bool = False,
 ) -> Iterator[Rig]:
-    """Start a lockstep station (Modbus over "tcp" or "rtu" + the stream over TCP, inverter
-    supply) with a Bench on it; optionally the weld's reply timeout and the watchdogs set."""
+    """Start a lockstep station (Modbus over "tcp" or "rtu", the stream over "tcp" or its
+    "pty", inverter supply) with a Bench on it; optionally the weld's reply timeout and the
+    watchdogs set, and (TCP) a ResetProxy between the Modbus link and the station."""
     args = ("--clock", "lockstep") + (("--no-rtu",) if transport == "tcp" else ())
     with sim_station(*args) as ends:
+        relay = ResetProxy(ends.modbus_tcp) if proxy else None
         if transport == "tcp":
-            link = tcp_link(*ends.modbus_tcp, timeout_s=reply_timeout_s)
+            at = ("127.0.0.1", relay.port) if relay else ends.modbus_tcp
+            link = tcp_link(*at, timeout_s=reply_timeout_s)
         else:
             assert ends.rtu is not None
             link = rtu_link(ends.rtu, timeout_s=reply_timeout_s)
         host, port = ends.stream_tcp
-        stream = WaveformStream(serial.serial_for_url(f"socket://{host}:{port}", timeout=0.2))
+        url = ends.stream_pty if stream_over == "pty" else f"socket://{host}:{port}"
+        stream = WaveformStream(serial.serial_for_url(url, timeout=0.2))
         bench = Bench(
             InverterSupply(link, ends.supply_unit),
             ServoForceHead(link, ends.head_unit),
@@ -131,12 +167,14 @@ def lockstep_rig(
         control = SimControl(ends.control)
         log = QaLog(qa_dir / "qa.sqlite")
         try:
-            yield Rig(bench, control, log, RIG_PLAN)
+            yield Rig(bench, control, log, RIG_PLAN, relay, ends)
         finally:
             log.close()
             control.close()
             stream.close()
             link.close()
+            if relay is not None:
+                relay.close()
 
 
 def reset_devices(bench: Bench, within_s: float = 5.0) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drivers.link import DeviceRefusedError, LinkError
+from drivers.errors import DeviceRefusedError, LinkError
 from drivers.wire.modbus import DEVICE_BUSY, DEVICE_FAILURE
 from tests.helpers.paths import TC_CD
 from tests.helpers.station import drivers, station, step, step_until

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from drivers.link import DeviceRefusedError
+from drivers.errors import DeviceRefusedError
 from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.wire.regmap import RegisterValueError
 from tests.helpers.paths import TC_CD

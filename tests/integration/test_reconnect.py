@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from drivers.link import Backoff, LinkError, tcp_link
+from drivers.errors import LinkError
+from drivers.link import Backoff, tcp_link
 from drivers.supply import InverterSupply
 from firmware_sim.serve import free_port
 from tests.helpers.station import station

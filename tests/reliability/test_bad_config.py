@@ -30,8 +30,9 @@ from controller.weld.stations import RtuStation, SimStation, TcpStation, load_st
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
 from drivers.device import Reg, RegisterDevice
+from drivers.errors import DeviceRefusedError
 from drivers.head import ServoForceHead
-from drivers.link import DeviceRefusedError, tcp_link
+from drivers.link import tcp_link
 from drivers.supply import InverterSupply
 from drivers.wire.regmap import RegisterValueError
 from tests.helpers.paths import REPO

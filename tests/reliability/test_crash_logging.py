@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.qa.log import QaLog
-from controller.weld.simstation import Endpoints, SimControl, sim_station
+from controller.weld.simstation import SimControl, sim_station
 from tests.helpers.paths import REPO
+from tests.helpers.station import station_file
 from tests.reliability.battery import Record, scale
 
 SCHEDULE = "tc_inverter_cu100_pb200"
@@ -61,25 +62,6 @@ class Outcome:
     def doubles(self) -> list[int]:
         """Return the weld counts with more than one record."""
         return sorted(n for n, k in collections.Counter(self.counts).items() if k > 1)
-
-
-def station_file(folder: Path, ends: Endpoints, db: Path) -> Path:
-    """Write a modbus_tcp station file for the running simulated station."""
-    host, modbus_port = ends.modbus_tcp
-    _, stream_port = ends.stream_tcp
-    path = folder / f"{STATION}.toml"
-    path.write_text(
-        f'name = "{STATION}"\nkind = "modbus_tcp"\nhost = "{host}"\n'
-        f"modbus_port = {modbus_port}\nstream_port = {stream_port}\n"
-        f'supply_model = "inverter_supply"\nsupply_unit = {ends.supply_unit}\n'
-        f'head_unit = {ends.head_unit}\nschedule = "{SCHEDULE}"\nwindow = "{SCHEDULE}"\n'
-        f'qa_log = "{db}"\n'
-        # the simulator's margins, not the hardware's: it shares this machine with the runs
-        # (a watchdog trip under load latches a fault, and `run` then stops, unkilled)
-        "watchdog_ms = 500\nweld_reply_timeout_ms = 500\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 class Run:
@@ -195,7 +177,7 @@ def crash_logging(
     env = {**os.environ, "MICROWELD_QA_DURABILITY": durability}
     sched = REPO / "configs" / "schedules" / f"{SCHEDULE}.toml"
     with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
-        toml = station_file(folder, ends, db)
+        toml = station_file(folder / f"{STATION}.toml", ends, db, SCHEDULE, window=SCHEDULE)
         base = [sys.executable, "-m", "controller.cli", "run", "--station", str(toml)]
         base += ["--qa-log", str(db), "--png", ""]
         control = SimControl(ends.control)

@@ -22,7 +22,8 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.link import DeviceRefusedError, LinkError, tcp_link
+from drivers.errors import DeviceRefusedError, LinkError
+from drivers.link import tcp_link
 from drivers.wire.frames import (
     CRC,
     HEAD_SIZE,

@@ -21,7 +21,8 @@ from controller.qa.record import WeldIdentity, WeldRecord
 from controller.weld.sequencer import State
 from controller.weld.session import WeldSession
 from controller.weld.simstation import Endpoints, SimControl, sim_station
-from drivers.link import DeviceRefusedError, ModbusLink
+from drivers.errors import DeviceRefusedError
+from drivers.link import ModbusLink
 from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_FUNCTION
 from drivers.wire.regmap import Register, RegisterMap
 from tests.helpers.paths import REPO

@@ -20,7 +20,7 @@ from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.simstation import Endpoints, SimControl, sim_station
-from drivers.link import DeviceRefusedError
+from drivers.errors import DeviceRefusedError
 from tests.reliability.battery import Record, children, fds, scale
 
 CYCLES = scale(20, 1000)

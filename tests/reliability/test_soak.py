@@ -18,7 +18,8 @@ from controller.qa.record import WeldIdentity
 from controller.weld.sequencer import State
 from controller.weld.session import SessionError, WeldSession
 from controller.weld.simstation import Endpoints, SimControl
-from drivers.link import DeviceRefusedError, LinkError, ModbusLink
+from drivers.errors import DeviceRefusedError, LinkError
+from drivers.link import ModbusLink
 from tests.helpers.station import reset_devices
 from tests.reliability.battery import Record, children, fds, rss_kb, scale
 

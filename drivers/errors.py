@@ -1,0 +1,19 @@
+"""What a transport or a device can say went wrong: the drivers raise these two, whatever
+carries the bytes (pymodbus, a serial port, a socket)."""
+
+from __future__ import annotations
+
+from drivers.wire.modbus import EXCEPTION_NAMES
+
+
+class LinkError(ConnectionError):
+    """No usable answer: timeout, disconnect, or a garbled reply."""
+
+
+class DeviceRefusedError(RuntimeError):
+    """The device answered with a Modbus exception (illegal address, value, busy ...)."""
+
+    def __init__(self, what: str, code: int) -> None:
+        self.code = code
+        name = EXCEPTION_NAMES.get(code, f"code {code}")
+        super().__init__(f"{what}: device refused with exception {code} ({name})")

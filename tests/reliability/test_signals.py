@@ -1,0 +1,235 @@
+"""Ctrl-C and SIGTERM during a long pulse: the current stops within 0.3 s by the station's own
+truth, the head goes home, the weld is logged ABORTED, and `microweld run` ends with one line
+and the shell's code for the signal (130, 143), no traceback. The same for the GUI's weld
+session process, signalled on its own.
+
+The station is a simulated one in paced clock, reached as hardware is (a modbus_tcp station
+file), with its devices' watchdogs at 10 s: only the controller can make it safe in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller.qa.log import QaLog
+from controller.qa.record import WeldIdentity
+from controller.weld.simstation import SimControl, sim_station
+from drivers.wire.frames import SAMPLE_RATE_HZ
+from gui.bridge import RING_S, ROW_WIDTH
+from gui.ring import Ring
+from gui.worker import SessionSpec, serve
+from tests.helpers.paths import REPO
+from tests.helpers.station import station_file
+from tests.reliability.battery import Record
+
+PULSE_MS = 600.0
+CURRENT_OFF_S = 0.3
+WATCHDOG_MS = 10_000.0
+
+
+def long_pulse(folder: Path) -> Path:
+    """Return the shipped inverter schedule with a 600 ms pulse."""
+    text = (REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml").read_text()
+    path = folder / "long_pulse.toml"
+    path.write_text(
+        text.replace("weld1_ms = 24.0", f"weld1_ms = {PULSE_MS}").replace(
+            'name = "tc_inverter_cu100_pb200"', 'name = "long_pulse"'
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _wait_welding(
+    control: SimControl, proc: subprocess.Popen[str] | None, within_s: float
+) -> float:
+    """Wait until the station's current flows; return the station's time then."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        truth = control.truth()
+        if truth["welding"]:
+            return float(truth["t_s"])
+        if proc is not None:
+            assert proc.poll() is None, f"run ended before its pulse: {proc.communicate()}"
+        time.sleep(0.01)
+    raise AssertionError("no pulse within the time")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_long_pulse_stops_the_current_and_logs_the_weld(
+    tmp_path: Path, record: Record, sig: signal.Signals
+) -> None:
+    sched = long_pulse(tmp_path)
+    db = tmp_path / "qa.sqlite"
+    with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
+        toml = station_file(tmp_path / "long-bench.toml", ends, db, str(sched), None, WATCHDOG_MS)
+        control = SimControl(ends.control)
+        cmd = [sys.executable, "-m", "controller.cli", "run", "--station", str(toml)]
+        cmd += ["--count", "3", "--png", ""]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+        )
+        try:
+            _wait_welding(control, proc, 60.0)
+            time.sleep(0.1)  # well into the pulse
+            t_signal = float(control.truth()["t_s"])
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        time.sleep(0.3)  # the head on its way home
+        truth = control.truth()
+        control.close()
+    record.cases, record.faults = 1, 1
+    problems = []
+    if proc.returncode != 128 + sig:
+        problems.append(f"exit code {proc.returncode}, not {128 + sig}")
+    if "Traceback" in err:
+        problems.append(f"a traceback: {err[-800:]}")
+    lines = err.strip().splitlines()
+    if not lines or f"interrupted by {sig.name}" not in lines[-1]:
+        problems.append(f"last line {lines[-1:]} does not say interrupted by {sig.name}")
+    problems += _made_safe_and_logged(truth, t_signal, db, sig, record)
+    if "ABORTED" not in out:
+        problems.append(f"the summary does not show the interrupted weld: {out}")
+    record.failures = len(problems)
+    assert problems == []
+
+
+def _made_safe_and_logged(
+    truth: dict[str, Any], t_signal: float, db: Path, sig: signal.Signals, record: Record
+) -> list[str]:
+    """Return what is wrong with the station's state and the log after the signal."""
+    problems = []
+    last = truth["last_current_s"]
+    if last is None or last - t_signal > CURRENT_OFF_S:
+        problems.append(f"current until {last} s, signal at {t_signal} s")
+    record.latency(0.0 if last is None else max(last - t_signal, 0.0))
+    if truth["armed"] or truth["welding"] or not (truth["homed"] or truth["retracting"]):
+        problems.append(f"not safe: {truth}")
+    if truth["watchdog_trips_s"]:
+        problems.append(f"made safe by the watchdog: {truth['watchdog_trips_s']}")
+    log = QaLog(db)
+    try:
+        welds = log.welds()
+        if not welds or welds[-1].verdict != "ABORTED":
+            problems.append(f"the interrupted weld is not logged ABORTED: {welds[-1:]}")
+        elif not any(f"interrupted by {sig.name}" in r for r in welds[-1].reasons):
+            problems.append(f"reasons {welds[-1].reasons}")
+        elif len(log.waveform(welds[-1].id)) < 1000:
+            problems.append("no waveform up to the signal")
+        problems += log.verify()
+    finally:
+        log.close()
+    return problems
+
+
+def test_the_gui_weld_session_signalled_mid_weld_ends_safe(tmp_path: Path, record: Record) -> None:
+    sched = long_pulse(tmp_path)
+    db = tmp_path / "qa.sqlite"
+    ctx = multiprocessing.get_context("spawn")
+    with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
+        toml = station_file(tmp_path / "long-bench.toml", ends, db, str(sched), None, WATCHDOG_MS)
+        control = SimControl(ends.control)
+        ring = Ring(int(RING_S * SAMPLE_RATE_HZ), ROW_WIDTH, ctx)
+        ours, theirs = ctx.Pipe()
+        spec = SessionSpec(str(toml), str(sched), None, str(db), clock="paced")
+        proc = ctx.Process(target=serve, args=(spec, theirs, ring), daemon=True)
+        proc.start()
+        theirs.close()
+        heard: list[Any] = []
+        try:
+            while not heard or heard[-1][0] != "opened":
+                assert ours.poll(60.0), f"the session did not open: {heard}"
+                heard.append(ours.recv())
+                assert heard[-1][0] != "closed", heard
+            ours.send(("weld", WeldIdentity(part_id="gui-part")))
+            _wait_welding(control, None, 30.0)
+            time.sleep(0.1)
+            t_signal = float(control.truth()["t_s"])
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.join(30.0)
+            with contextlib.suppress(EOFError):  # its end closed: all it said is read
+                while ours.poll(0.5):
+                    heard.append(ours.recv())
+        finally:
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            ours.close()
+        time.sleep(0.3)
+        truth = control.truth()
+        control.close()
+    record.cases, record.faults = 1, 1
+    problems = _made_safe_and_logged(truth, t_signal, db, signal.SIGTERM, record)
+    said = [m for m in heard if m[0] == "error"]
+    if not any("interrupted by SIGTERM" in m[1] for m in said):
+        problems.append(f"the GUI was not told: {said}")
+    if heard[-1][0] != "closed":
+        problems.append(f"the session did not close: {heard[-3:]}")
+    record.failures = len(problems)
+    assert problems == []
+
+
+def test_sigterm_closes_the_gui_and_its_session(tmp_path: Path, record: Record) -> None:
+    sched = long_pulse(tmp_path)
+    db = tmp_path / "qa.sqlite"
+    with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
+        toml = station_file(tmp_path / "long-bench.toml", ends, db, str(sched), None, WATCHDOG_MS)
+        control = SimControl(ends.control)
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        cmd = [sys.executable, "-m", "controller.cli", "gui", "--station", str(toml)]
+        cmd += ["--schedule", str(sched)]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+        )
+        try:
+            deadline = time.monotonic() + 60.0
+            # the session beats the station's heartbeats once it is open
+            while control.truth()["last_heartbeat_s"] is None:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+            kids = _children(proc.pid)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        control.close()
+    record.cases, record.faults = 1, 1
+    problems = []
+    if proc.returncode != 128 + signal.SIGTERM:
+        problems.append(f"exit code {proc.returncode}: {err[-600:]}")
+    if "Traceback" in err:
+        problems.append(f"a traceback: {err[-800:]}")
+    if not kids:
+        problems.append("the GUI started no session process")
+    time.sleep(0.5)
+    left = [pid for pid in kids if Path(f"/proc/{pid}").exists()]
+    if left:
+        problems.append(f"processes left running: {left}")
+    record.failures = len(problems)
+    assert problems == []
+
+
+def _children(pid: int) -> list[int]:
+    """Return the process ids of pid's children (from /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(k) for k in text]
+    return found
