@@ -7,8 +7,11 @@ loopback and reached over Modbus TCP and the stream, exactly as hardware would b
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
@@ -19,6 +22,8 @@ from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 from drivers.wire.frames import SAMPLE_RATE_HZ
+
+NO_WAVEFORM = np.zeros((0, 4))
 
 
 def _bar(k: int, n: int, width: int = 30) -> str:
@@ -49,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except signals.Interrupted as exc:
         # the weld in progress was made safe and logged: show it with the others, then stop
         if isinstance(exc.result, CycleResult):
-            results.append(exc.result)
+            _keep(results, exc.result)
             _shown(len(results), args.count, exc.result)
         print(file=sys.stderr)
         _summary(results, session, args)
@@ -85,10 +90,18 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[Cy
         except SessionError as exc:
             print(f"\n{exc}", file=sys.stderr)
             return str(exc)
-        results.append(res)
+        _keep(results, res)
         _shown(k + 1, args.count, res)
     print(file=sys.stderr)
     return ""
+
+
+def _keep(results: list[CycleResult], res: CycleResult) -> None:
+    """Add a weld's result for the summary; only the last keeps its waveform (for the
+    picture): each is about 200 KB, and a run may make tens of thousands."""
+    if results:
+        results[-1] = dataclasses.replace(results[-1], waveform=NO_WAVEFORM)
+    results.append(res)
 
 
 def _shown(k: int, n: int, res: CycleResult) -> None:
