@@ -142,27 +142,40 @@ class QaLog:
 
     def dressed(self, station: str, who: str) -> None:
         """Record that the station's electrode was dressed (its weld count starts again)."""
-        self.store.execute(
-            "INSERT INTO dressings (t_utc, station, who) VALUES (?, ?, ?)",
-            (datetime.now(UTC).isoformat(timespec="microseconds"), station, who),
-        )
+        store = self.store
+        store.begin_append()  # no weld can be appended between reading the last id and this
+        try:
+            last = store.execute("SELECT COALESCE(MAX(id), 0) FROM welds").fetchone()[0]
+            store.execute(
+                "INSERT INTO dressings (t_utc, station, who, after_weld_id) VALUES (?, ?, ?, ?)",
+                (datetime.now(UTC).isoformat(timespec="microseconds"), station, who, last),
+            )
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
 
     def welds_since_dressing(self, station: str) -> int:
         """Return the welds the station fired since its last dressing: the records whose own
         cycle the supply counted, aborted ones included (current flowed: the tip wore), but
-        not cycles stopped before the pulse nor no-weld cycles (no current)."""
-        row = self.store.execute(
-            "SELECT MAX(id) FROM dressings WHERE station = ?", (station,)
+        not cycles stopped before the pulse nor no-weld cycles (no current).
+
+        Counted by record id, which only grows, never by time: a clock stepped back after a
+        dressing would otherwise hide every weld made until it caught up again."""
+        last = self.store.execute(
+            "SELECT t_utc, after_weld_id FROM dressings WHERE station = ? ORDER BY id DESC LIMIT 1",
+            (station,),
         ).fetchone()
-        last = self.store.execute("SELECT t_utc FROM dressings WHERE id = ?", (row[0],)).fetchone()
-        since = last[0] if last else ""
-        return int(
-            self.store.execute(
-                "SELECT COUNT(*) FROM welds WHERE station = ? AND supply_weld_count IS NOT NULL"
-                " AND t_utc > ?",
-                (station, since),
+        counted = "SELECT COUNT(*) FROM welds WHERE station = ? AND supply_weld_count IS NOT NULL"
+        if last is None:
+            return int(self.store.execute(counted, (station,)).fetchone()[0])
+        if last[1] is None:  # a dressing logged before dressings kept the last weld's id
+            after = self.store.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM welds WHERE t_utc <= ?", (last[0],)
             ).fetchone()[0]
-        )
+        else:
+            after = last[1]
+        return int(self.store.execute(counted + " AND id > ?", (station, after)).fetchone()[0])
 
     def welds(
         self,

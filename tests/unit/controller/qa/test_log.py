@@ -357,3 +357,24 @@ def test_a_password_is_not_shown() -> None:
     assert check_qa_log(url) == url
     assert shown(url) == "postgresql://qa:***@db.plant:5432/welds"
     assert shown("qa/x.sqlite") == "qa/x.sqlite"
+
+
+def test_a_log_made_before_dressings_kept_the_last_weld_id_still_counts(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE dressings (id INTEGER PRIMARY KEY, t_utc TEXT NOT NULL,"
+        " station TEXT NOT NULL, who TEXT NOT NULL);"
+        "INSERT INTO dressings (t_utc, station, who)"
+        " VALUES ('2026-01-01T00:00:00', 'bench-1', 'a');"
+    )
+    old.close()
+    log = QaLog(path)
+    log.record_all([weld_record(k, station="bench-1") for k in range(1, 4)])  # made after it
+    assert log.welds_since_dressing("bench-1") == 3
+    log.dressed("bench-1", "b")
+    log.record(weld_record(4, station="bench-1"))
+    assert log.welds_since_dressing("bench-1") == 1
+    log.close()
