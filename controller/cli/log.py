@@ -9,6 +9,7 @@ from pathlib import Path
 from controller.qa.export import export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.stores import shown
+from controller.qa.text import escaped
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 
@@ -35,10 +36,10 @@ def cmd_log(args: argparse.Namespace) -> int:
             energy = r.features.get("energy_j")
             sd_text = f"{sd:6.1f} µm" if isinstance(sd, float) else "     — µm"
             e_text = f"{energy:7.3f} J" if isinstance(energy, float) else "      — J"
-            why = ("; ".join(r.reasons))[:80]
+            why = escaped("; ".join(r.reasons))[:80]
             print(
-                f"{r.id:6d} {r.t_utc[:19]} {r.part_id:>10} {r.schedule[:24]:24} "
-                f"{r.verdict:7} {e_text} {sd_text}  {why}"
+                f"{r.id:6d} {escaped(r.t_utc[:19])} {escaped(r.part_id):>10} "
+                f"{escaped(r.schedule)[:24]:24} {escaped(r.verdict):7} {e_text} {sd_text}  {why}"
             )
         if args.export_csv:
             export_features_csv(rows, Path(args.export_csv))

@@ -16,6 +16,7 @@ import numpy as np
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
+from controller.qa.text import escaped, identity_problems, name_problem
 from controller.weld import heap, signals
 from controller.weld.cycle import CycleResult
 from controller.weld.session import SessionError, WeldSession
@@ -39,6 +40,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except (ConfigError, SessionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    first = WeldIdentity(session.station.name, args.operator, _part(args, 0), args.lot)
+    if problems := identity_problems(first):
+        print(f"error: {'; '.join(problems)}", file=sys.stderr)
         return 2
     results: list[CycleResult] = []
     try:
@@ -80,11 +85,7 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[Cy
                 file=sys.stderr,
             )
             warned = True
-        who = WeldIdentity(
-            operator=args.operator,
-            part_id=f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part,
-            lot=args.lot,
-        )
+        who = WeldIdentity(operator=args.operator, part_id=_part(args, k), lot=args.lot)
         try:
             res = session.weld(who)
         except SessionError as exc:
@@ -94,6 +95,11 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[Cy
         _shown(k + 1, args.count, res)
     print(file=sys.stderr)
     return ""
+
+
+def _part(args: argparse.Namespace, k: int) -> str:
+    """Return the part id of the k-th weld (from 0): numbered when there are several."""
+    return f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part
 
 
 def _keep(results: list[CycleResult], res: CycleResult) -> None:
@@ -122,7 +128,7 @@ def _summary(results: list[CycleResult], session: WeldSession, args: argparse.Na
         print(
             f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f.get('energy_j') or 0:9.3f} "
             f"{f.get('setdown_um') or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
-            + "; ".join(res.result.reasons)[:100]
+            + escaped("; ".join(res.result.reasons))[:100]
         )
     passed = sum(r.result.verdict == "PASS" for r in results)
     print(f"{passed} of {len(results)} PASS; QA log: {shown(session.qa_path)}")
@@ -147,6 +153,9 @@ def cmd_dress(args: argparse.Namespace) -> int:
         st = load_station(args.station)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if why := name_problem(args.who):
+        print(f"error: --who {why}", file=sys.stderr)
         return 2
     log = QaLog(st.qa_location(args.qa_log))
     before = log.welds_since_dressing(st.name)

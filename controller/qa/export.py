@@ -13,6 +13,7 @@ import numpy as np
 
 from controller.qa.log import QaLog
 from controller.qa.record import CHANNELS, LoggedWeld
+from controller.qa.text import guarded
 
 
 def export_features_csv(rows: Sequence[LoggedWeld], out: io.TextIOBase | Path) -> None:
@@ -37,7 +38,8 @@ def export_features_csv(rows: Sequence[LoggedWeld], out: io.TextIOBase | Path) -
         w.writerow(head)
         for r in rows:
             w.writerow(
-                [
+                guarded(cell)
+                for cell in [
                     r.id,
                     r.t_utc,
                     r.station,

@@ -19,6 +19,7 @@ from controller.monitor.window import FEATURES, Window, load_window
 from controller.qa.log import QaLog
 from controller.qa.mes import MesError, OpcUaPublisher
 from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
+from controller.qa.text import identity_problems
 from controller.weld.bench import Bench, Plan, open_bench, program
 from controller.weld.cycle import CycleResult, run_cycle
 from controller.weld.sequencer import State
@@ -234,6 +235,10 @@ class WeldSession:
         assert self.bench is not None and self.plan is not None and self.log is not None, (
             "open the session first"
         )
+        who = dataclasses.replace(who, station=self.station.name)
+        if problems := identity_problems(who):
+            # before any current: a record must be logged under the names it was made for
+            raise SessionError("weld refused: " + "; ".join(problems))
         used, _, limit = self.electrode()
         if used >= limit:
             raise SessionError(
@@ -245,7 +250,7 @@ class WeldSession:
             self.plan,
             self.window,
             self.log,
-            dataclasses.replace(who, station=self.station.name),
+            who,
             self.schedule.name,
             self.schedule.digest(),
             electrode_count=used + 1,

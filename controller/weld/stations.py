@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from controller.qa.mes import check_opcua_url
 from controller.qa.stores import QaUrl, check_qa_log, qa_target
+from controller.qa.text import name_problem
 from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
 
@@ -88,10 +89,20 @@ class _Station(Strict):
         return target.expanduser() if isinstance(target, Path) else target
 
 
+def _a_name(value: str) -> str:
+    if why := name_problem(value):
+        raise ValueError(f"a station name {why}")
+    return value
+
+
+# a station's name goes on every record it logs
+StationName = Annotated[str, AfterValidator(_a_name)]
+
+
 class SimStation(_Station):
     """The simulated station, started as a child process on loopback."""
 
-    name: str = "sim"
+    name: StationName = "sim"
     kind: Literal["sim"] = "sim"
     clock: Literal["lockstep", "paced"] = "lockstep"
     # refused here, not by the simulator once started (numpy refuses negative seeds)
@@ -111,7 +122,7 @@ class SimStation(_Station):
 class _Hardware(_Station):
     """Real devices: which supply model, their units, where the QA log goes."""
 
-    name: str
+    name: StationName
     supply_model: Literal["cd_supply", "inverter_supply"]
     supply_unit: int = Field(1, ge=1, le=247)
     head_unit: int = Field(2, ge=1, le=247)
