@@ -226,12 +226,14 @@ class EditorScreen(QWidget):
             return True
         log = QaLog(self.session.qa_path)
         try:
-            # the audit record first: a change is never in the file without its trail
+            # the file and its audit record together: never one without the other
             name = str(getattr(self.model, "name", self.path.stem))
-            log.audit(self.who.text() or "operator", self.kind, name, self.original, new)
+            log.save_audited(self.path, new, self.who.text() or "operator", self.kind, name)
+        except OSError as exc:
+            self.message.setText(f"not saved: {exc}")
+            return False
         finally:
             log.close()
-        self.path.write_text(new, encoding="utf-8")
         self.original = new
         note = ""
         if self.kind == "schedule":

@@ -94,6 +94,12 @@ def cmd_teach(args: argparse.Namespace) -> int:
     except (ConfigError, ConnectionError) as exc:
         print(f"error: the audit trail: {exc}; nothing written", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder or file that cannot take it (ConnectionError is one too)
+        print(
+            f"error: cannot write {out}: {exc.strerror or exc}; nothing written or recorded",
+            file=sys.stderr,
+        )
+        return 2
     print(f"wrote {out}: {len(window.limits)} limits, taught from {window.taught_from} welds")
     print(f"recorded in the audit trail of {shown(where)}")
     return 0

@@ -318,13 +318,11 @@ def window_text(window: Window, command: str, source: str) -> str:
 
 
 def save_window(window: Window, text: str, out: Path, audit: Path | QaUrl, who: str) -> None:
-    """Record the window's text in the audit trail of a QA log (old text and new), then write
-    it: a window is never in its file without its trail."""
-    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    """Write a window's text into its file and record it in the audit trail of a QA log (old
+    text and new), both or neither: a window is never in its file without its trail, nor in
+    the trail without its file."""
     log = QaLog(audit)
     try:
-        log.audit(who, "window", window.name, old, text)
+        log.save_audited(out, text, who, "window", window.name)
     finally:
         log.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")

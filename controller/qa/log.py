@@ -12,9 +12,11 @@ server) so the log keeps one chain.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +141,33 @@ class QaLog:
             "INSERT INTO audit (t_utc, who, kind, name, old, new) VALUES (?, ?, ?, ?, ?, ?)",
             (datetime.now(UTC).isoformat(timespec="microseconds"), who, kind, name, old, new),
         )
+
+    def save_audited(self, path: Path, text: str, who: str, kind: str, name: str) -> None:
+        """Write text into a config file and record the change (old text and new) in the audit
+        trail: both or neither. The new text goes to a file beside it first (a folder that
+        cannot take it fails here, before anything is recorded); the audit entry and the
+        rename into place share one transaction, and a rename that fails rolls it back."""
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            self.store.begin_append()
+            try:
+                self.audit(who, kind, name, old, text)
+                os.replace(tmp, path)
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                if not os.path.exists(tmp):  # in place, but its record is not: undo it
+                    path.write_text(old, encoding="utf-8")
+                raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def dressed(self, station: str, who: str) -> None:
         """Record that the station's electrode was dressed (its weld count starts again)."""
