@@ -42,6 +42,7 @@ class RegisterDevice:
         self.unit = unit
         self.regmap = regmap or load_register_map(self.MAP)
         self._beat = 0
+        self.programmed: dict[str, list[int]] = {}  # each setting written: its words
         # Every register the driver names must exist in the map, so a map and a driver that
         # drifted apart fail at construction, not mid-weld.
         for klass in type(self).__mro__:
@@ -56,25 +57,53 @@ class RegisterDevice:
 
     def read_all(self) -> dict[str, float]:
         """Return every register of the map, read in as few requests as possible."""
+        words = self._read_words()
+        return {r.name: r.decode(words[r.name]) for r in self.regmap.registers}
+
+    def _read_words(self) -> dict[str, list[int]]:
         lo, hi = self.regmap.span()
         words: list[int] = []
         for a in range(lo, hi, MAX_READ):
             words += self.link.read(self.unit, a, min(MAX_READ, hi - a))
         return {
-            r.name: r.decode(words[r.address - lo : r.address - lo + r.words])
-            for r in self.regmap.registers
+            r.name: words[r.address - lo : r.address - lo + r.words] for r in self.regmap.registers
         }
 
     def write(self, name: str, value: float) -> None:
-        """Write a register; an out-of-range or read-only value raises before anything is sent."""
+        """Write a setting; an out-of-range or read-only value raises before anything is sent.
+        What was written is remembered, for `changed` to read back."""
+        words = self._send(name, value)
+        self.programmed[name] = words
+
+    def _send(self, name: str, value: float) -> list[int]:
         reg = self.regmap[name]
         if not reg.writable:
             raise RegisterValueError(f"{self.regmap.model}.{name} is read-only")
-        self.link.write(self.unit, reg.address, reg.encode(value))
+        words = reg.encode(value)
+        self.link.write(self.unit, reg.address, words)
+        return words
+
+    def changed(self) -> list[str]:
+        """Read back every setting written to the device; return each that is not what was
+        written ("register: programmed X, found Y", in engineering units), in one or two
+        reads. Another master, a device that reset itself, a register that did not take."""
+        if not self.programmed:
+            return []
+        found = self._read_words()
+        out = []
+        for name, words in self.programmed.items():
+            if found[name] != words:
+                reg = self.regmap[name]
+                unit = f" {reg.unit}" if reg.unit else ""
+                out.append(
+                    f"{name}: programmed {reg.decode(words):g}{unit}, "
+                    f"found {reg.decode(found[name]):g}{unit}"
+                )
+        return out
 
     def command(self, name: str) -> None:
         """Send a command register (write 1)."""
-        self.write(name, 1)
+        self._send(name, 1)
 
     def command_write(self, name: str) -> tuple[int, int, int]:
         """Return the write a command is, as (unit, address, word) for ModbusLink.send_now."""
@@ -89,4 +118,4 @@ class RegisterDevice:
     def heartbeat(self) -> None:
         """Write the next heartbeat value (the device's watchdog expects it to change)."""
         self._beat = (self._beat + 1) & 0xFFFF
-        self.write("heartbeat", self._beat)
+        self._send("heartbeat", self._beat)

@@ -17,3 +17,8 @@ class DeviceRefusedError(RuntimeError):
         self.code = code
         name = EXCEPTION_NAMES.get(code, f"code {code}")
         super().__init__(f"{what}: device refused with exception {code} ({name})")
+
+
+class SettingsChangedError(RuntimeError):
+    """A device's settings are not those the controller programmed (read back before a weld):
+    the message names each register, what was programmed and what was found."""

@@ -28,7 +28,7 @@ from controller.weld import signals
 from controller.weld.bench import Bench, Plan
 from controller.weld.heap import without_collection
 from controller.weld.sequencer import Command, Observation, Sequencer, State
-from drivers.errors import DeviceRefusedError, LinkError
+from drivers.errors import DeviceRefusedError, LinkError, SettingsChangedError
 from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 
 # between heartbeats, in the station's time: a third of the shortest watchdog (150 ms). By the
@@ -55,6 +55,18 @@ class CycleResult:
     # a cycle ended by a lost link: seconds from the last good Modbus reply to the safe
     # commands (stop, disarm, retract) going out
     safe_delay_s: float | None = None
+    # the supply's weld counter before and after the cycle, as read (None: unreadable)
+    counts: tuple[int | None, int | None] = (None, None)
+
+
+def _arm(bench: Bench) -> None:
+    # Another master may have written the devices since they were programmed (the station
+    # takes writes whenever it is not welding): read every setting back before the current.
+    changed = [f"supply.{c}" for c in bench.supply.changed()]
+    changed += [f"head.{c}" for c in bench.head.changed()]
+    if changed:
+        raise SettingsChangedError("; ".join(changed))
+    bench.supply.arm()
 
 
 def _fire(bench: Bench) -> None:
@@ -66,7 +78,7 @@ def _fire(bench: Bench) -> None:
 COMMANDS: dict[Command, Callable[[Bench], None]] = {
     Command.HEAD_APPROACH: lambda bench: bench.head.approach(),
     Command.HEAD_RETRACT: lambda bench: bench.head.retract(),
-    Command.SUPPLY_ARM: lambda bench: bench.supply.arm(),
+    Command.SUPPLY_ARM: _arm,
     Command.SUPPLY_FIRE: _fire,
     Command.SUPPLY_STOP: lambda bench: bench.supply.stop(),
     Command.SUPPLY_DISARM: lambda bench: bench.supply.disarm(),
@@ -259,6 +271,11 @@ class Cycle:
         except DeviceRefusedError as exc:
             send_safe(self.bench)
             self.seq.abort(self.observe(False), f"device refused: {exc}")
+        except SettingsChangedError as exc:
+            send_safe(self.bench)  # never armed: the head goes home
+            self.seq.abort(
+                self.observe(False), f"not fired: settings changed since programmed: {exc}"
+            )
         except BaseException as exc:
             # anything else, from a bug to a second Ctrl-C: safe first, on whatever link still
             # answers, without waiting for replies; the weld is logged before it is raised again
@@ -390,7 +407,7 @@ def _weld_and_log(
     cycle.run(max_blocks, on_step)
     result = cycle.finish()
     wave = cycle.monitor.wave()
-    count = _weld_count(bench)
+    count = after = _weld_count(bench)
     if count is not None and count == count_before:
         # no FIRE in this cycle (aborted before the pulse): the counter is the last weld's,
         # and a record claims only its own fire's count
@@ -407,4 +424,6 @@ def _weld_and_log(
     )
     wall_s = time.perf_counter() - t_wall
     state, reason = cycle.seq.state, cycle.seq.reason
-    return CycleResult(state, result, record_id, reason, wall_s, wave, cycle.safe_delay_s)
+    return CycleResult(
+        state, result, record_id, reason, wall_s, wave, cycle.safe_delay_s, (count_before, after)
+    )

@@ -108,6 +108,9 @@ class WeldSession:
         self.plan: Plan | None = None  # what program() made of the schedule
         self.log: QaLog | None = None
         self.mes: OpcUaPublisher | None = None
+        # the supply's weld counter after this session's last cycle: a higher one at the next
+        # means another master fired between them
+        self._count: int | None = None
 
     def open(self) -> None:
         """Connect to the station (start the simulated one), open the log, take over from the
@@ -128,6 +131,7 @@ class WeldSession:
                 self._stack.callback(self.mes.close)  # closed before the log: it reads no more
             self._take_over(bench, self.log)
             self.plan = program(bench, self.schedule, self.station.watchdog_ms)
+            self._count = int(bench.supply.weld_count)
             self.bench = bench
         except ConnectionError as exc:
             # a station or a QA-log server that does not answer: a message, not a traceback
@@ -239,6 +243,7 @@ class WeldSession:
         if problems := identity_problems(who):
             # before any current: a record must be logged under the names it was made for
             raise SessionError("weld refused: " + "; ".join(problems))
+        self._log_foreign(int(self.bench.supply.weld_count))
         used, _, limit = self.electrode()
         if used >= limit:
             raise SessionError(
@@ -260,4 +265,40 @@ class WeldSession:
         if res.state is State.IDLE:
             raise SessionError(f"weld refused: {res.abort_reason}")
         self._publish([res.record_id])
+        before, after = res.counts
+        if after is not None:
+            # this cycle fired at most once: more is another master's, during it
+            self._count = (before if before is not None else after) + (after != before)
+            self._log_foreign(after)
         return res
+
+    def _log_foreign(self, count: int) -> None:
+        """Log the welds the supply counted that no cycle of this session fired (another
+        master's), one record each, before anything else is logged."""
+        assert self.log is not None
+        if self._count is None or count <= self._count:
+            self._count = count if self._count is None else max(self._count, count)
+            return
+        used = self.log.welds_since_dressing(self.station.name)
+        recs = [
+            self._foreign(n, used + 1 + k) for k, n in enumerate(range(self._count + 1, count + 1))
+        ]
+        self._count = count
+        self._publish(self.log.record_all(recs))
+
+    def _foreign(self, count: int, electrode_count: int) -> WeldRecord:
+        """Return the record of weld `count` of the supply, fired by another master while this
+        session held the station: who and with what settings is not known."""
+        return WeldRecord(
+            **dataclasses.asdict(WeldIdentity(self.station.name, UNKNOWN, UNKNOWN, UNKNOWN)),
+            schedule=UNKNOWN,
+            schedule_hash="",
+            window="",
+            window_hash="",
+            electrode_count=electrode_count,
+            verdict="ABORTED",
+            reasons=[f"foreign weld: fired by another master (weld count {count}): no verdict"],
+            features={},
+            waveform=np.zeros((0, len(CHANNELS))),
+            supply_weld_count=count,
+        )
