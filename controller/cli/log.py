@@ -49,9 +49,19 @@ def cmd_log(args: argparse.Namespace) -> int:
                 log, [r.id for r in rows], Path(args.export_waveforms), args.format
             )
             print(f"wrote {len(files)} file(s) to {args.export_waveforms}")
-        problems = log.verify() if args.verify else []
+        problems = []
+        if args.verify:
+            found = log.integrity_check()
+            if found != "ok":
+                problems.append(f"the database is damaged: {found[:500]}")
+            try:
+                problems += log.verify()
+            except Exception as exc:  # a damaged file may not even be read through
+                problems.append(f"the hash chain cannot be read: {exc}")
         for p in problems:
-            print(f"integrity: {p}", file=sys.stderr)
+            print(f"integrity: {escaped(p)}", file=sys.stderr)
+        if args.verify and not problems:
+            print("verified: the database is sound and the hash chain unbroken")
         return 1 if problems else 0
     finally:
         log.close()

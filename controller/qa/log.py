@@ -40,6 +40,9 @@ from controller.qa.stores import QaUrl, Store, open_store, qa_target, shown
 GENESIS = "0" * 64
 # MICROWELD_QA_DURABILITY=off (a battery hook, see QaLog): records committed in batches of this
 DEFERRED_BATCH = 20
+# free space a weld's record needs, with room: a 120 ms waveform packs to about 0.2 MB, and
+# SQLite's WAL and a checkpoint take as much again
+RECORD_ROOM_BYTES = 16_000_000
 
 
 def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
@@ -113,11 +116,21 @@ class QaLog:
             if self.durable or self._pending >= DEFERRED_BATCH:
                 store.commit()
                 self._pending = 0
-        except BaseException:
-            store.rollback()
+        except BaseException as exc:
+            # a failed COMMIT (a full disk) may have ended the transaction already: the
+            # rollback's own error must not hide the reason
+            with contextlib.suppress(Exception):
+                store.rollback()
             self._pending = 0
+            if isinstance(exc, Exception):
+                raise QaLogWriteError(f"cannot log in {store.where}: {exc}") from exc
             raise
         return ids
+
+    def cannot_take_weld(self) -> str:
+        """Return why the next weld's record could not be kept ("" if it can): the log's
+        file deleted or replaced while open, or too little free space beside it."""
+        return self.store.cannot_take(RECORD_ROOM_BYTES)
 
     def last_counted(self, station: str) -> LoggedWeld | None:
         """Return the station's latest record that has a supply weld count (None if none)."""
@@ -279,10 +292,16 @@ class QaLog:
             prev = r[18]
         return problems
 
-    def integrity_check(self) -> str:
+    def integrity_check(self, quick: bool = False) -> str:
         """Return the database's integrity check ("ok" when sound): SQLite's check of the whole
-        file; on a server, that it answers and the log's tables are there."""
-        return self.store.integrity_check()
+        file (quick: without matching indexes to tables); on a server, that it answers and the
+        log's tables are there."""
+        return self.store.integrity_check(quick)
+
+
+class QaLogWriteError(RuntimeError):
+    """A record could not be committed (a full disk, a damaged file, a lost server): nothing
+    of it is in the log."""
 
 
 class QaLogUnavailableError(RuntimeError):

@@ -12,6 +12,7 @@ psycopg (the extra `postgres`) is imported only when a URL is opened: SQLite nee
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -228,11 +229,19 @@ class Store(Protocol):
     @property
     def in_transaction(self) -> bool: ...
 
-    def integrity_check(self) -> str:
+    def integrity_check(self, quick: bool = False) -> str:
         """Return "ok" when the database is sound, else what is wrong."""
         ...
 
+    def cannot_take(self, need_bytes: int) -> str:
+        """Return why the next record could not be kept ("" if it can)."""
+        ...
+
     def close(self) -> None: ...
+
+
+class QaLogRefusedError(ValueError):
+    """A file that is not a QA log (empty, not SQLite, another program's database)."""
 
 
 class SqliteStore:
@@ -242,10 +251,26 @@ class SqliteStore:
     def __init__(self, path: Path, durable: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.where = str(path)
+        self.path = path
+        if path.exists() and path.stat().st_size == 0:
+            # SQLite takes an empty file for a new database: a log truncated to nothing (or a
+            # file made by mistake) would silently start a new chain
+            raise QaLogRefusedError(f"{path} is empty (0 bytes): not a QA log")
         self.db = sqlite3.connect(path, isolation_level=None, timeout=LOCK_TIMEOUT_S)
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise QaLogRefusedError(f"{path} is not a QA log: {exc}") from None
+        if tables and "welds" not in tables:
+            self.db.close()
+            held = ", ".join(sorted(tables))
+            raise QaLogRefusedError(f"{path} is a SQLite database, but not a QA log ({held})")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
         self.db.executescript(SQLITE_SCHEMA + SQLITE_AUDIT_TABLE)
+        st = path.stat()
+        self.identity = (st.st_dev, st.st_ino)  # the file opened, whatever its name holds later
         self.widen_audit()
         self.add_column("dressings", "after_weld_id", "INTEGER")
 
@@ -307,9 +332,31 @@ class SqliteStore:
     def in_transaction(self) -> bool:
         return self.db.in_transaction
 
-    def integrity_check(self) -> str:
-        """SQLite's own check of every page and index ("ok" when the file is sound)."""
-        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+    def integrity_check(self, quick: bool = False) -> str:
+        """SQLite's own check of every page and index ("ok" when the file is sound); quick:
+        its quick_check, which skips matching the indexes against their tables."""
+        try:
+            rows = self.db.execute(f"PRAGMA {'quick_check' if quick else 'integrity_check'}")
+            return "; ".join(str(r[0]) for r in rows)
+        except sqlite3.DatabaseError as exc:  # damage the check itself cannot walk past
+            return str(exc)
+
+    def cannot_take(self, need_bytes: int) -> str:
+        """Return why the next record could not be kept ("" if it can): the file deleted or
+        replaced since it was opened (SQLite would go on writing into the unlinked file), or
+        less free space than need_bytes where it lives."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return f"{self.path} was deleted while open"
+        if (st.st_dev, st.st_ino) != self.identity:
+            return f"{self.path} was replaced by another file while open"
+        free = shutil.disk_usage(self.path.parent).free
+        if free < need_bytes:
+            return (
+                f"{free / 1e6:.1f} MB free where {self.path} is, {need_bytes / 1e6:.0f} MB needed"
+            )
+        return ""
 
     def close(self) -> None:
         self.db.close()
@@ -401,7 +448,11 @@ class PostgresStore:
         status = self._pg.pq.TransactionStatus
         return self.db.info.transaction_status in (status.INTRANS, status.INERROR)
 
-    def integrity_check(self) -> str:
+    def cannot_take(self, need_bytes: int) -> str:
+        """A server keeps its own disk: a full one refuses the COMMIT, and the weld stops."""
+        return ""
+
+    def integrity_check(self, quick: bool = False) -> str:
         """Return "ok" when the server answers and the log's tables are there (PostgreSQL
         checks its own pages as it reads them; no query here walks them all)."""
         found = self.execute(

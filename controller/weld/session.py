@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from controller.monitor.window import FEATURES, Window, load_window
-from controller.qa.log import QaLog
+from controller.qa.log import QaLog, QaLogWriteError
 from controller.qa.mes import MesError, OpcUaPublisher
 from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
+from controller.qa.stores import QaLogRefusedError, shown
 from controller.qa.text import identity_problems
 from controller.weld.bench import Bench, Plan, open_bench, program
 from controller.weld.cycle import CycleResult, run_cycle
@@ -121,8 +122,18 @@ class WeldSession:
                     self.station, self.schedule, self.schedule_file, self.no_weld, self.clock
                 )
             )
-            self.log = QaLog(self.qa_path)
+            try:
+                self.log = QaLog(self.qa_path)
+            except QaLogRefusedError as exc:
+                raise SessionError(f"the QA log: {exc}") from None
             self._stack.callback(self.log.close)
+            # a damaged log is found before the first weld, not by its record after the current
+            found = self.log.integrity_check(quick=True)
+            if found != "ok":
+                raise SessionError(
+                    f"the QA log {shown(self.qa_path)} is damaged ({found[:200]}): not welding; "
+                    "`microweld log --verify` says more"
+                )
             if self.mes_url:
                 try:
                     self.mes = OpcUaPublisher(self.mes_url, self.station.name, list(FEATURES))
@@ -243,6 +254,8 @@ class WeldSession:
         if problems := identity_problems(who):
             # before any current: a record must be logged under the names it was made for
             raise SessionError("weld refused: " + "; ".join(problems))
+        if why := self.log.cannot_take_weld():
+            raise SessionError(f"not welding: the QA log could not keep the record: {why}")
         self._log_foreign(int(self.bench.supply.weld_count))
         used, _, limit = self.electrode()
         if used >= limit:
@@ -250,7 +263,31 @@ class WeldSession:
                 f"electrode limit reached: {used} welds since dressing (limit {limit}); "
                 "dress it, then `microweld dress`"
             )
-        res = run_cycle(
+        try:
+            res = self._cycle(who, used, on_step, on_block)
+        except QaLogWriteError as exc:
+            # the weld was made and is not in the log: no more until the log is seen to; the
+            # next session's opening finds it by the supply's counter (hardware)
+            raise SessionError(f"{exc}; this cycle is not in the log: welding stopped") from None
+        if res.state is State.IDLE:
+            raise SessionError(f"weld refused: {res.abort_reason}")
+        self._publish([res.record_id])
+        before, after = res.counts
+        if after is not None:
+            # this cycle fired at most once: more is another master's, during it
+            self._count = (before if before is not None else after) + (after != before)
+            self._log_foreign(after)
+        return res
+
+    def _cycle(
+        self,
+        who: WeldIdentity,
+        used: int,
+        on_step: Callable[[State], None] | None,
+        on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None,
+    ) -> CycleResult:
+        assert self.bench is not None and self.plan is not None and self.log is not None
+        return run_cycle(
             self.bench,
             self.plan,
             self.window,
@@ -262,15 +299,6 @@ class WeldSession:
             on_step=on_step,
             on_block=on_block,
         )
-        if res.state is State.IDLE:
-            raise SessionError(f"weld refused: {res.abort_reason}")
-        self._publish([res.record_id])
-        before, after = res.counts
-        if after is not None:
-            # this cycle fired at most once: more is another master's, during it
-            self._count = (before if before is not None else after) + (after != before)
-            self._log_foreign(after)
-        return res
 
     def _log_foreign(self, count: int) -> None:
         """Log the welds the supply counted that no cycle of this session fired (another
