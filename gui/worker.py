@@ -179,6 +179,8 @@ class _Served:
                 "qa_log": str(session.qa_path),
             },
         )
+        for warning in session.warnings:
+            self.send("error", warning)
         try:
             self._loop(session)
         finally:

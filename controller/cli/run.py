@@ -52,6 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"QA log: {shown(session.qa_path)}", flush=True)
+    for warning in session.warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     heap.settle()  # start-up done: its objects out of the collector's way
     try:
         with session:  # opened: the block closes it

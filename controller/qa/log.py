@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from controller.qa import seal
 from controller.qa.record import (
     COLUMNS,
     FIELDS,
@@ -45,11 +46,27 @@ DEFERRED_BATCH = 20
 RECORD_ROOM_BYTES = 16_000_000
 
 
-def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
+# the audit entries' and dressings' sealed columns, in the order their seal covers them
+EVENTS = {
+    "audit": ("t_utc", "who", "kind", "name", "old", "new"),
+    "dressings": ("t_utc", "station", "who", "after_weld_id"),
+}
+
+
+def _body(prev: str, rec: WeldRecord, blob: bytes) -> bytes:
     body = json.dumps(
         [prev, *(getattr(rec, f) for f in FIELDS)], sort_keys=True, separators=(",", ":")
     ).encode()
-    return hashlib.sha256(body + hashlib.sha256(blob).digest()).hexdigest()
+    return body + hashlib.sha256(blob).digest()
+
+
+def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
+    """Return a row's unkeyed hash: the chain of logs written before the seal."""
+    return hashlib.sha256(_body(prev, rec, blob)).hexdigest()
+
+
+def _event_body(prev: str, values: Sequence[Any]) -> bytes:
+    return json.dumps([prev, *values], separators=(",", ":")).encode()
 
 
 class QaLog:
@@ -74,6 +91,15 @@ class QaLog:
         self._pending = 0  # records written but not yet committed (durability off only)
         self.store: Store = open_store(self.path, self.durable)
         self.db = self.store.db  # the driver's own connection (sqlite3's or psycopg's)
+        self.key = seal.station_key()
+        self.key_id = seal.key_id(self.key)
+        # the log's name for its anchor: the file wherever it was opened from, or the URL
+        self.where = str(self.path.resolve()) if isinstance(self.path, Path) else shown(self.path)
+        self.anchor = seal.read_anchor(self.where)
+        if self.anchor is None:
+            # first opened at this station: every row from the next on is sealed
+            self.anchor = seal.Anchor({}, {t: self._last_id(t) + 1 for t in seal.CHAINS})
+            self._anchor()
 
     def close(self) -> None:
         """Commit what durability off left pending; close the log."""
@@ -103,12 +129,12 @@ class QaLog:
             prev = row[0] if row else GENESIS
             ids = []
             for rec, blob in zip(recs, blobs, strict=True):
-                digest = _row_hash(prev, rec, blob)
+                digest = seal.mac(self.key, _body(prev, rec, blob))
                 ids.append(
                     store.insert(
-                        f"INSERT INTO welds ({COLUMNS}, waveform, prev_hash, row_hash)"
-                        f" VALUES ({', '.join('?' * (len(FIELDS) + 3))})",
-                        (*columns(rec), blob, prev, digest),
+                        f"INSERT INTO welds ({COLUMNS}, waveform, prev_hash, row_hash, key_id)"
+                        f" VALUES ({', '.join('?' * (len(FIELDS) + 4))})",
+                        (*columns(rec), blob, prev, digest, self.key_id),
                     )
                 )
                 prev = digest
@@ -116,6 +142,7 @@ class QaLog:
             if self.durable or self._pending >= DEFERRED_BATCH:
                 store.commit()
                 self._pending = 0
+                self._anchor()
         except BaseException as exc:
             # a failed COMMIT (a full disk) may have ended the transaction already: the
             # rollback's own error must not hide the reason
@@ -149,11 +176,50 @@ class QaLog:
 
     def audit(self, who: str, kind: str, name: str, old: str, new: str) -> None:
         """Record a change of a schedule or a window, or what was found at a station (kind
-        schedule, window or station; old and new text)."""
+        schedule, window or station; old and new text), sealed into the audit chain. In the
+        caller's transaction if one is open (the change it records commits with it)."""
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        if self.store.in_transaction:
+            self._append_event("audit", (now, who, kind, name, old, new))
+            return
+        self.store.begin_append()
+        try:
+            self._append_event("audit", (now, who, kind, name, old, new))
+            self.store.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.store.rollback()
+            raise
+        self._anchor()
+
+    def _append_event(self, table: str, values: Sequence[Any]) -> None:
+        """Insert an audit entry or a dressing, chained to its table's last sealed row (in the
+        open append transaction)."""
+        row = self.store.execute(
+            f"SELECT row_hash FROM {table} WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        prev = row[0] if row else GENESIS
+        names = EVENTS[table]
         self.store.execute(
-            "INSERT INTO audit (t_utc, who, kind, name, old, new) VALUES (?, ?, ?, ?, ?, ?)",
-            (datetime.now(UTC).isoformat(timespec="microseconds"), who, kind, name, old, new),
+            f"INSERT INTO {table} ({', '.join(names)}, prev_hash, row_hash, key_id)"
+            f" VALUES ({', '.join('?' * (len(names) + 3))})",
+            (*values, prev, seal.mac(self.key, _event_body(prev, values)), self.key_id),
         )
+
+    def _last_id(self, table: str) -> int:
+        return int(self.store.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0])
+
+    def _anchor(self) -> None:
+        """Write the last row of each chain into the log's anchor (after every commit)."""
+        assert self.anchor is not None
+        for table in seal.CHAINS:
+            row = self.store.execute(
+                f"SELECT id, row_hash FROM {table} WHERE row_hash IS NOT NULL"
+                " ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                self.anchor.last[table] = (int(row[0]), str(row[1]))
+        seal.write_anchor(self.where, self.anchor)
 
     def save_audited(self, path: Path, text: str, who: str, kind: str, name: str) -> None:
         """Write text into a config file and record the change (old text and new) in the audit
@@ -173,6 +239,7 @@ class QaLog:
                 self.audit(who, kind, name, old, text)
                 os.replace(tmp, path)
                 self.store.commit()
+                self._anchor()
             except BaseException:
                 self.store.rollback()
                 if not os.path.exists(tmp):  # in place, but its record is not: undo it
@@ -187,15 +254,14 @@ class QaLog:
         store = self.store
         store.begin_append()  # no weld can be appended between reading the last id and this
         try:
-            last = store.execute("SELECT COALESCE(MAX(id), 0) FROM welds").fetchone()[0]
-            store.execute(
-                "INSERT INTO dressings (t_utc, station, who, after_weld_id) VALUES (?, ?, ?, ?)",
-                (datetime.now(UTC).isoformat(timespec="microseconds"), station, who, last),
-            )
+            last = int(store.execute("SELECT COALESCE(MAX(id), 0) FROM welds").fetchone()[0])
+            now = datetime.now(UTC).isoformat(timespec="microseconds")
+            self._append_event("dressings", (now, station, who, last))
             store.commit()
         except BaseException:
             store.rollback()
             raise
+        self._anchor()
 
     def welds_since_dressing(self, station: str) -> int:
         """Return the welds the station fired since its last dressing: the records whose own
@@ -277,20 +343,98 @@ class QaLog:
         )
 
     def verify(self) -> list[str]:
-        """Return every break in the hash chain (an edited, inserted or deleted row)."""
-        problems = []
-        prev = GENESIS
+        """Return every break in the chains and their seals (an edited, inserted, deleted or
+        re-hashed row, in the welds, the audit trail or the dressings) and every way the log
+        falls short of its anchor (rows lost or removed at its end)."""
+        keys = seal.known_keys()
+        anchor = seal.read_anchor(self.where)
+        since = anchor.sealed_from if anchor else {}
+        problems = self._verify_welds(keys, since.get("welds"))
+        for table in EVENTS:
+            problems += self._verify_events(table, keys, since.get(table))
+        return problems + self._verify_anchor(anchor)
+
+    def _verify_welds(self, keys: dict[str, bytes], sealed_from: int | None) -> list[str]:
+        problems: list[str] = []
+        prev, sealed = GENESIS, False
         rows = self.store.execute(
-            f"SELECT id, {COLUMNS}, waveform, prev_hash, row_hash FROM welds ORDER BY id"
+            f"SELECT id, {COLUMNS}, waveform, prev_hash, row_hash, key_id FROM welds ORDER BY id"
+        )
+        n = len(FIELDS)
+        for r in rows:
+            rec = WeldRecord(**fields_of(r[1 : n + 1]), waveform=np.zeros((0, 4)))
+            blob, prev_hash, row_hash, kid = r[n + 1 :]
+            if prev_hash != prev:
+                problems.append(f"weld {r[0]}: chain broken before it (a row removed?)")
+            if kid is None:  # a row of a log from before the seal: its plain hash
+                if sealed or (sealed_from is not None and r[0] >= sealed_from):
+                    problems.append(f"weld {r[0]}: unsealed after sealed rows (forged?)")
+                expect = _row_hash(prev_hash, rec, blob)
+            else:
+                sealed = True
+                if kid not in keys:
+                    problems.append(f"weld {r[0]}: sealed with a key this station lacks ({kid})")
+                    prev = row_hash
+                    continue
+                expect = seal.mac(keys[kid], _body(prev_hash, rec, blob))
+            if expect != row_hash:
+                problems.append(f"weld {r[0]}: content does not match its hash (edited?)")
+            prev = row_hash
+        return problems
+
+    def _verify_events(
+        self, table: str, keys: dict[str, bytes], sealed_from: int | None
+    ) -> list[str]:
+        problems: list[str] = []
+        prev, sealed = GENESIS, False
+        names = EVENTS[table]
+        what = {"audit": "audit entry", "dressings": "dressing"}[table]
+        rows = self.store.execute(
+            f"SELECT id, {', '.join(names)}, prev_hash, row_hash, key_id FROM {table} ORDER BY id"
         )
         for r in rows:
-            rec = WeldRecord(**fields_of(r[1:16]), waveform=np.zeros((0, 4)))
-            if r[17] != prev:
-                problems.append(f"weld {r[0]}: chain broken before it (a row removed?)")
-            if _row_hash(r[17], rec, r[16]) != r[18]:
-                problems.append(f"weld {r[0]}: content does not match its hash (edited?)")
-            prev = r[18]
+            values, (prev_hash, row_hash, kid) = r[1 : len(names) + 1], r[len(names) + 1 :]
+            if row_hash is None:  # an entry from before the seal
+                if sealed or (sealed_from is not None and r[0] >= sealed_from):
+                    problems.append(f"{what} {r[0]}: unsealed after sealed ones (forged?)")
+                continue
+            sealed = True
+            if prev_hash != prev:
+                problems.append(f"{what} {r[0]}: chain broken before it (one removed?)")
+            key = keys.get(kid)
+            if key is None:
+                problems.append(f"{what} {r[0]}: sealed with a key this station lacks ({kid})")
+            elif seal.mac(key, _event_body(prev_hash, values)) != row_hash:
+                problems.append(f"{what} {r[0]}: content does not match its hash (edited?)")
+            prev = row_hash
         return problems
+
+    def _verify_anchor(self, anchor: seal.Anchor | None) -> list[str]:
+        if anchor is None:
+            return []
+        problems = []
+        for table, (aid, ahash) in anchor.last.items():
+            row = self.store.execute(
+                f"SELECT row_hash FROM {table} WHERE id = ?", (aid,)
+            ).fetchone()
+            last = self.store.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
+            if row is None:
+                problems.append(
+                    f"{table}: the log ends at id {last}, its anchor recorded id {aid}: rows "
+                    "were lost or removed (cut short, an older copy, a crash that lost its WAL)"
+                )
+            elif row[0] != ahash:
+                problems.append(f"{table} {aid}: not the row its anchor recorded (rewritten?)")
+        return problems
+
+    def short_of_anchor(self) -> list[str]:
+        """Return how the log falls short of its anchor (a crash that lost committed records,
+        rows removed, an older copy put back); [] when it reaches it."""
+        return self._verify_anchor(seal.read_anchor(self.where))
+
+    def anchored(self) -> bool:
+        """Return True if this station holds an anchor for the log (verify checks its end)."""
+        return seal.read_anchor(self.where) is not None
 
     def integrity_check(self, quick: bool = False) -> str:
         """Return the database's integrity check ("ok" when sound): SQLite's check of the whole

@@ -123,6 +123,20 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 """
 TABLES = ("welds", "dressings", "audit")
+# the seal (controller/qa/seal.py): the key that sealed each row, and the audit and dressings'
+# own chains. Logs made before them get the columns, NULL on their old rows.
+SEAL_COLUMNS = (
+    ("welds", "key_id"),
+    ("audit", "prev_hash"),
+    ("audit", "row_hash"),
+    ("audit", "key_id"),
+    ("dressings", "prev_hash"),
+    ("dressings", "row_hash"),
+    ("dressings", "key_id"),
+)
+POSTGRES_SEAL = "".join(
+    f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} TEXT;\n" for t, c in SEAL_COLUMNS
+)
 # two stations opening a new database at once would race in CREATE TABLE IF NOT EXISTS (it is
 # not atomic in PostgreSQL): the schema is made under this transaction-level advisory lock
 SCHEMA_LOCK = 0x6D77_716C  # "mwql"
@@ -262,7 +276,7 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise QaLogRefusedError(f"{path} is not a QA log: {exc}") from None
-        if tables and "welds" not in tables:
+        if tables and not tables & set(TABLES):
             self.db.close()
             held = ", ".join(sorted(tables))
             raise QaLogRefusedError(f"{path} is a SQLite database, but not a QA log ({held})")
@@ -273,6 +287,8 @@ class SqliteStore:
         self.identity = (st.st_dev, st.st_ino)  # the file opened, whatever its name holds later
         self.widen_audit()
         self.add_column("dressings", "after_weld_id", "INTEGER")
+        for table, column in SEAL_COLUMNS:
+            self.add_column(table, column, "TEXT")
 
     def add_column(self, table: str, column: str, kind: str) -> None:
         """Add a column a log made before it lacks (its old rows hold NULL)."""
@@ -391,6 +407,7 @@ class PostgresStore:
         try:
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             self.db.execute(POSTGRES_SCHEMA)
+            self.db.execute(POSTGRES_SEAL)
             self.db.execute("COMMIT")
         except BaseException:
             self.rollback()

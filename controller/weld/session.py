@@ -112,6 +112,7 @@ class WeldSession:
         # the supply's weld counter after this session's last cycle: a higher one at the next
         # means another master fired between them
         self._count: int | None = None
+        self.warnings: list[str] = []  # what opening found that the operator must read
 
     def open(self) -> None:
         """Connect to the station (start the simulated one), open the log, take over from the
@@ -140,6 +141,7 @@ class WeldSession:
                 except MesError as exc:
                     raise SessionError(str(exc)) from None
                 self._stack.callback(self.mes.close)  # closed before the log: it reads no more
+            self._report_loss(self.log)
             self._take_over(bench, self.log)
             self.plan = program(bench, self.schedule, self.station.watchdog_ms)
             self._count = int(bench.supply.weld_count)
@@ -151,6 +153,13 @@ class WeldSession:
         except BaseException:
             self._stack.close()
             raise
+
+    def _report_loss(self, log: QaLog) -> None:
+        """Say loudly, and in the audit trail, what the log lost since its anchor (it is
+        anchored again at the next commit: the entry keeps what was lost)."""
+        for loss in log.short_of_anchor():
+            log.audit("controller", "station", self.station.name, "the QA log's anchor", loss)
+            self.warnings.append(f"the QA log {shown(self.qa_path)}: {loss}")
 
     def _take_over(self, bench: Bench, log: QaLog) -> None:
         """Clear what the controller before this one left at the station, and log the welds it

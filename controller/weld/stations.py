@@ -9,7 +9,6 @@ run from). A QA log given on the command line is a path as typed, relative to wh
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from controller.qa.mes import check_opcua_url
+from controller.qa.seal import data_dir
 from controller.qa.stores import QaUrl, check_qa_log, qa_target
 from controller.qa.text import name_problem
 from drivers.config.files import config_path
@@ -25,16 +25,6 @@ from drivers.config.loader import ConfigError, Strict, parse_model
 # where the station's QA log is: a SQLite file, or postgresql://user@host:port/database
 QaLogField = Annotated[str, AfterValidator(check_qa_log)]
 OpcUaField = Annotated[str, AfterValidator(check_opcua_url)]
-DATA_ENV = "MICROWELD_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """Return the folder a station's relative qa_log is in."""
-    chosen = os.environ.get(DATA_ENV, "").strip()
-    if chosen:
-        return Path(chosen).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "microweld"
 
 
 class _Station(Strict):
