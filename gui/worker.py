@@ -246,6 +246,8 @@ class _Served:
                 session.bench.stop_request = ""
         self.send("state", res.state.value)
         self.send("finished", res)
+        for notice in session.take_notices():
+            self.send("error", notice)
 
     def _reset(self, session: WeldSession) -> None:
         assert session.bench is not None

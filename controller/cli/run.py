@@ -95,6 +95,8 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[Cy
             return str(exc)
         _keep(results, res)
         _shown(k + 1, args.count, res)
+        for notice in session.take_notices():
+            print(f"\nwarning: {notice}", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return ""
 

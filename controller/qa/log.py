@@ -91,11 +91,14 @@ class QaLog:
         self._pending = 0  # records written but not yet committed (durability off only)
         self.store: Store = open_store(self.path, self.durable)
         self.db = self.store.db  # the driver's own connection (sqlite3's or psycopg's)
+        # the station's key and anchor, as the data folder holds them at opening
         self.key = seal.station_key()
         self.key_id = seal.key_id(self.key)
+        self.keys = seal.known_keys()
         # the log's name for its anchor: the file wherever it was opened from, or the URL
         self.where = str(self.path.resolve()) if isinstance(self.path, Path) else shown(self.path)
-        self.anchor = seal.read_anchor(self.where)
+        self.anchor_file = seal.anchor_path(self.where)
+        self.anchor = seal.read_anchor(self.anchor_file)
         if self.anchor is None:
             # first opened at this station: every row from the next on is sealed
             self.anchor = seal.Anchor({}, {t: self._last_id(t) + 1 for t in seal.CHAINS})
@@ -219,7 +222,7 @@ class QaLog:
             ).fetchone()
             if row is not None:
                 self.anchor.last[table] = (int(row[0]), str(row[1]))
-        seal.write_anchor(self.where, self.anchor)
+        seal.write_anchor(self.anchor_file, self.where, self.anchor)
 
     def save_audited(self, path: Path, text: str, who: str, kind: str, name: str) -> None:
         """Write text into a config file and record the change (old text and new) in the audit
@@ -346,8 +349,8 @@ class QaLog:
         """Return every break in the chains and their seals (an edited, inserted, deleted or
         re-hashed row, in the welds, the audit trail or the dressings) and every way the log
         falls short of its anchor (rows lost or removed at its end)."""
-        keys = seal.known_keys()
-        anchor = seal.read_anchor(self.where)
+        keys = self.keys
+        anchor = seal.read_anchor(self.anchor_file)
         since = anchor.sealed_from if anchor else {}
         problems = self._verify_welds(keys, since.get("welds"))
         for table in EVENTS:
@@ -430,11 +433,11 @@ class QaLog:
     def short_of_anchor(self) -> list[str]:
         """Return how the log falls short of its anchor (a crash that lost committed records,
         rows removed, an older copy put back); [] when it reaches it."""
-        return self._verify_anchor(seal.read_anchor(self.where))
+        return self._verify_anchor(seal.read_anchor(self.anchor_file))
 
     def anchored(self) -> bool:
         """Return True if this station holds an anchor for the log (verify checks its end)."""
-        return seal.read_anchor(self.where) is not None
+        return seal.read_anchor(self.anchor_file) is not None
 
     def integrity_check(self, quick: bool = False) -> str:
         """Return the database's integrity check ("ok" when sound): SQLite's check of the whole

@@ -39,8 +39,12 @@ class MesError(RuntimeError):
     """The MES server cannot start (no asyncua, a bad URL, the port taken)."""
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def check_opcua_url(url: str) -> str:
-    """Return url if it is an opc.tcp://host:port/... endpoint; raise ValueError saying why."""
+    """Return url if it is an opc.tcp://host:port/... endpoint on this machine's loopback;
+    raise ValueError saying why not."""
     parts = urlsplit(url)
     if parts.scheme != "opc.tcp":
         raise ValueError(f"an OPC UA endpoint starts with opc.tcp:// (got scheme {parts.scheme!r})")
@@ -52,7 +56,38 @@ def check_opcua_url(url: str) -> str:
         raise ValueError(f"the port of {url!r} is not a number from 1 to 65535") from None
     if port is None:
         raise ValueError("an OPC UA endpoint names its port, e.g. opc.tcp://127.0.0.1:4840/")
+    if parts.hostname not in LOOPBACK:
+        # Another machine's MES would need Basic256Sha256 with Sign & Encrypt, a certificate
+        # and credentials, none of which a station config can give yet: refused, not served
+        # in the clear
+        raise ValueError(
+            f"the OPC UA endpoint's host {parts.hostname!r} is not this machine's loopback "
+            "(127.0.0.1): serving an MES elsewhere needs a secured endpoint, not yet supported"
+        )
     return url
+
+
+def _read_only_users() -> Any:
+    """Return asyncua's user manager for the publisher: an anonymous client may read, and no
+    user name or password logs anyone in (asyncua's default gives "admin" the Admin role
+    whatever its password, and an Admin may write and delete nodes)."""
+    from asyncua.crypto.permission_rules import User, UserRole
+    from asyncua.server.user_managers import UserManager
+
+    class ReadOnly(UserManager):
+        def get_user(
+            self,
+            iserver: Any,
+            username: str | None = None,
+            password: str | None = None,
+            certificate: Any = None,
+        ) -> User | None:
+            # (certificate: the channel's, if any; with NoSecurity it proves nothing)
+            if username is not None or password is not None:
+                return None  # refused: no credentials are configured
+            return User(role=UserRole.User)
+
+    return ReadOnly()
 
 
 # (browse name, OPC UA type, the LoggedWeld field); Result, RowHash and Published apart
@@ -94,24 +129,46 @@ class OpcUaPublisher:
                 "publishing to an MES needs asyncua: pip install 'microweld[mes]'"
             ) from None
         self.url, self.station, self.features = url, station, features
+        self.published = 0
+        self.restarts = 0
+        self.reports: list[str] = []  # what the operator must be told (taken by the session)
+        self._start()
+
+    def _start(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[dict[str, Any] | None] | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self.published = 0
         self._thread = threading.Thread(target=self._run, name="mes-opcua", daemon=True)
         self._thread.start()
+        url = self.url
         if not self._ready.wait(START_TIMEOUT_S):
             raise MesError(f"the OPC UA server at {url} did not start in {START_TIMEOUT_S:.0f} s")
         if self._error is not None:
             raise MesError(f"the OPC UA server cannot start at {url}: {self._error}")
 
     def publish(self, weld: LoggedWeld, row_hash: str) -> None:
-        """Hand a committed weld to the server (returns at once)."""
-        if self._loop is None or self._queue is None or not self._thread.is_alive():
-            return  # the server has stopped: the log keeps the weld for the MES to read
+        """Hand a committed weld to the server (returns at once). A server found stopped is
+        reported (in `reports`) and started again; the log keeps every weld for an MES that
+        missed some."""
+        if not self._thread.is_alive():
+            why = f"{type(self._error).__name__}: {self._error}" if self._error else "no reason"
+            self.reports.append(f"the MES publisher at {self.url} had stopped ({why}): restarted")
+            try:
+                self.restarts += 1
+                self._start()
+            except MesError as exc:
+                self.reports.append(f"the MES publisher cannot start again: {exc}")
+                return
+        if self._loop is None or self._queue is None:
+            return
         with contextlib.suppress(RuntimeError):  # its loop closed just now
             self._loop.call_soon_threadsafe(self._queue.put_nowait, snapshot(weld, row_hash))
+
+    def take_reports(self) -> list[str]:
+        """Return what happened to the publisher since the last call."""
+        out, self.reports = self.reports, []
+        return out
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Publish what is queued, stop the server and its thread."""
@@ -122,7 +179,7 @@ class OpcUaPublisher:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as exc:  # reported to the opener, or lost with a closing session
+        except BaseException as exc:  # reported to the opener, or at the next publish
             self._error = exc
         finally:
             self._ready.set()
@@ -132,11 +189,12 @@ class OpcUaPublisher:
 
         # asyncua warns at every start about certificates a NoSecurity endpoint does not use
         logging.getLogger("asyncua").setLevel(logging.ERROR)
-        server = Server()
+        server = Server(user_manager=_read_only_users())
         await server.init()
         server.set_endpoint(self.url)
         server.set_server_name("microweld")
         server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        server.set_security_IDs(["Anonymous"])  # no user-name token is offered
         idx = await server.register_namespace(NAMESPACE)
         obj = await server.nodes.objects.add_object(idx, self.station)
 

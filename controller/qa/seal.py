@@ -100,19 +100,19 @@ class Anchor:
     sealed_from: dict[str, int]
 
 
-def read_anchor(where: str) -> Anchor | None:
-    """Return the log's anchor (None if this station has none)."""
+def read_anchor(path: Path) -> Anchor | None:
+    """Return the anchor in file `path` (see anchor_path; None if there is none)."""
     try:
-        data = json.loads(anchor_path(where).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     last = {c: (int(data["last"][c][0]), str(data["last"][c][1])) for c in data["last"]}
     return Anchor(last, {c: int(v) for c, v in data["sealed_from"].items()})
 
 
-def write_anchor(where: str, anchor: Anchor) -> None:
-    """Write the log's anchor durably: to a file beside it, synced, renamed over it."""
-    path = anchor_path(where)
+def write_anchor(path: Path, where: str, anchor: Anchor) -> None:
+    """Write the anchor of the log at `where` into file `path` durably: to a file beside it,
+    synced, renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(
         {

@@ -113,6 +113,7 @@ class WeldSession:
         # means another master fired between them
         self._count: int | None = None
         self.warnings: list[str] = []  # what opening found that the operator must read
+        self.notices: list[str] = []  # what welding found (take_notices)
 
     def open(self) -> None:
         """Connect to the station (start the simulated one), open the log, take over from the
@@ -206,6 +207,12 @@ class WeldSession:
         if self.mes is not None and self.log is not None:
             for rid in record_ids:
                 self.mes.publish(*self.log.weld(rid))
+            self.notices += self.mes.take_reports()
+
+    def take_notices(self) -> list[str]:
+        """Return what the operator must be told since the last call (the MES publisher)."""
+        out, self.notices = self.notices, []
+        return out
 
     def _unlogged(self, count: int, electrode_count: int, before: LoggedWeld) -> WeldRecord:
         """Return the record of weld `count` of the supply, fired while no controller logged.
