@@ -34,6 +34,11 @@ MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before i
 MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
 RTU_SILENCE_S = 0.00175  # t3.5 of the serial-line spec: fixed at 1.75 ms above 19200 baud
 MAX_RTU_ADU = 256
+MAX_CLIENTS = 8  # Modbus TCP connections served at once (a controller needs one or two)
+STALL_S = 1.0  # a client whose replies wait this long unread is cut
+# requests a client may send before reading an answer: a master asks and waits (the safe
+# state's three writes go at once); hundreds at a time is a flood
+MAX_PIPELINED = 32
 
 
 @dataclass
@@ -207,17 +212,25 @@ class TcpSlave:
     def __init__(self, station: Station, faults: ReplyFaults) -> None:
         self.station = station
         self.faults = faults
+        # each connection served now: the time of its last request (time.monotonic())
+        self.clients: dict[asyncio.StreamWriter, float] = {}
 
     @staticmethod
-    async def _frame(reader: asyncio.StreamReader) -> bytes:
-        head = await reader.readexactly(7)
-        length = int.from_bytes(head[4:6], "big")
-        if not 1 <= length <= MAX_MBAP_LENGTH:
-            # The length counts the unit byte and a PDU of at most 253 bytes: anything else
-            # means the framing of this connection is lost (or a 64 KiB lie would be waited
-            # for), so the connection is closed, as Modbus TCP servers do.
-            raise ConnectionResetError(f"bad MBAP length {length}")
-        return head + await reader.readexactly(length - 1)
+    def _frames(buf: bytearray) -> list[bytes]:
+        """Take the whole MBAP frames off the front of buf (the rest waits for more bytes)."""
+        out = []
+        while len(buf) >= 7:
+            length = int.from_bytes(buf[4:6], "big")
+            if not 1 <= length <= MAX_MBAP_LENGTH:
+                # The length counts the unit byte and a PDU of at most 253 bytes: anything
+                # else means the framing of this connection is lost (or a 64 KiB lie would be
+                # waited for), so the connection is closed, as Modbus TCP servers do.
+                raise ConnectionResetError(f"bad MBAP length {length}")
+            if len(buf) < 6 + length:
+                break
+            out.append(bytes(buf[: 6 + length]))
+            del buf[: 6 + length]
+        return out
 
     def reply(self, request: bytes) -> bytes:
         """Return the reply ADU to one request ADU (MBAP header, unit, PDU)."""
@@ -228,35 +241,62 @@ class TcpSlave:
         return modbus.mbap_reply(request, modbus.exception_pdu(pdu[0], modbus.GATEWAY_NO_RESPONSE))
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Serve one client connection until it closes or its framing is lost."""
+        """Serve one client connection until it closes, its framing is lost, it floods (more
+        than MAX_PIPELINED requests unanswered) or it stops reading its replies (STALL_S).
+        MAX_CLIENTS connections are served at once: a new one past them takes the place of
+        the one quiet longest if that one has been quiet STALL_S, else it is closed at once. A
+        flood of local clients cannot keep a controller out for longer than that."""
+        if len(self.clients) >= MAX_CLIENTS:
+            quiet = min(self.clients, key=self.clients.__getitem__)
+            if time.monotonic() - self.clients[quiet] < STALL_S:
+                writer.transport.abort()
+                return
+            del self.clients[quiet]
+            quiet.transport.abort()  # its handler ends on the reset
+        self.clients[writer] = time.monotonic()
+        buf = bytearray()
         try:
-            while True:
-                request = await self._frame(reader)
-                if request[2:4] != b"\0\0" or len(request) < 8:
-                    continue  # not Modbus (protocol id) or no function code: unanswered
-                fault = self.faults.next(*_request_key(request[6:]))
-                if fault == "disconnect":
-                    return
-                if fault == "silent":
-                    continue  # a cut line: the request never arrives, nothing comes back
-                if fault == "exception":
-                    busy = modbus.exception_pdu(request[7], modbus.DEVICE_BUSY)
-                    writer.write(modbus.mbap_reply(request, busy))
-                    await writer.drain()
-                    continue
-                reply = self.reply(request)
-                if fault == "drop":
-                    continue
-                if fault == "garbage":
-                    reply = self.faults.noise()
-                if (delay_s := self.faults.delay_s) > 0:
-                    await asyncio.sleep(delay_s)
-                writer.write(reply)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+            while data := await reader.read(65536):
+                buf += data
+                requests = self._frames(buf)
+                if len(requests) > MAX_PIPELINED:
+                    return  # no master waits for this many answers at once: a flood
+                self.clients[writer] = time.monotonic()
+                for request in requests:
+                    if not await self._serve(request, writer):
+                        return
+        except (ConnectionError, TimeoutError):
             pass
         finally:
-            writer.close()
+            self.clients.pop(writer, None)
+            # abort, not close: close waits to send what a client that never reads left queued
+            writer.transport.abort()
+
+    async def _serve(self, request: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request (faults applied); return False if the connection is to end."""
+        if request[2:4] != b"\0\0" or len(request) < 8:
+            return True  # not Modbus (protocol id) or no function code: unanswered
+        fault = self.faults.next(*_request_key(request[6:]))
+        if fault == "disconnect":
+            return False
+        if fault == "silent":
+            return True  # a cut line: the request never arrives, nothing comes back
+        if fault == "exception":
+            busy = modbus.exception_pdu(request[7], modbus.DEVICE_BUSY)
+            writer.write(modbus.mbap_reply(request, busy))
+            await asyncio.wait_for(writer.drain(), STALL_S)
+            return True
+        reply = self.reply(request)
+        if fault == "drop":
+            return True
+        if fault == "garbage":
+            reply = self.faults.noise()
+        if (delay_s := self.faults.delay_s) > 0:
+            await asyncio.sleep(delay_s)
+        writer.write(reply)
+        # a client whose replies pile up unread is not a master waiting for them
+        await asyncio.wait_for(writer.drain(), STALL_S)
+        return True
 
 
 class StreamHub:
