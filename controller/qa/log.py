@@ -145,7 +145,9 @@ class QaLog:
             if self.durable or self._pending >= DEFERRED_BATCH:
                 store.commit()
                 self._pending = 0
-                self._anchor()
+                assert self.anchor is not None
+                self.anchor.last["welds"] = (ids[-1], prev)  # the other chains did not move
+                seal.write_anchor(self.anchor_file, self.where, self.anchor)
         except BaseException as exc:
             # a failed COMMIT (a full disk) may have ended the transaction already: the
             # rollback's own error must not hide the reason
