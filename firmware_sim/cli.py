@@ -130,7 +130,7 @@ def cmd_station(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}, not only on loopback", file=sys.stderr)
     station = Station(schedule, seed=args.seed, faults=faults, wear=args.wear)
-    asyncio.run(
+    stopped_by = asyncio.run(
         serve(
             station,
             args.host,
@@ -142,7 +142,9 @@ def cmd_station(args: argparse.Namespace) -> int:
             exit_with_parent=args.exit_with_parent,
         )
     )
-    return 0
+    # as a shell reports a process a signal ended (130 SIGINT, 143 SIGTERM): the station
+    # stopped cleanly, but it did not end of itself
+    return 0 if stopped_by is None else 128 + stopped_by
 
 
 def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:

@@ -412,13 +412,20 @@ async def serve(
     faults: Faults | None = None,
     announce: bool = True,
     exit_with_parent: bool = False,
-) -> None:
-    """Run the station until SIGINT or SIGTERM (or, if asked, until its stdin closes)."""
+) -> int | None:
+    """Run the station until SIGINT or SIGTERM (or, if asked, until its stdin closes); return
+    the signal that stopped it, if one did."""
     faults = faults or Faults()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    stopped_by: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        stopped_by.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     if exit_with_parent:
         # The parent holds our stdin open; when it dies (even by SIGKILL) the pipe closes.
         def _stdin_ready() -> None:
@@ -482,3 +489,4 @@ async def serve(
         with contextlib.suppress(OSError):
             os.close(fd)
     print("station stopped", file=sys.stderr, flush=True)
+    return stopped_by[0] if stopped_by else None

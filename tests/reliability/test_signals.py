@@ -242,3 +242,23 @@ def _children(pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         found += [int(k) for k in text]
     return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_microweld_sim_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    sched = REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
+    cmd = [sys.executable, "-m", "controller.cli", "sim", str(sched), "--no-rtu"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("{")  # where it listens: it is up
+        proc.send_signal(sig)  # to `microweld sim` itself: it became the station
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + sig and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "station stopped", err
