@@ -220,15 +220,29 @@ class WeldSession:
         Its schedule and window are those of the station's last counted record (`before`):
         the controller that fired it was most likely welding that; this session's may
         differ."""
+        return self._no_verdict(
+            count,
+            electrode_count,
+            f"fired while the controller was down (weld count {count}): no verdict",
+            (before.schedule, before.schedule_hash, before.window, before.window_hash),
+        )
+
+    def _no_verdict(
+        self, count: int, electrode_count: int, why: str, made_with: tuple[str, str, str, str]
+    ) -> WeldRecord:
+        """Return the ABORTED record of a weld the supply counted and no cycle watched: who
+        made it is not known; made_with: its schedule, schedule hash, window and window hash,
+        as far as known."""
+        schedule, schedule_hash, window, window_hash = made_with
         return WeldRecord(
             **dataclasses.asdict(WeldIdentity(self.station.name, UNKNOWN, UNKNOWN, UNKNOWN)),
-            schedule=before.schedule,
-            schedule_hash=before.schedule_hash,
-            window=before.window,
-            window_hash=before.window_hash,
+            schedule=schedule,
+            schedule_hash=schedule_hash,
+            window=window,
+            window_hash=window_hash,
             electrode_count=electrode_count,
             verdict="ABORTED",
-            reasons=[f"fired while the controller was down (weld count {count}): no verdict"],
+            reasons=[why],
             features={},
             waveform=np.zeros((0, len(CHANNELS))),
             supply_weld_count=count,
@@ -333,16 +347,9 @@ class WeldSession:
     def _foreign(self, count: int, electrode_count: int) -> WeldRecord:
         """Return the record of weld `count` of the supply, fired by another master while this
         session held the station: who and with what settings is not known."""
-        return WeldRecord(
-            **dataclasses.asdict(WeldIdentity(self.station.name, UNKNOWN, UNKNOWN, UNKNOWN)),
-            schedule=UNKNOWN,
-            schedule_hash="",
-            window="",
-            window_hash="",
-            electrode_count=electrode_count,
-            verdict="ABORTED",
-            reasons=[f"foreign weld: fired by another master (weld count {count}): no verdict"],
-            features={},
-            waveform=np.zeros((0, len(CHANNELS))),
-            supply_weld_count=count,
+        return self._no_verdict(
+            count,
+            electrode_count,
+            f"foreign weld: fired by another master (weld count {count}): no verdict",
+            (UNKNOWN, "", "", ""),
         )
