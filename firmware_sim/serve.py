@@ -242,10 +242,9 @@ class TcpSlave:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one client connection until it closes, its framing is lost, it floods (more
-        than MAX_PIPELINED requests unanswered) or it stops reading its replies (STALL_S).
-        MAX_CLIENTS connections are served at once: a new one past them takes the place of
-        the one quiet longest if that one has been quiet STALL_S, else it is closed at once. A
-        flood of local clients cannot keep a controller out for longer than that."""
+        than MAX_PIPELINED requests unanswered) or leaves its replies unread (STALL_S). Past
+        MAX_CLIENTS connections a new one takes the place of the one quiet longest if that one
+        has been quiet STALL_S, else it is closed: a flood cannot keep a controller out."""
         if len(self.clients) >= MAX_CLIENTS:
             quiet = min(self.clients, key=self.clients.__getitem__)
             if time.monotonic() - self.clients[quiet] < STALL_S:
@@ -402,22 +401,10 @@ async def _clock(
         )
 
 
-async def serve(
-    station: Station,
-    host: str = "127.0.0.1",
-    modbus_port: int = 0,
-    stream_port: int = 0,
-    clock: str = "paced",
-    rtu: bool = True,
-    faults: Faults | None = None,
-    announce: bool = True,
-    exit_with_parent: bool = False,
-) -> int | None:
-    """Run the station until SIGINT or SIGTERM (or, if asked, until its stdin closes); return
-    the signal that stopped it, if one did."""
-    faults = faults or Faults()
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+def _stop_on_signals(
+    loop: asyncio.AbstractEventLoop, stop: asyncio.Event, exit_with_parent: bool
+) -> list[int]:
+    """Set stop on SIGINT or SIGTERM (or when stdin closes); return where the signal goes."""
     stopped_by: list[int] = []
 
     def on_signal(sig: int) -> None:
@@ -434,6 +421,26 @@ async def serve(
                 stop.set()
 
         loop.add_reader(sys.stdin.fileno(), _stdin_ready)
+    return stopped_by
+
+
+async def serve(
+    station: Station,
+    host: str = "127.0.0.1",
+    modbus_port: int = 0,
+    stream_port: int = 0,
+    clock: str = "paced",
+    rtu: bool = True,
+    faults: Faults | None = None,
+    announce: bool = True,
+    exit_with_parent: bool = False,
+) -> int | None:
+    """Run the station until SIGINT or SIGTERM (or, if asked, until its stdin closes); return
+    the signal that stopped it, if one did."""
+    faults = faults or Faults()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    stopped_by = _stop_on_signals(loop, stop, exit_with_parent)
 
     fire = (SUPPLY_UNIT, station.supply.regmap["fire"].address)
     tcp = TcpSlave(station, ReplyFaults(faults, fire))
