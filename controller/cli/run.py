@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from controller.monitor.monitor import WeldResult
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -25,6 +26,7 @@ from drivers.config.loader import ConfigError
 from drivers.wire.frames import SAMPLE_RATE_HZ
 
 NO_WAVEFORM = np.zeros((0, 4))
+TABLE_FEATURES = ("energy_j", "setdown_um", "burn_through_ms")
 
 
 def _bar(k: int, n: int, width: int = 30) -> str:
@@ -110,7 +112,11 @@ def _keep(results: list[CycleResult], res: CycleResult) -> None:
     """Add a weld's result for the summary; only the last keeps its waveform (for the
     picture): each is about 200 KB, and a run may make tens of thousands."""
     if results:
-        results[-1] = dataclasses.replace(results[-1], waveform=NO_WAVEFORM)
+        # what the table shows, no more (a weld's whole result is a couple of kB)
+        last = results[-1].result
+        shown_only = {k: last.features.get(k) for k in TABLE_FEATURES}
+        slim = WeldResult(shown_only, last.verdict, [escaped("; ".join(last.reasons))[:100]], {})
+        results[-1] = dataclasses.replace(results[-1], waveform=NO_WAVEFORM, result=slim)
     results.append(res)
 
 
