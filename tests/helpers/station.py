@@ -19,6 +19,7 @@ from drivers.link import ModbusLink, rtu_link, tcp_link
 from drivers.stream import WaveformStream
 from drivers.supply import CDSupply, InverterSupply
 from drivers.wire.frames import Frame
+from tests.helpers.paths import REPO
 from tests.helpers.proxy import ResetProxy
 
 
@@ -75,6 +76,18 @@ def station_file(
         # the simulator's margins, not the hardware's: it shares this machine with the
         # controllers (a watchdog trip under load latches a fault, and a run stops)
         f"watchdog_ms = {watchdog_ms}\nweld_reply_timeout_ms = 500\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sim_station_file(path: Path, warning: int, limit: int) -> Path:
+    """Write the shipped sim station under path's stem as its name, with these electrode
+    warning and limit counts."""
+    text = (REPO / "configs" / "stations" / "sim.toml").read_text(encoding="utf-8")
+    path.write_text(
+        text.replace('name = "sim"', f'name = "{path.stem}"')
+        + f"electrode_warning = {warning}\nelectrode_limit = {limit}\n",
         encoding="utf-8",
     )
     return path

@@ -16,8 +16,8 @@ import controller.qa.record
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.weld.session import SessionError, WeldSession
-from tests.helpers.paths import REPO
 from tests.helpers.records import weld_record
+from tests.helpers.station import sim_station_file
 from tests.reliability.battery import Record
 
 LIMIT = 5
@@ -44,13 +44,7 @@ def test_welds_after_a_dressing_count_whatever_their_time_stamps(tmp_path: Path)
 def test_a_session_stops_at_the_electrode_limit_with_the_clock_set_back(
     tmp_path: Path, record: Record, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = (REPO / "configs" / "stations" / "sim.toml").read_text(encoding="utf-8")
-    station = tmp_path / "short-tip.toml"
-    station.write_text(
-        text.replace('name = "sim"', 'name = "short-tip"')
-        + f"electrode_warning = 3\nelectrode_limit = {LIMIT}\n",
-        encoding="utf-8",
-    )
+    station = sim_station_file(tmp_path / "short-tip.toml", 3, LIMIT)
     qa = tmp_path / "qa.sqlite"
     log = QaLog(qa)
     log.dressed("short-tip", "ana")

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers.paths import REPO
+from tests.helpers.station import sim_station_file
 from tests.reliability.battery import Record, rss_kb, scale
 
 WELDS = scale(400, 10_000)
@@ -23,13 +23,7 @@ SHOWN = re.compile(r"^weld (\d+)/\d+: ")
 
 def test_run_memory_stays_bounded(tmp_path: Path, record: Record) -> None:
     # the default station stops at 6,000 welds since a dressing: room for the long form
-    sim = (REPO / "configs" / "stations" / "sim.toml").read_text(encoding="utf-8")
-    station = tmp_path / "long-tip.toml"
-    station.write_text(
-        sim.replace('name = "sim"', 'name = "long-tip"')
-        + f"electrode_warning = {2 * WELDS}\nelectrode_limit = {2 * WELDS}\n",
-        encoding="utf-8",
-    )
+    station = sim_station_file(tmp_path / "long-tip.toml", 2 * WELDS, 2 * WELDS)
     cmd = [sys.executable, "-m", "controller.cli", "run", "--count", str(WELDS), "--png", ""]
     cmd += ["--station", str(station), "--qa-log", str(tmp_path / "qa.sqlite")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
