@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, overload
 
+from drivers.errors import DeviceRefusedError, LeaseHeldError
 from drivers.link import ModbusLink
-from drivers.wire.modbus import MAX_READ
+from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, MAX_READ
 from drivers.wire.regmap import RegisterMap, RegisterValueError, load_register_map
 
 
@@ -110,6 +111,28 @@ class RegisterDevice:
         reg = self.regmap[name]
         (word,) = reg.encode(1)
         return self.unit, reg.address, word
+
+    def take(self, token: int) -> bool:
+        """Take the device's lease with `token` (1 to 2**32 - 1, the same for the whole
+        session), or renew it, or move it to a new connection; return False if the device
+        grants none (its map has no lease register, or it refuses the address as firmware
+        without one does). LeaseHeldError if another master holds it."""
+        if "lease" not in self.regmap:
+            return False
+        try:
+            self._send("lease", token)
+        except DeviceRefusedError as exc:
+            if exc.code == ILLEGAL_ADDRESS:
+                return False
+            if exc.code == DEVICE_BUSY:
+                raise LeaseHeldError(f"{self.regmap.model} (unit {self.unit})") from None
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give the lease up (it lapses anyway when this master falls silent)."""
+        if "lease" in self.regmap:
+            self._send("lease", 0)
 
     def status(self) -> dict[str, bool]:
         """Return the named status bits."""

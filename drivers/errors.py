@@ -1,9 +1,9 @@
-"""What a transport or a device can say went wrong: the drivers raise these two, whatever
-carries the bytes (pymodbus, a serial port, a socket)."""
+"""What a transport or a device can say went wrong: the drivers raise these, whatever carries
+the bytes (pymodbus, a serial port, a socket)."""
 
 from __future__ import annotations
 
-from drivers.wire.modbus import EXCEPTION_NAMES
+from drivers.wire.modbus import DEVICE_BUSY, EXCEPTION_NAMES
 
 
 class LinkError(ConnectionError):
@@ -22,3 +22,11 @@ class DeviceRefusedError(RuntimeError):
 class SettingsChangedError(RuntimeError):
     """A device's settings are not those the controller programmed (read back before a weld):
     the message names each register, what was programmed and what was found."""
+
+
+class LeaseHeldError(DeviceRefusedError):
+    """The device's lease is held by another master: it takes no writes from this one."""
+
+    def __init__(self, what: str) -> None:
+        self.code = DEVICE_BUSY
+        RuntimeError.__init__(self, f"{what} is held by another master (its lease)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from drivers.wire.regmap import Register, RegisterMap
+from firmware_sim.lease import Lease
 
 SUPPLY_UNIT = 1
 HEAD_UNIT = 2
@@ -37,13 +38,14 @@ class Heartbeat:
 
 @dataclass
 class Device:
-    """One Modbus device of the station: its map, its register image, its watchdog."""
+    """One Modbus device of the station: its map, its register image, its watchdog, its lease."""
 
     unit: int
     regmap: RegisterMap
     image: list[int] = field(default_factory=list)
     heartbeat: Heartbeat = field(default_factory=Heartbeat)
     fault: int = FAULT_NONE
+    lease: Lease = field(default_factory=Lease)
     shown: dict[str, float] = field(default_factory=dict)  # live values in the image (refresh)
 
     def __post_init__(self) -> None:

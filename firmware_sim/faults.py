@@ -33,9 +33,21 @@ class Faults(Strict):
     )
     stream_garbage_every: int = Field(0, ge=0, description="garbage after every Nth frame")
     stream_garbage_bytes: int = Field(256, ge=1, le=1 << 20, description="bytes per burst")
+    no_lease: bool = Field(
+        False,
+        description="the devices grant no lease (firmware without it): every master may write "
+        "them at any time; `lease` is an illegal address",
+    )
     supply: Literal["none", "not_charged", "over_temperature"] = "none"
     head: Literal["none", "servo"] = "none"
     seed: int = Field(0, description="seed of the garbage bytes")
+
+
+def request_key(pdu: bytes) -> tuple[int, int, int]:
+    """Return (unit, function, address) of a request that starts with the unit byte."""
+    if len(pdu) < 4:
+        return (pdu[0] if pdu else 0, pdu[1] if len(pdu) > 1 else 0, -1)
+    return pdu[0], pdu[1], int.from_bytes(pdu[2:4], "big")
 
 
 class ReplyFaults:

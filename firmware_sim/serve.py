@@ -12,11 +12,9 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 import tty
 from dataclasses import asdict, dataclass
@@ -25,15 +23,14 @@ from drivers.wire import modbus
 from drivers.wire.frames import BLOCK_SAMPLES, SAMPLE_RATE_HZ
 from firmware_sim import slave
 from firmware_sim.devices import HEAD_UNIT, SUPPLY_UNIT
-from firmware_sim.faults import Faults, GarbageSource, ReplyFaults
+from firmware_sim.faults import Faults, GarbageSource, ReplyFaults, request_key
 from firmware_sim.panel import ControlPanel
+from firmware_sim.rtu import PtyLink
 from firmware_sim.station import Station
 
 MAX_BATCH = 64  # lockstep blocks run in one go when the client has granted that many
 MAX_BACKLOG = 4 * 1024 * 1024  # bytes queued for a paced stream client before it is dropped
 MAX_MBAP_LENGTH = 254  # unit byte + the longest PDU (253 bytes): a 260-byte Modbus TCP ADU
-RTU_SILENCE_S = 0.00175  # t3.5 of the serial-line spec: fixed at 1.75 ms above 19200 baud
-MAX_RTU_ADU = 256
 MAX_CLIENTS = 8  # Modbus TCP connections served at once (a controller needs one or two)
 STALL_S = 1.0  # a client whose replies wait this long unread is cut
 # requests a client may send before reading an answer: a master asks and waits (the safe
@@ -62,149 +59,6 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _request_key(pdu: bytes) -> tuple[int, int, int]:
-    """Return (unit, function, address) of a request that starts with the unit byte."""
-    if len(pdu) < 4:
-        return (pdu[0] if pdu else 0, pdu[1] if len(pdu) > 1 else 0, -1)
-    return pdu[0], pdu[1], int.from_bytes(pdu[2:4], "big")
-
-
-def _rtu_served(frame: bytes) -> bool:
-    """Return True if frame is one whole request the station serves (FC 3, 6 or 16)."""
-    if frame[1] in (3, 6):
-        return len(frame) == 8
-    return frame[1] == 16 and len(frame) >= 11 and len(frame) == 9 + frame[6]
-
-
-def _rtu_tail(buf: bytearray) -> bytes | None:
-    """Return the whole served request that buf ends with, if there is one."""
-    for size in range(8, len(buf) + 1):
-        frame = bytes(buf[-size:])
-        if _rtu_served(frame) and modbus.rtu_crc_ok(frame):
-            return frame
-    return None
-
-
-class PtyLink:
-    """The station's Modbus RTU line: a pty pair whose client side is the serial port, and
-    where RTU faults happen.
-
-    The client opens client_path; the station reads requests from the pty's master side and
-    writes each reply there in one write (a frame per write, as a slave's UART sends it).
-    client_path is a stable link to the client's pty, as udev's /dev/serial/by-id names are:
-    unplugging closes that pty (its node vanishes and an open port fails with EIO, as a pulled
-    USB adapter does) and plugging back makes a new one behind the same name.
-    """
-
-    def __init__(self, station: Station, faults: ReplyFaults) -> None:
-        self.station = station
-        self.folder = tempfile.mkdtemp(prefix="microweld-rtu-")
-        self.client_path = os.path.join(self.folder, "client")
-        self.m2: int | None = None
-        self.s2: int | None = None
-        self.faults = faults
-        self.dead_until = 0.0
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.rx = bytearray()  # request bytes that are not (yet) a whole frame
-        self.rx_at = 0.0  # time.monotonic() of the last request bytes
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start serving the line."""
-        self.loop = loop
-        self.faults_changed()
-
-    def faults_changed(self) -> None:
-        """Unplug or plug back the client's side as the fault settings say."""
-        if self.faults.faults.unplugged:
-            self._unplug()
-        elif self.m2 is None:
-            self._plug()
-
-    def _plug(self) -> None:
-        assert self.loop is not None
-        self.m2, self.s2 = os.openpty()
-        tty.setraw(self.s2)
-        tmp = self.client_path + ".new"
-        os.symlink(os.ttyname(self.s2), tmp)
-        os.replace(tmp, self.client_path)
-        self.loop.add_reader(self.m2, self._request)
-
-    def _unplug(self) -> None:
-        if self.m2 is None or self.s2 is None:
-            return
-        assert self.loop is not None
-        self.loop.remove_reader(self.m2)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.client_path)
-        for fd in (self.m2, self.s2):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.m2 = self.s2 = None
-        self.rx.clear()
-
-    def _to_client(self, data: bytes) -> None:
-        if self.m2 is not None:  # nothing reaches an unplugged adapter
-            with contextlib.suppress(OSError):
-                os.write(self.m2, data)
-
-    def _request(self) -> None:
-        if self.m2 is None:
-            return
-        try:
-            data = os.read(self.m2, 4096)
-        except OSError:
-            return  # the client's side is not open (yet)
-        if not data or time.monotonic() < self.dead_until:
-            return  # a dead line carries nothing
-        # RTU frames are delimited by silence, and the station hears them as a real slave does:
-        # a frame is taken once its CRC checks; bytes that have not made one when t3.5 of
-        # silence follows are dropped, so a stray byte of line noise never costs the next
-        # good request.
-        now = time.monotonic()
-        if now - self.rx_at > RTU_SILENCE_S:
-            self.rx.clear()
-        self.rx_at = now
-        self.rx += data
-        del self.rx[:-MAX_RTU_ADU]
-        if modbus.rtu_crc_ok(self.rx):
-            data = bytes(self.rx)
-        elif (tail := _rtu_tail(self.rx)) is not None:
-            # a request right behind noise, the silence lost in a busy relay's late read
-            data = tail
-        else:
-            return
-        self.rx.clear()
-        unit, pdu = data[0], data[1:-2]
-        if unit not in self.station.devices:
-            return  # another slave's request, or a broadcast (unit 0), which these ignore
-        fault = self.faults.next(*_request_key(data))
-        if fault == "silent":
-            return  # the cut line carries the request nowhere
-        if fault == "disconnect":
-            self.dead_until = time.monotonic() + 0.5
-            return
-        if fault == "exception":
-            self._to_client(modbus.rtu_adu(unit, modbus.exception_pdu(pdu[0], modbus.DEVICE_BUSY)))
-            return
-        reply = modbus.rtu_adu(unit, slave.answer(self.station, unit, pdu))
-        if fault == "drop":
-            return
-        if fault == "corrupt":
-            reply = reply[:-1] + bytes([reply[-1] ^ 0xFF])
-        elif fault == "garbage":
-            reply = self.faults.noise()
-        delay_s = self.faults.delay_s
-        if delay_s > 0 and self.loop is not None:
-            self.loop.call_later(delay_s, self._to_client, reply)
-        else:
-            self._to_client(reply)
-
-    def close(self) -> None:
-        """Stop serving and close every descriptor."""
-        self._unplug()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 class TcpSlave:
     """The station's Modbus TCP port: answers whole MBAP frames for both devices, and
     applies the wire faults (late, lost, 'busy' or cut) reply by reply."""
@@ -214,6 +68,7 @@ class TcpSlave:
         self.faults = faults
         # each connection served now: the time of its last request (time.monotonic())
         self.clients: dict[asyncio.StreamWriter, float] = {}
+        self.masters = 0  # connections so far: each is a master of its own (its lease)
 
     @staticmethod
     def _frames(buf: bytearray) -> list[bytes]:
@@ -232,11 +87,11 @@ class TcpSlave:
             del buf[: 6 + length]
         return out
 
-    def reply(self, request: bytes) -> bytes:
-        """Return the reply ADU to one request ADU (MBAP header, unit, PDU)."""
+    def reply(self, request: bytes, master: int) -> bytes:
+        """Return the reply ADU to one request ADU (MBAP header, unit, PDU) of a master."""
         unit, pdu = request[6], request[7:]
         if unit in self.station.devices:
-            return modbus.mbap_reply(request, slave.answer(self.station, unit, pdu))
+            return modbus.mbap_reply(request, slave.answer(self.station, unit, pdu, master))
         # the port fronts two units, as a gateway does: one it does not have is refused
         return modbus.mbap_reply(request, modbus.exception_pdu(pdu[0], modbus.GATEWAY_NO_RESPONSE))
 
@@ -253,7 +108,8 @@ class TcpSlave:
             del self.clients[quiet]
             quiet.transport.abort()  # its handler ends on the reset
         self.clients[writer] = time.monotonic()
-        buf = bytearray()
+        self.masters += 1
+        master, buf = self.masters, bytearray()
         try:
             while data := await reader.read(65536):
                 buf += data
@@ -262,20 +118,21 @@ class TcpSlave:
                     return  # no master waits for this many answers at once: a flood
                 self.clients[writer] = time.monotonic()
                 for request in requests:
-                    if not await self._serve(request, writer):
+                    if not await self._serve(request, writer, master):
                         return
         except (ConnectionError, TimeoutError):
             pass
         finally:
             self.clients.pop(writer, None)
+            self.station.dropped(master)
             # abort, not close: close waits to send what a client that never reads left queued
             writer.transport.abort()
 
-    async def _serve(self, request: bytes, writer: asyncio.StreamWriter) -> bool:
+    async def _serve(self, request: bytes, writer: asyncio.StreamWriter, master: int) -> bool:
         """Answer one request (faults applied); return False if the connection is to end."""
         if request[2:4] != b"\0\0" or len(request) < 8:
             return True  # not Modbus (protocol id) or no function code: unanswered
-        fault = self.faults.next(*_request_key(request[6:]))
+        fault = self.faults.next(*request_key(request[6:]))
         if fault == "disconnect":
             return False
         if fault == "silent":
@@ -285,7 +142,7 @@ class TcpSlave:
             writer.write(modbus.mbap_reply(request, busy))
             await asyncio.wait_for(writer.drain(), STALL_S)
             return True
-        reply = self.reply(request)
+        reply = self.reply(request, master)
         if fault == "drop":
             return True
         if fault == "garbage":

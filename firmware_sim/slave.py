@@ -6,7 +6,8 @@ register maps define. Refusals follow the Modbus application protocol (v1.1b3, s
   03 ILLEGAL VALUE      a quantity or byte count out of range or a PDU of the wrong length
                         (checked before the address, as the spec's state charts do)
   02 ILLEGAL ADDRESS    registers outside the map, part of a register, or a read-only one
-  and the station's own refusals (03 for a value outside its limits, 06 BUSY mid-weld).
+  and the station's own refusals (03 for a value outside its limits, 06 BUSY mid-weld or
+  while another master holds the device's lease).
 
 The station answers requests itself rather than through pymodbus's server: the map sweep's
 1,000 welds make about 300,000 status reads, and a second loopback hop with a generic
@@ -31,8 +32,9 @@ from drivers.wire.modbus import (
 from firmware_sim.station import Station
 
 
-def answer(station: Station, unit: int, pdu: bytes) -> bytes:
-    """Carry out one request PDU for a unit the station has; return the reply PDU."""
+def answer(station: Station, unit: int, pdu: bytes, master: int = 0) -> bytes:
+    """Carry out one request PDU of `master` (a connection: firmware_sim/lease.py) for a unit
+    the station has; return the reply PDU."""
     if not pdu:
         raise ValueError("a request PDU has at least its function code")
     fc = pdu[0]
@@ -45,7 +47,7 @@ def answer(station: Station, unit: int, pdu: bytes) -> bytes:
         count = int.from_bytes(pdu[3:5], "big")
         if not 1 <= count <= MAX_READ:
             return exception_pdu(fc, ILLEGAL_VALUE)
-        words = station.read(unit, address, count)
+        words = station.read(unit, address, count, master)
         if isinstance(words, int):
             return exception_pdu(fc, words)
         return read_response_pdu(words)
@@ -64,7 +66,7 @@ def answer(station: Station, unit: int, pdu: bytes) -> bytes:
             return exception_pdu(fc, ILLEGAL_VALUE)
         values = [int.from_bytes(pdu[6 + 2 * k : 8 + 2 * k], "big") for k in range(count)]
     address = int.from_bytes(pdu[1:3], "big")
-    code = station.write(unit, address, values)
+    code = station.write(unit, address, values, master)
     if code is not None:
         return exception_pdu(fc, code)
     # FC 6 echoes the request; FC 16 echoes its address and quantity

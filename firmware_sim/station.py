@@ -25,7 +25,7 @@ from drivers.config.schedule import (
 )
 from drivers.wire import frames
 from drivers.wire.frames import SAMPLE_RATE_HZ
-from drivers.wire.modbus import ILLEGAL_ADDRESS, ILLEGAL_VALUE
+from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.wire.regmap import Register, RegisterValueError, load_register_map
 from firmware_sim import commands
 from firmware_sim import kernel as K
@@ -440,16 +440,26 @@ class Station:
 
     # --- Modbus access -------------------------------------------------------------------------
 
-    def read(self, unit: int, address: int, count: int) -> list[int] | int:
-        """Return the words at address (or a Modbus exception code)."""
+    def read(self, unit: int, address: int, count: int, master: int = 0) -> list[int] | int:
+        """Return the words at address as `master` (a connection) reads them (or a Modbus
+        exception code)."""
         dev = self.devices.get(unit)
         if dev is None or address + count > len(dev.image):
             return ILLEGAL_ADDRESS
         self.refresh(unit)
+        if not self.faults.no_lease:
+            at = dev.regmap["lease_state"].address
+            dev.image[at] = dev.lease.state(master, self.t, dev.heartbeat.timeout_s)
         return dev.image[address : address + count]
 
-    def write(self, unit: int, address: int, words: list[int]) -> int | None:
-        """Apply a write of words at address; return None, or the Modbus exception code."""
+    def dropped(self, master: int) -> None:
+        """Note that a master's connection closed: the leases it held end."""
+        for dev in self.devices.values():
+            dev.lease.dropped(master)
+
+    def write(self, unit: int, address: int, words: list[int], master: int = 0) -> int | None:
+        """Apply `master`'s write of words at address; return None, or the Modbus exception
+        code (6, busy, for a device another master holds: firmware_sim/lease.py)."""
         dev = self.devices.get(unit)
         if dev is None:
             return ILLEGAL_ADDRESS
@@ -464,6 +474,7 @@ class Station:
             regs.append(reg)
             a += reg.words
         values = []
+        lapse_s, leased = dev.heartbeat.timeout_s, not self.faults.no_lease
         for reg in regs:
             off = reg.address - address
             value = reg.decode(words[off : off + reg.words])
@@ -471,15 +482,19 @@ class Station:
                 reg.check(value)
             except RegisterValueError:
                 return ILLEGAL_VALUE
+            if reg.name == "lease" and not leased:
+                return ILLEGAL_ADDRESS  # firmware without a lease has no such register
+            if leased and not dev.lease.allows(master, reg.name, self.t, lapse_s):
+                return DEVICE_BUSY  # nothing of it is carried out
             values.append((reg, value))
         for reg, value in values:
-            code = commands.apply(
-                self,
-                dev,
-                reg,
-                value,
-                words[reg.address - address : reg.address - address + reg.words],
-            )
+            if reg.name == "lease":
+                if not dev.lease.take(master, int(value), self.t, lapse_s):
+                    return DEVICE_BUSY
+                continue
+            off = reg.address - address
+            code = commands.apply(self, dev, reg, value, words[off : off + reg.words])
             if code is not None:
                 return code
+            dev.lease.wrote(master, self.t)
         return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from drivers.errors import DeviceRefusedError
+from drivers.errors import DeviceRefusedError, LeaseHeldError
 from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, ILLEGAL_VALUE
 from drivers.wire.regmap import RegisterValueError
 from tests.helpers.paths import TC_CD
@@ -72,6 +73,46 @@ def test_exception_replies(lockstep: Running, transport: str) -> None:
         supply.fire()  # not armed, head not at force
     assert info.value.code == DEVICE_BUSY
     link.close()
+
+
+@pytest.mark.parametrize("holder_over", ["tcp", "rtu"])
+def test_the_lease_keeps_other_masters_out_until_its_holder_lets_go(
+    lockstep: Running, holder_over: str
+) -> None:
+    holder, _ = drivers(lockstep, holder_over)
+    other, _ = drivers(lockstep, "tcp")
+    try:
+        assert holder.take(0xC0FFEE)
+        with pytest.raises(LeaseHeldError, match="held by another master"):
+            other.take(0xBAD)
+        with pytest.raises(DeviceRefusedError) as info:
+            other.weld1_voltage_v = 1.0
+        assert info.value.code == DEVICE_BUSY
+        assert other.weld1_voltage_v == pytest.approx(2.1)  # reads stay open
+        assert (other.read("lease_state"), holder.read("lease_state")) == (2, 1)
+        other.stop()  # anyone may make the station safer
+        holder.weld1_voltage_v = 2.1  # the holder writes on
+    finally:
+        holder.release()
+    assert other.take(0xBAD)
+    other.release()
+    holder.link.close()
+    other.link.close()
+
+
+def test_a_closed_connection_gives_its_lease_up(lockstep: Running) -> None:
+    holder, _ = drivers(lockstep, "tcp")
+    other, _ = drivers(lockstep, "tcp")
+    holder.take(1)
+    with pytest.raises(LeaseHeldError):
+        other.take(2)
+    holder.link.close()
+    deadline = time.monotonic() + 2.0
+    while other.read("lease_state") != 0:  # the station sees the close at its next loop turn
+        assert time.monotonic() < deadline, "the lease outlived its holder's connection"
+        time.sleep(0.01)
+    assert other.take(2)
+    other.link.close()  # (and so gives it up)
 
 
 def _weld_cycle(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from drivers.link import ModbusLink, rtu_link, tcp_link
+from drivers.supply import CDSupply
 from drivers.wire.modbus import (
     mbap_adu,
     read_request_pdu,
@@ -32,8 +33,13 @@ EXCHANGES: list[tuple[Callable[[ModbusLink], object], bytes, bytes]] = [
         write_multiple_pdu(40, [0x0001, 0x86A0]),
         write_multiple_response_pdu(40, 2),
     ),
+    (  # a driver taking its device's lease: the token into `lease` (6 and 7), high word first
+        lambda link: CDSupply(link, 1).take(0x12345678),
+        bytes.fromhex("10 0006 0002 04 1234 5678"),
+        write_multiple_response_pdu(6, 2),
+    ),
 ]
-UNITS = (1, 1, 2)
+UNITS = (1, 1, 2, 1)
 
 
 def _exactly(conn: socket.socket, n: int) -> bytes:
