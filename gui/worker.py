@@ -90,7 +90,14 @@ class SessionSpec:
     clock: str | None = None
 
     def __call__(self) -> WeldSession:
-        return WeldSession(self.station, self.schedule, self.window, self.qa_log, clock=self.clock)
+        return WeldSession(
+            self.station,
+            self.schedule,
+            self.window,
+            self.qa_log,
+            clock=self.clock,
+            keep_alive=False,  # this loop beats the heartbeats between welds itself
+        )
 
 
 class _Served:

@@ -10,6 +10,7 @@ current flows). `open_bench` connects to a station's devices, starting the simul
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,23 @@ class Bench:
     # the simulated station's test panel (host, port): ground truth for tests and process maps,
     # never for verdicts. None on hardware.
     sim_control: tuple[str, int] | None = None
+    # this controller's token for the devices' leases (drivers/device.py `take`): one per
+    # session, never 0
+    lease_token: int = field(default_factory=lambda: 1 + secrets.randbelow(0xFFFFFFFF))
+
+
+def take(bench: Bench) -> list[str]:
+    """Take (or renew) the supply's and the head's leases; return the names of those that
+    grant none. LeaseHeldError if another master holds one."""
+    devices = {"supply": bench.supply, "head": bench.head}
+    return [name for name, dev in devices.items() if not dev.take(bench.lease_token)]
+
+
+def release(bench: Bench) -> None:
+    """Give both leases up; a device out of reach lets its lease lapse on its own."""
+    for dev in (bench.supply, bench.head):
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            dev.release()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ and on a paced one (it reads blocks as they come).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import time
@@ -25,10 +24,10 @@ from controller.monitor.window import Window
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity, WeldRecord
 from controller.weld import signals
-from controller.weld.bench import Bench, Plan
+from controller.weld.bench import Bench, Plan, take
 from controller.weld.heap import without_collection
 from controller.weld.sequencer import Command, Observation, Sequencer, State
-from drivers.errors import DeviceRefusedError, LinkError, SettingsChangedError
+from drivers.errors import DeviceRefusedError, LeaseHeldError, LinkError, SettingsChangedError
 from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 
 # between heartbeats, in the station's time: a third of the shortest watchdog (150 ms). By the
@@ -245,11 +244,18 @@ class Cycle:
             self.take_block()  # the station's time, before the sequencer starts counting
         except LinkError as exc:
             return f"stream: {exc}"
-        with contextlib.suppress(LinkError):
+        try:
+            # the leases, taken again if they lapsed between welds (another master that took
+            # them meanwhile holds the station: nothing is written)
+            take(self.bench)
             # a fresh heartbeat before the permissions are read: the supply is ready only with
             # one, and from here on both watchdogs guard the cycle (a link lost later makes the
             # station safe on its own). A lost link shows in the permissions just below.
             self.beat()
+        except LeaseHeldError as exc:
+            return str(exc)
+        except LinkError:
+            pass
         step = self.seq.start(self.observe(False))
         self._first = step.commands
         return step.note if self.seq.state is State.IDLE else ""

@@ -21,8 +21,9 @@ from controller.qa.mes import MesError, OpcUaPublisher
 from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
 from controller.qa.stores import QaLogRefusedError, shown
 from controller.qa.text import identity_problems
-from controller.weld.bench import Bench, Plan, open_bench, program
+from controller.weld.bench import Bench, Plan, open_bench, program, release, take
 from controller.weld.cycle import CycleResult, run_cycle
+from controller.weld.keepalive import KeepAlive
 from controller.weld.sequencer import State
 from controller.weld.stations import (
     RtuStation,
@@ -33,6 +34,7 @@ from controller.weld.stations import (
     window_path,
 )
 from drivers.config.schedule import Schedule, load_schedule
+from drivers.errors import LeaseHeldError
 
 
 class SessionError(RuntimeError):
@@ -75,9 +77,12 @@ class WeldSession:
         no_weld: bool = False,
         clock: str | None = None,
         mes: str | None = None,
+        keep_alive: bool = True,
     ) -> None:
         """Load and check the configs (ConfigError or SessionError on a bad one). mes: an
-        opc.tcp:// endpoint to publish every logged weld on (default: the station's)."""
+        opc.tcp:// endpoint to publish every logged weld on (default: the station's).
+        keep_alive: beat the heartbeats between welds from a thread of the session's own, so
+        that the station stays this session's (False: the caller beats them itself)."""
         self.station: SimStation | TcpStation | RtuStation = load_station(station)
         self.schedule_file = schedule_path(schedule or self.station.schedule)
         self.schedule: Schedule = load_schedule(self.schedule_file)
@@ -103,6 +108,8 @@ class WeldSession:
         self.qa_path = self.station.qa_location(qa_log)
         self.no_weld = no_weld
         self.clock = clock
+        self.keep_alive = keep_alive
+        self._keeper: KeepAlive | None = None
         self.mes_url = mes or self.station.mes_opcua
         self._stack = contextlib.ExitStack()
         self.bench: Bench | None = None
@@ -124,6 +131,7 @@ class WeldSession:
                     self.station, self.schedule, self.schedule_file, self.no_weld, self.clock
                 )
             )
+            self._take(bench)
             try:
                 self.log = QaLog(self.qa_path)
             except QaLogRefusedError as exc:
@@ -147,6 +155,10 @@ class WeldSession:
             self.plan = program(bench, self.schedule, self.station.watchdog_ms)
             self._count = int(bench.supply.weld_count)
             self.bench = bench
+            if self.keep_alive and not bench.lockstep:  # (lockstep time stands still between)
+                self._keeper = KeepAlive(bench, self.station.watchdog_ms / 3e3)
+                self._keeper.start()
+                self._stack.callback(self._keeper.stop)  # before the leases are given up
         except ConnectionError as exc:
             # a station or a QA-log server that does not answer: a message, not a traceback
             self._stack.close()
@@ -154,6 +166,23 @@ class WeldSession:
         except BaseException:
             self._stack.close()
             raise
+
+    def _take(self, bench: Bench) -> None:
+        """Take the station's leases before anything is written: a station another controller
+        holds is refused, and a device that grants none is said."""
+        try:
+            free = take(bench)
+        except LeaseHeldError as exc:
+            raise SessionError(
+                f"station {self.station.name} is in use: {exc}; not welding. It is free once "
+                "that controller closes, or after the station's watchdog_ms of its silence."
+            ) from None
+        self._stack.callback(release, bench)
+        for name in free:
+            self.warnings.append(
+                f"the {name} grants no lease: another master could change its settings "
+                "(they are read back before every weld)"
+            )
 
     def _report_loss(self, log: QaLog) -> None:
         """Say loudly, and in the audit trail, what the log lost since its anchor (it is
@@ -277,6 +306,16 @@ class WeldSession:
 
         Raises SessionError if the electrode has reached its limit or the start was refused.
         """
+        keeper = self._keeper.paused() if self._keeper else contextlib.nullcontext()
+        with keeper:  # the cycle alone on the link
+            return self._weld(who, on_step, on_block)
+
+    def _weld(
+        self,
+        who: WeldIdentity,
+        on_step: Callable[[State], None] | None,
+        on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None,
+    ) -> CycleResult:
         assert self.bench is not None and self.plan is not None and self.log is not None, (
             "open the session first"
         )

@@ -33,9 +33,10 @@ TCP_LISTEN = "0A"
 # the writes a running weld must take: its STOP, the watchdogs' heartbeats, and the safe-state
 # commands the controller's abort sends while the supply may still be running (cycle._safe:
 # stop, disarm, retract; the station's own e-stop chain does the same)
+# (the lease, like the heartbeat, is its holder's to renew mid-weld: it changes no setting)
 ALLOWED_MID_WELD = {
-    "supply": {"stop", "heartbeat", "disarm"},
-    "head": {"heartbeat", "retract", "home"},
+    "supply": {"stop", "heartbeat", "disarm", "lease"},
+    "head": {"heartbeat", "retract", "home", "lease"},
 }
 
 
