@@ -7,13 +7,11 @@ loopback and reached over Modbus TCP and the stream, exactly as hardware would b
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import collections
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from controller.monitor.monitor import WeldResult
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -25,8 +23,28 @@ from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 from drivers.wire.frames import SAMPLE_RATE_HZ
 
-NO_WAVEFORM = np.zeros((0, 4))
-TABLE_FEATURES = ("energy_j", "setdown_um", "burn_through_ms")
+TABLE_ROWS = 100  # the last welds the table shows (the QA log holds every one)
+
+
+@dataclass
+class Tally:
+    """What a run keeps of its welds: counts, the table's last rows as text, and the last
+    weld whole (its waveform for the picture). Bounded: a run may make tens of thousands, and
+    a weld's whole result is about 200 KB with its waveform, 1 kB without."""
+
+    made: int = 0
+    passed: int = 0
+    rows: collections.deque[str] = field(
+        default_factory=lambda: collections.deque(maxlen=TABLE_ROWS)
+    )
+    last: CycleResult | None = None
+
+    def add(self, res: CycleResult) -> None:
+        """Count a finished weld (committed to the log) and keep its row."""
+        self.made += 1
+        self.passed += res.result.verdict == "PASS"
+        self.rows.append(_row(self.made, res))
+        self.last = res
 
 
 def _bar(k: int, n: int, width: int = 30) -> str:
@@ -47,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problems := identity_problems(first):
         print(f"error: {'; '.join(problems)}", file=sys.stderr)
         return 2
-    results: list[CycleResult] = []
+    tally = Tally()
     try:
         session.open()
     except SessionError as exc:
@@ -59,26 +77,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     heap.settle()  # start-up done: its objects out of the collector's way
     try:
         with session:  # opened: the block closes it
-            refused = _weld_parts(session, args, results)
+            refused = _weld_parts(session, args, tally)
     except signals.Interrupted as exc:
         # the weld in progress was made safe and logged: show it with the others, then stop
         if isinstance(exc.result, CycleResult):
-            _keep(results, exc.result)
-            _shown(len(results), args.count, exc.result)
+            tally.add(exc.result)
+            _shown(tally.made, args.count, exc.result)
         print(file=sys.stderr)
-        _summary(results, session, args)
+        _summary(tally, session, args)
         raise
     except BaseException:
         print(file=sys.stderr)  # past the progress bar, before the error's line
         raise
     if refused:
         return 2
-    passed = _summary(results, session, args)
-    return 0 if passed == len(results) else 1
+    _summary(tally, session, args)
+    return 0 if tally.passed == tally.made else 1
 
 
-def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[CycleResult]) -> str:
-    """Weld args.count parts into results; return why welding stopped early ("" if not)."""
+def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally) -> str:
+    """Weld args.count parts into the tally; return why welding stopped early ("" if not)."""
     warned = False
     for k in range(args.count):
         used, warning, limit = session.electrode()
@@ -95,7 +113,7 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, results: list[Cy
         except SessionError as exc:
             print(f"\n{exc}", file=sys.stderr)
             return str(exc)
-        _keep(results, res)
+        tally.add(res)
         _shown(k + 1, args.count, res)
         for notice in session.take_notices():
             print(f"\nwarning: {notice}", file=sys.stderr, flush=True)
@@ -108,16 +126,15 @@ def _part(args: argparse.Namespace, k: int) -> str:
     return f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part
 
 
-def _keep(results: list[CycleResult], res: CycleResult) -> None:
-    """Add a weld's result for the summary; only the last keeps its waveform (for the
-    picture): each is about 200 KB, and a run may make tens of thousands."""
-    if results:
-        # what the table shows, no more (a weld's whole result is a couple of kB)
-        last = results[-1].result
-        shown_only = {k: last.features.get(k) for k in TABLE_FEATURES}
-        slim = WeldResult(shown_only, last.verdict, [escaped("; ".join(last.reasons))[:100]], {})
-        results[-1] = dataclasses.replace(results[-1], waveform=NO_WAVEFORM, result=slim)
-    results.append(res)
+def _row(k: int, res: CycleResult) -> str:
+    """Return the table's row of the k-th weld of the run."""
+    f = res.result.features
+    burn = f.get("burn_through_ms")
+    return (
+        f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f.get('energy_j') or 0:9.3f} "
+        f"{f.get('setdown_um') or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
+        + escaped("; ".join(res.result.reasons))[:100]
+    )
 
 
 def _shown(k: int, n: int, res: CycleResult) -> None:
@@ -126,26 +143,21 @@ def _shown(k: int, n: int, res: CycleResult) -> None:
     print("\r" + _bar(k, n), end="", file=sys.stderr, flush=True)
 
 
-def _summary(results: list[CycleResult], session: WeldSession, args: argparse.Namespace) -> int:
-    """Print the table of the welds made and the picture of the last; return how many passed."""
+def _summary(tally: Tally, session: WeldSession, args: argparse.Namespace) -> None:
+    """Print the table of the last welds made and the picture of the last."""
     print(
         f"{'#':>4} {'log id':>12} {'verdict':8} {'energy J':>9} {'set-down µm':>11} "
         f"{'burn ms':>8}  reasons"
     )
-    for k, res in enumerate(results, 1):
-        f = res.result.features
-        burn = f.get("burn_through_ms")
-        print(
-            f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f.get('energy_j') or 0:9.3f} "
-            f"{f.get('setdown_um') or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
-            + escaped("; ".join(res.result.reasons))[:100]
-        )
-    passed = sum(r.result.verdict == "PASS" for r in results)
-    print(f"{passed} of {len(results)} PASS; QA log: {shown(session.qa_path)}")
-    if results and args.png:
+    if (earlier := tally.made - len(tally.rows)) > 0:
+        print(f"   … {earlier} earlier welds of this run: `microweld log` lists every one")
+    for row in tally.rows:
+        print(row)
+    print(f"{tally.passed} of {tally.made} PASS; QA log: {shown(session.qa_path)}")
+    last = tally.last
+    if last is not None and args.png:
         from controller.analysis.plots import plot_weld
 
-        last = results[-1]
         png = plot_weld(
             last.waveform,
             SAMPLE_RATE_HZ,
@@ -154,7 +166,6 @@ def _summary(results: list[CycleResult], session: WeldSession, args: argparse.Na
             session.window,
         )
         print(f"last weld: {png}")
-    return passed
 
 
 def cmd_dress(args: argparse.Namespace) -> int:
