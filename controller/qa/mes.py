@@ -7,8 +7,15 @@ station, `<station>`, holding the last weld logged:
   RecordId, TimeUtc, Operator, PartId, Lot, Schedule, ScheduleHash, Window, WindowHash,
   ElectrodeCount, SupplyWeldCount (0: no pulse in that cycle), Verdict, Reasons (String[]),
   RowHash (the QA log's hash chain), Features/<name> (Double, the name carries the unit;
-  NaN where the feature does not exist), Published (welds published since the server started)
-  and Result: the whole record as one JSON text, written last.
+  NaN where the feature does not exist), Anchor (the log's anchor after that weld's commit, as
+  JSON: the last id and hash of each sealed chain, so that the MES holds a copy of the log's
+  end outside it), Published (welds published since the server started) and Result: the
+  whole record as one JSON text, written last.
+
+On this machine's loopback the endpoint is served without security to anonymous readers. An
+endpoint elsewhere needs the station's `mes_security = "sign_encrypt"`: Basic256Sha256 with
+Sign & Encrypt only, a user name and password from controller/qa/mes_users.py, and the
+server's own certificate. Nobody may write or delete anything, whoever logs in.
 
 A data change on Result is the event to subscribe to: it is one consistent snapshot, where the
 separate variables may be seen half-updated between two welds. The QA log stays the record of
@@ -29,6 +36,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
+from controller.qa import mes_users
 from controller.qa.record import LoggedWeld
 
 NAMESPACE = "urn:microweld"
@@ -43,8 +51,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def check_opcua_url(url: str) -> str:
-    """Return url if it is an opc.tcp://host:port/... endpoint on this machine's loopback;
-    raise ValueError saying why not."""
+    """Return url if it is an opc.tcp://host:port/... endpoint; raise ValueError saying why
+    not."""
     parts = urlsplit(url)
     if parts.scheme != "opc.tcp":
         raise ValueError(f"an OPC UA endpoint starts with opc.tcp:// (got scheme {parts.scheme!r})")
@@ -56,21 +64,26 @@ def check_opcua_url(url: str) -> str:
         raise ValueError(f"the port of {url!r} is not a number from 1 to 65535") from None
     if port is None:
         raise ValueError("an OPC UA endpoint names its port, e.g. opc.tcp://127.0.0.1:4840/")
-    if parts.hostname not in LOOPBACK:
-        # Another machine's MES would need Basic256Sha256 with Sign & Encrypt, a certificate
-        # and credentials, none of which a station config can give yet: refused, not served
-        # in the clear
-        raise ValueError(
-            f"the OPC UA endpoint's host {parts.hostname!r} is not this machine's loopback "
-            "(127.0.0.1): serving an MES elsewhere needs a secured endpoint, not yet supported"
-        )
     return url
 
 
-def _read_only_users() -> Any:
-    """Return asyncua's user manager for the publisher: an anonymous client may read, and no
-    user name or password logs anyone in (asyncua's default gives "admin" the Admin role
-    whatever its password, and an Admin may write and delete nodes)."""
+def unsecured_problem(url: str) -> str:
+    """Return why `url` may not be served without security ("" if it may: loopback only)."""
+    host = urlsplit(url).hostname
+    if host in LOOPBACK:
+        return ""
+    return (
+        f"the OPC UA endpoint's host {host!r} is not this machine's loopback (127.0.0.1): an "
+        'MES elsewhere needs mes_security = "sign_encrypt" in the station file (Basic256Sha256, '
+        "Sign & Encrypt, users from `microweld mes-user`)"
+    )
+
+
+def _read_only_users(users: dict[str, str] | None) -> Any:
+    """Return asyncua's user manager for the publisher, read-only whoever logs in (asyncua's
+    default gives "admin" the Admin role whatever its password, and an Admin may write and
+    delete nodes). users None: an anonymous client may read, and no user name or password
+    logs anyone in. Else only those users, by their passwords."""
     from asyncua.crypto.permission_rules import User, UserRole
     from asyncua.server.user_managers import UserManager
 
@@ -82,10 +95,14 @@ def _read_only_users() -> Any:
             password: str | None = None,
             certificate: Any = None,
         ) -> User | None:
-            # (certificate: the channel's, if any; with NoSecurity it proves nothing)
-            if username is not None or password is not None:
-                return None  # refused: no credentials are configured
-            return User(role=UserRole.User)
+            # (certificate: the channel's; the user's password is what is checked)
+            if users is None:
+                if username is not None or password is not None:
+                    return None  # refused: no credentials are configured
+                return User(role=UserRole.User)
+            if username is None or not mes_users.password_ok(users, username, password or ""):
+                return None
+            return User(role=UserRole.User, name=username)
 
     return ReadOnly()
 
@@ -107,27 +124,45 @@ _FIELDS = (
 )
 
 
-def snapshot(weld: LoggedWeld, row_hash: str) -> dict[str, Any]:
+def snapshot(weld: LoggedWeld, row_hash: str, anchor: dict[str, Any]) -> dict[str, Any]:
     """Return the record as published in Result (JSON-ready; a missing feature is null)."""
     out = asdict(weld)
     out["row_hash"] = row_hash
+    out["anchor"] = anchor
     return out
 
 
 class OpcUaPublisher:
     """An OPC UA server on its own thread, showing the last weld of one station."""
 
-    def __init__(self, url: str, station: str, features: list[str]) -> None:
+    def __init__(self, url: str, station: str, features: list[str], secured: bool = False) -> None:
+        """secured: Basic256Sha256 Sign & Encrypt and the users of mes_users.py only (needed
+        off this machine)."""
         try:
             check_opcua_url(url)
         except ValueError as exc:
             raise MesError(f"mes_opcua {url!r}: {exc}") from None
+        if not secured and (why := unsecured_problem(url)):
+            raise MesError(f"mes_opcua {url!r}: {why}")
         try:
+            import argon2  # noqa: F401
             import asyncua  # noqa: F401
         except ImportError:
             raise MesError(
-                "publishing to an MES needs asyncua: pip install 'microweld[mes]'"
+                "publishing to an MES needs asyncua and argon2-cffi: pip install 'microweld[mes]'"
             ) from None
+        self.users: dict[str, str] | None = None
+        if secured:
+            try:
+                self.users = mes_users.load_users()
+            except mes_users.MesUsersError as exc:
+                raise MesError(f"the MES users: {exc}") from None
+            if not self.users:
+                raise MesError(
+                    f"the secured MES endpoint {url} has no users: add one with "
+                    "`microweld mes-user NAME`"
+                )
+            self.key_file, self.cert_file = mes_users.server_key()
         self.url, self.station, self.features = url, station, features
         self.published = 0
         self.restarts = 0
@@ -147,7 +182,7 @@ class OpcUaPublisher:
         if self._error is not None:
             raise MesError(f"the OPC UA server cannot start at {url}: {self._error}")
 
-    def publish(self, weld: LoggedWeld, row_hash: str) -> None:
+    def publish(self, weld: LoggedWeld, row_hash: str, anchor: dict[str, Any]) -> None:
         """Hand a committed weld to the server (returns at once). A server found stopped is
         reported (in `reports`) and started again; the log keeps every weld for an MES that
         missed some."""
@@ -163,7 +198,9 @@ class OpcUaPublisher:
         if self._loop is None or self._queue is None:
             return
         with contextlib.suppress(RuntimeError):  # its loop closed just now
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, snapshot(weld, row_hash))
+            self._loop.call_soon_threadsafe(
+                self._queue.put_nowait, snapshot(weld, row_hash, anchor)
+            )
 
     def take_reports(self) -> list[str]:
         """Return what happened to the publisher since the last call."""
@@ -189,12 +226,15 @@ class OpcUaPublisher:
 
         # asyncua warns at every start about certificates a NoSecurity endpoint does not use
         logging.getLogger("asyncua").setLevel(logging.ERROR)
-        server = Server(user_manager=_read_only_users())
+        server = Server(user_manager=_read_only_users(self.users))
         await server.init()
         server.set_endpoint(self.url)
         server.set_server_name("microweld")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-        server.set_security_IDs(["Anonymous"])  # no user-name token is offered
+        if self.users is None:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+            server.set_security_IDs(["Anonymous"])  # no user-name token is offered
+        else:
+            await self._secure(server)
         idx = await server.register_namespace(NAMESPACE)
         obj = await server.nodes.objects.add_object(idx, self.station)
 
@@ -208,6 +248,7 @@ class OpcUaPublisher:
             idx, "Reasons", ua.Variant([], ua.VariantType.String, is_array=True)
         )
         row_hash = await var(obj, "RowHash", "String", "")
+        anchor = await var(obj, "Anchor", "String", "")
         feats_obj = await obj.add_object(idx, "Features")
         feats = {f: await var(feats_obj, f, "Double", math.nan) for f in self.features}
         published = await var(obj, "Published", "Int64", 0)
@@ -225,6 +266,9 @@ class OpcUaPublisher:
                     ua.Variant(list(rec["reasons"]), ua.VariantType.String, is_array=True)
                 )
                 await row_hash.write_value(ua.Variant(rec["row_hash"], ua.VariantType.String))
+                await anchor.write_value(
+                    ua.Variant(json.dumps(rec["anchor"]), ua.VariantType.String)
+                )
                 for name, node in feats.items():
                     value = rec["features"].get(name)
                     value = math.nan if value is None else float(value)
@@ -232,3 +276,25 @@ class OpcUaPublisher:
                 self.published += 1
                 await published.write_value(ua.Variant(self.published, ua.VariantType.Int64))
                 await result.write_value(ua.Variant(json.dumps(rec), ua.VariantType.String))
+
+    async def _secure(self, server: Any) -> None:
+        """Serve Basic256Sha256 with Sign & Encrypt only, to users with a password, under the
+        server's own certificate (made from its key if missing or expired)."""
+        from asyncua import ua
+        from asyncua.crypto.cert_gen import setup_self_signed_certificate
+        from cryptography.x509.oid import ExtendedKeyUsageOID
+
+        app_uri = f"urn:microweld:{self.station}"
+        await server.set_application_uri(app_uri)
+        await setup_self_signed_certificate(
+            self.key_file,
+            self.cert_file,
+            app_uri,
+            urlsplit(self.url).hostname or "localhost",
+            [ExtendedKeyUsageOID.SERVER_AUTH],
+            {"commonName": f"microweld {self.station}"},
+        )
+        await server.load_certificate(str(self.cert_file))
+        await server.load_private_key(str(self.key_file))
+        server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+        server.set_security_IDs(["Username"])

@@ -146,7 +146,12 @@ class WeldSession:
                 )
             if self.mes_url:
                 try:
-                    self.mes = OpcUaPublisher(self.mes_url, self.station.name, list(FEATURES))
+                    self.mes = OpcUaPublisher(
+                        self.mes_url,
+                        self.station.name,
+                        list(FEATURES),
+                        secured=self.station.mes_security == "sign_encrypt",
+                    )
                 except MesError as exc:
                     raise SessionError(str(exc)) from None
                 self._stack.callback(self.mes.close)  # closed before the log: it reads no more
@@ -234,8 +239,11 @@ class WeldSession:
     def _publish(self, record_ids: list[int]) -> None:
         """Hand committed welds to the MES, as the log holds them."""
         if self.mes is not None and self.log is not None:
+            assert self.log.anchor is not None
+            # the log's end as its anchor has it now: the MES keeps a copy outside the log
+            end = {table: list(last) for table, last in self.log.anchor.last.items()}
             for rid in record_ids:
-                self.mes.publish(*self.log.weld(rid))
+                self.mes.publish(*self.log.weld(rid), end)
             self.notices += self.mes.take_reports()
 
     def take_notices(self) -> list[str]:

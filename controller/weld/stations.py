@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from controller.qa.mes import check_opcua_url
+from controller.qa.mes import check_opcua_url, unsecured_problem
 from controller.qa.seal import data_dir
 from controller.qa.stores import QaUrl, check_qa_log, qa_target
 from controller.qa.text import name_problem
@@ -57,6 +57,11 @@ class _Station(Strict):
         description="publish every logged weld on an OPC UA server at this endpoint, e.g. "
         "opc.tcp://127.0.0.1:4840/microweld/ (needs the mes extra; none by default)",
     )
+    mes_security: Literal["none", "sign_encrypt"] = Field(
+        "none",
+        description='"sign_encrypt": Basic256Sha256 with Sign & Encrypt only, users from '
+        "`microweld mes-user` (needed for an endpoint off this machine's loopback)",
+    )
 
     # a warning past the limit could never be shown: welding stops first
     @model_validator(mode="after")
@@ -66,6 +71,14 @@ class _Station(Strict):
                 f"electrode_warning ({self.electrode_warning}) is above electrode_limit "
                 f"({self.electrode_limit}): the warning would never be shown"
             )
+        return self
+
+    # never served in the clear beyond this machine
+    @model_validator(mode="after")
+    def _mes_secured_off_loopback(self) -> _Station:
+        why = unsecured_problem(self.mes_opcua) if self.mes_opcua else ""
+        if why and self.mes_security == "none":
+            raise ValueError(f"mes_opcua: {why}")
         return self
 
     def qa_location(self, given: str | None = None) -> Path | QaUrl:

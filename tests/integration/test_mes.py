@@ -83,6 +83,12 @@ def test_every_logged_weld_reaches_an_opcua_subscriber_as_logged(tmp_path: Path)
             assert read("PartId") == "P2" and read("Operator") == "ana"
             assert read("SupplyWeldCount") == last.supply_weld_count == 3
             assert read("RowHash") == last_hash and read("Published") == 3
+            # the log's end, as its anchor holds it, travels with the record: the MES keeps
+            # a copy of it outside the log
+            assert session.log.anchor is not None
+            end = {t: list(v) for t, v in session.log.anchor.last.items()}
+            assert json.loads(read("Anchor")) == end == got[-1]["anchor"]
+            assert end["welds"] == [last.id, last_hash]
             assert read("Reasons") == last.reasons
             for name in FEATURES:
                 value, logged = read("Features", name), last.features.get(name)
