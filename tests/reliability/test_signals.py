@@ -1,7 +1,8 @@
 """Ctrl-C and SIGTERM during a long pulse: the current stops within 0.3 s by the station's own
 truth, the head goes home, the weld is logged ABORTED, and `microweld run` ends with one line
 and the shell's code for the signal (130, 143), no traceback. The same for the GUI's weld
-session process, signalled on its own.
+session process, signalled on its own; and `microweld map` and `microweld sim` stop with that
+code, leaving no process behind.
 
 The station is a simulated one in paced clock, reached as hardware is (a modbus_tcp station
 file), with its devices' watchdogs at 10 s: only the controller can make it safe in time.
@@ -262,3 +263,57 @@ def test_a_signal_stops_microweld_sim_cleanly(tmp_path: Path, sig: signal.Signal
             proc.wait()
     assert proc.returncode == 128 + sig and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == "station stopped", err
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """Return the processes still in a process group."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                # pid (comm) state ppid pgrp ...: the comm may hold spaces, not ')'
+                if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:
+                    alive.append(int(entry.name))
+    return alive
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_microweld_map_and_all_its_stations(
+    tmp_path: Path, sig: signal.Signals, record: Record
+) -> None:
+    cmd = [sys.executable, "-m", "controller.cli", "map", "tc_inverter_cu100_pb200"]
+    cmd += ["--vary", "voltage=1.6:2.4:10", "--vary", "time_ms=16:32:10", "--repeat", "3"]
+    cmd += ["--workers", "2", "--out", str(tmp_path / "map")]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,  # its own group: whatever it started is found by the group
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # welding: its workers and their stations are up
+            if " welds, " in line and not line.lstrip("\r[").startswith("...."):
+                break
+        deadline = time.monotonic() + 30.0
+        while len(before := _group_alive(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # map, its workers, their stations
+        proc.send_signal(sig)  # to `microweld map` alone, as `kill` does
+        _, err = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 10.0
+        while (left := _group_alive(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    record.cases, record.faults = 1, 1
+    assert len(before) >= 3, f"not welding yet: {before}"
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == (
+        f"microweld: interrupted by {sig.name}"
+    ), err
+    assert left == [], f"left behind: {left}"
