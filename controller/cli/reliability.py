@@ -46,7 +46,9 @@ def table(rows: list[dict[str, Any]]) -> str:
 
     out = [line(COLUMNS), "  ".join("-" * w for w in widths)]
     out += [line(c) for c in cells]
-    return "\n".join(out)
+    # what a test measured beyond its counts (a memory figure, a latency's context)
+    notes = [f"  {r['test']}: {n}" for r in rows for n in r.get("notes", [])]
+    return "\n".join(out + (["", "notes:", *notes] if notes else []))
 
 
 def cmd_reliability(args: argparse.Namespace) -> int:
