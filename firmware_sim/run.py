@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from drivers.wire.frames import BLOCK_SAMPLES  # the run loop looks at the sequence once a block
+from drivers.wire.frames import (
+    BLOCK_SAMPLES,  # the run loop looks at the sequence once a block
+    FULL_SCALE,
+)
 from firmware_sim import kernel as K
 from firmware_sim.model import Weld
 
@@ -160,12 +163,14 @@ def _defect(weld: Weld, frac: float, removed: float) -> str:
 
 @dataclass(frozen=True)
 class Adc:
-    """The station's converters: noise (rms) and step per channel, and the clipping range."""
+    """The station's converters: noise (rms) and step per channel, the clipping range, and
+    the stream's scales (units per LSB) that carry them."""
 
     noise: np.ndarray
     step: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    scales: np.ndarray
 
     @classmethod
     def of(cls, weld: Weld) -> Adc:
@@ -178,9 +183,17 @@ class Adc:
         noise = np.array(
             [nz.current_noise_a, nz.voltage_noise_v, nz.force_noise_n, nz.position_noise_um]
         )
-        return cls(
-            noise, step, np.array([-half] * 3 + [-np.inf]), np.array([half - 1] * 3 + [np.inf])
+        # The stream's int16 carries each converter's whole range, its last code on the
+        # stream's (so a clipped converter shows as a saturated frame): the converter's own
+        # step at 16 bits. The tip's height reaches the start height.
+        p = weld.params
+        top_um = (p[K.P_PART_TOP_M] + p[K.P_HEAD_START_GAP_M]) * 1e6
+        scales = np.append(
+            (half - 1) * fs / half / FULL_SCALE,
+            max(nz.position_resolution_um, 2.0 * top_um / FULL_SCALE),
         )
+        lo, hi = np.array([-half] * 3 + [-np.inf]), np.array([half - 1] * 3 + [np.inf])
+        return cls(noise, step, lo, hi, scales)
 
 
 def measure(weld: Weld, clean: np.ndarray, adc: Adc | None = None) -> np.ndarray:

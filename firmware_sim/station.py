@@ -43,9 +43,6 @@ from firmware_sim.faults import Faults
 from firmware_sim.model import Weld, prepare
 from firmware_sim.run import Adc, judge, measure
 
-# the engineering scales of the stream's channels (units per LSB): A, V, N, µm
-STREAM_SCALES = np.array([0.1, 1e-4, 2e-3, 0.05])
-
 
 @dataclass
 class Truth:
@@ -280,7 +277,7 @@ class Station:
         first = self.sample - blocks * block
         for k in range(blocks):
             rows = measured[k * block : (k + 1) * block]
-            out.append(frames.encode_samples(self.seq, first + k * block, rows, STREAM_SCALES))
+            out.append(frames.encode_samples(self.seq, first + k * block, rows, self.adc.scales))
             self.seq += 1
             if k in ends:
                 out.append(frames.encode_summary(self.seq, first + (k + 1) * block, ends[k]))

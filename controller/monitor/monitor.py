@@ -10,6 +10,7 @@ import numpy as np
 
 from controller.monitor import kernels as K
 from controller.monitor.window import CHANNELS, MonitorSettings, Window, judge
+from drivers.wire.frames import CHANNELS as STREAM_CHANNELS
 from drivers.wire.frames import SAMPLE_PERIOD_S
 
 STOP_NAMES = {
@@ -139,6 +140,12 @@ class Monitor:
             for name, lim in (window.limits.items() if window else ())
             if lim.action == "stop" and name in GROWING
         ]
+        self.clipped: set[str] = set()  # stream channels seen at their full scale
+
+    def saturated(self, channels: tuple[int, ...]) -> None:
+        """Note the stream's channels (indices) that a saturated frame had at full scale:
+        the weld cannot be judged on what they show."""
+        self.clipped.update(STREAM_CHANNELS[c] for c in channels if c < len(STREAM_CHANNELS))
 
     def feed(self, block: np.ndarray) -> Decision:
         """Take a block (n, 4: A, V, N, µm) and return its events and STOP decision.
@@ -237,6 +244,10 @@ class Monitor:
         if self.q[K.Q_T_ON] < 0.0:
             events.append("no current")
         reasons = judge(self.window, feats, env, events) if self.window else []
+        if self.clipped:
+            # whatever the window says: the features were computed from clipped samples
+            shown = ", ".join(sorted(self.clipped))
+            reasons.insert(0, f"saturated: {shown} at the stream's full scale")
         inhibit = bool(self.window) and any(
             lim.action == "inhibit" and any(r.startswith(f"{name} ") for r in reasons)
             for name, lim in (self.window.limits.items() if self.window else ())

@@ -218,6 +218,8 @@ class Cycle:
             force = f.samples[flowing, 2]
             if len(force):
                 low, high = min(low, force.min()), max(high, force.max())
+            if f.saturated:
+                monitor.saturated(f.clipped)
             decision = monitor.feed(f.samples)
             stop |= decision.stop
             if self.on_block is not None:

@@ -38,6 +38,7 @@ HCHECK = struct.Struct("<H")
 HEAD_SIZE = HEADER.size + HCHECK.size
 SUMMARY = struct.Struct("<IIfffQ")
 CRC = struct.Struct("<I")
+FULL_SCALE = 32767  # the largest magnitude a sample carries: a channel there is clipped
 MAX_SAMPLES = 4096
 MAX_CHANNELS = 8
 CHANNELS = ("current_a", "voltage_v", "force_n", "position_um")
@@ -65,6 +66,9 @@ class Frame:
     samples: np.ndarray  # shape (n_samples, n_channels), float64, engineering units
     saturated: bool = False
     summary: Summary | None = None
+    # the channels (indices) that sat at their full scale in a saturated frame: what they
+    # show is not what was there
+    clipped: tuple[int, ...] = ()
 
 
 def _head(kind: int, seq: int, first_sample: int, n: int, nc: int, flags: int) -> bytes:
@@ -87,9 +91,9 @@ def encode_samples(seq: int, first_sample: int, values: np.ndarray, scales: np.n
         raise ValueError("scales must be positive")
     raw = np.round(values / scales.astype(np.float64))
     # An ADC saturates at its full scale: clip, and say so in the frame.
-    saturated = bool(np.abs(raw).max() > 32767)
+    saturated = bool(np.abs(raw).max() >= FULL_SCALE)
     if saturated:
-        raw = np.clip(raw, -32767, 32767)
+        raw = np.clip(raw, -FULL_SCALE, FULL_SCALE)
     data = raw.astype("<i2")
     flags = FLAG_SATURATED if saturated else 0
     head = _head(KIND_SAMPLES, seq, first_sample, n, nc, flags)
@@ -211,5 +215,10 @@ class StreamDecoder:
         scales = np.frombuffer(body, dtype="<f4", count=nc, offset=off).astype(np.float64)
         raw = np.frombuffer(body, dtype="<i2", count=n * nc, offset=off + 4 * nc)
         self.stats.samples += n
-        values = raw.reshape(n, nc).astype(np.float64) * scales
-        return Frame(seq, first, values, saturated=bool(flags & FLAG_SATURATED))
+        rows = raw.reshape(n, nc)
+        values = rows.astype(np.float64) * scales
+        if not flags & FLAG_SATURATED:
+            return Frame(seq, first, values)
+        rails = np.abs(rows.astype(np.int32)).max(axis=0) >= FULL_SCALE
+        clipped = tuple(int(c) for c in np.flatnonzero(rails))
+        return Frame(seq, first, values, saturated=True, clipped=clipped)

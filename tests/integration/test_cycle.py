@@ -81,6 +81,16 @@ def test_a_good_weld_passes(tmp_path: Path) -> None:
     assert log.welds()[0].supply_weld_count == 1
 
 
+def test_a_channel_clipped_at_the_converters_full_scale_fails_saying_saturated(
+    tmp_path: Path,
+) -> None:
+    # the tip's voltage peaks near 2.1 V: a 1.5 V converter clips it, the frames say so
+    res, log = cycle(tmp_path, WINDOW, "--set", "noise.voltage_full_scale_v=1.5")
+    assert res.result.verdict == "FAIL"
+    assert res.result.reasons[0] == "saturated: voltage_v at the stream's full scale"
+    assert log.welds()[0].reasons[0] == res.result.reasons[0]
+
+
 def test_no_collector_pass_stalls_a_weld_cycle(tmp_path: Path) -> None:
     passes: list[int] = []
     enabled: list[bool] = []

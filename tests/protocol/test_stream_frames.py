@@ -75,8 +75,16 @@ def test_round_trip_within_half_a_step() -> None:
 def test_saturation_is_flagged_not_hidden() -> None:
     frame = encode_samples(0, 0, np.array([[1e6, 0.0, 0.0, 0.0]]), SCALES)
     (out,) = StreamDecoder().feed(frame)
-    assert out.saturated
+    assert out.saturated and out.clipped == (0,)  # the current, not the others
     assert out.samples[0, 0] == float(np.float32(0.1)) * 32767.0  # full scale (f32 scale)
+
+
+def test_a_negative_rail_is_clipped_too_and_a_clean_frame_names_none() -> None:
+    clipped = encode_samples(0, 0, np.array([[0.0, -1e3, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]), SCALES)
+    clean = encode_samples(1, 2, np.array([[1.0, 1e-3, 1.0, 10.0]]), SCALES)
+    a, b = StreamDecoder().feed(clipped + clean)
+    assert (a.saturated, a.clipped) == (True, (1,))
+    assert (b.saturated, b.clipped) == (False, ())
 
 
 def test_byte_by_byte_feeding_gives_the_same_frames() -> None:

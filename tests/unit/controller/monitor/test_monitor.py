@@ -271,3 +271,23 @@ def test_display_rows_are_the_record_in_operator_units() -> None:
     np.testing.assert_array_equal(out[touch, 6], mon.q[K.Q_X_CONTACT] - sig[touch, 3])
     np.testing.assert_array_equal(mon.wave(), sig)
     assert mon.display(10**6).shape == (len(sig), 7)  # no more than the record holds
+
+
+# --- a channel at the stream's full scale: not judged on it, FAIL with or without a window
+
+
+def _weld(monitor: Monitor) -> None:
+    block = np.zeros((50, 4))
+    block[10:40, 0], block[10:40, 1], block[:, 2], block[:, 3] = 200.0, 1.0, 10.0, 300.0
+    monitor.feed(block)
+
+
+def test_a_clipped_channel_fails_the_weld_naming_it() -> None:
+    monitor = Monitor()
+    _weld(monitor)
+    assert monitor.finish().verdict == "PASS"  # no window, nothing clipped
+    monitor.saturated((1,))
+    monitor.saturated((1, 2))
+    result = monitor.finish()
+    assert result.verdict == "FAIL"
+    assert result.reasons == ["saturated: force_n, voltage_v at the stream's full scale"]
