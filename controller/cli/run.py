@@ -196,7 +196,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
     p.add_argument("--station", default="sim", help="station config name or file (default sim)")
     p.add_argument("--schedule", help="schedule name or file (default: the station's)")
-    p.add_argument("--window", help="process window name or file (default: the station's)")
+    p.add_argument(
+        "--window",
+        help="process window name or file, or 'none' (default: the schedule's own with "
+        "--schedule, else the station's)",
+    )
     p.add_argument("--count", type=int, default=5, help="welds to make (default 5)")
     p.add_argument("--part", default="part", help="part id (numbered when count > 1)")
     p.add_argument("--operator", default="operator", help="operator name")

@@ -30,6 +30,7 @@ from controller.weld.stations import (
     SimStation,
     TcpStation,
     load_station,
+    recipe_window,
     schedule_path,
     window_path,
 )
@@ -86,7 +87,7 @@ class WeldSession:
         self.station: SimStation | TcpStation | RtuStation = load_station(station)
         self.schedule_file = schedule_path(schedule or self.station.schedule)
         self.schedule: Schedule = load_schedule(self.schedule_file)
-        win_name = window or self.station.window
+        win_name = recipe_window(window, schedule, self.schedule.name, self.station.window)
         self.window: Window | None = load_window(window_path(win_name)) if win_name else None
         if self.window and self.window.schedule_hash not in ("", self.schedule.digest()):
             raise SessionError(

@@ -196,3 +196,16 @@ def schedule_path(name: str) -> Path:
 def window_path(name: str) -> Path:
     """Return the file of a window given by name or path."""
     return config_path("windows", name)
+
+
+def recipe_window(
+    window: str | None, schedule: str | None, schedule_name: str, station_window: str | None
+) -> str | None:
+    """Return the window to judge by (None: none): the one asked for ("none": none); else,
+    for a schedule asked for, its own (the window named after it, if there is one: a
+    schedule and its window go together); else the station's."""
+    if window is not None:
+        return None if window == "none" else window
+    if schedule is not None:
+        return schedule_name if window_path(schedule_name).exists() else None
+    return station_window

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from controller.qa.stores import QaUrl
-from controller.weld.stations import SimStation, data_dir, load_station
+from controller.weld.stations import SimStation, data_dir, load_station, recipe_window
 from drivers.config.files import config_dir, config_path, materials_path
 from tests.helpers.paths import REPO
 
@@ -50,3 +50,12 @@ def test_a_relative_qa_log_is_in_the_data_folder_wherever_one_stands(
     assert SimStation(schedule="s", qa_log=url).qa_location() == QaUrl(url)
     # one given on the command line is a path as typed: relative to where one stands
     assert SimStation(schedule="s").qa_location("mine.sqlite") == Path("mine.sqlite")
+
+
+def test_a_schedule_asked_for_brings_its_own_window() -> None:
+    # (the shipped configs: every shipped schedule has a window of its name)
+    assert recipe_window(None, None, "tc_inverter_cu100_pb200", "station-win") == "station-win"
+    assert recipe_window(None, "tc_cd_cu100_pb200", "tc_cd_cu100_pb200", "x") == "tc_cd_cu100_pb200"
+    assert recipe_window(None, "my.toml", "no_such_schedule_window", "x") is None
+    assert recipe_window("none", "tc_cd_cu100_pb200", "tc_cd_cu100_pb200", "x") is None
+    assert recipe_window("w2", None, "tc_cd_cu100_pb200", "x") == "w2"
