@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -160,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     except signals.Interrupted as exc:
         print(f"microweld: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # the reader went away (`| head`): stop as a tool killed by SIGPIPE does, without
+        # Python's own complaint when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception as exc:  # a bug: one line, not a traceback (the weld was made safe)
         return _crashed(exc)
 

@@ -299,19 +299,24 @@ class QaLog:
         part_id: str | None = None,
         lot: str | None = None,
     ) -> list[LoggedWeld]:
-        """Return the welds matching every filter given (times as ISO text, UTC)."""
-        where, args = [], []
+        """Return the welds matching every filter given (times as the log's text: UTC,
+        controller/qa/times.py). part_id matches that part and the ones numbered from it
+        (`run --count` makes P-100-0001, P-100-0002, ... of P-100)."""
+        where: list[str] = []
+        args: list[object] = []
         for column, op, value in (
             ("t_utc", ">=", since),
             ("t_utc", "<", until),
             ("verdict", "=", verdict),
             ("schedule", "=", schedule),
-            ("part_id", "=", part_id),
             ("lot", "=", lot),
         ):
             if value is not None:
                 where.append(f"{column} {op} ?")
                 args.append(value)
+        if part_id is not None:
+            where.append("(part_id = ? OR substr(part_id, 1, ?) = ?)")
+            args += [part_id, len(part_id) + 1, part_id + "-"]
         sql = f"SELECT id, {COLUMNS} FROM welds"
         if where:
             sql += " WHERE " + " AND ".join(where)

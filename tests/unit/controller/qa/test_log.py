@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -93,10 +94,31 @@ def test_exports(log: QaLog, tmp_path: Path) -> None:
     assert float(rows[2]["energy_j"]) == 12.0
     (npz,) = export_waveforms(log, [1, 3], tmp_path / "npz", "npz")
     with np.load(npz) as data:
-        assert sorted(data.files) == ["weld_1", "weld_3"] and data["weld_3"].shape == (500, 4)
+        assert data["weld_3"].shape == (500, 4) and "weld_2" not in data.files
+        assert list(data["channels"]) == ["current_a", "voltage_v", "force_n", "position_um"]
+        assert list(data["units"]) == ["A", "V", "N", "µm"]
+        assert float(data["sample_rate_hz_1"]) == log.sample_rate_hz(1)
     files = export_waveforms(log, [2], tmp_path / "csv", "csv")
     header = files[0].read_text().splitlines()[0]
     assert header == "t_s,current_a,voltage_v,force_n,position_um"
+
+
+def test_the_hdf5_export_says_what_each_weld_is(log: QaLog, tmp_path: Path) -> None:
+    for k in range(3):
+        log.record(weld_record(k, verdict="FAIL" if k == 1 else "PASS"))
+    (path,) = export_waveforms(log, [2, 3], tmp_path / "h5")
+    weld, row_hash = log.weld(2)
+    with h5py.File(path, "r") as f:
+        assert sorted(f["welds"]) == ["2", "3"]
+        data = f["welds/2"]
+        assert data.shape == (500, 4)
+        np.testing.assert_array_equal(data[()], log.waveform(2))
+        assert list(data.attrs["channels"]) == ["current_a", "voltage_v", "force_n", "position_um"]
+        assert list(data.attrs["units"]) == ["A", "V", "N", "µm"]
+        assert data.attrs["sample_rate_hz"] == log.sample_rate_hz(2)
+        assert (data.attrs["part_id"], data.attrs["verdict"]) == (weld.part_id, "FAIL")
+        assert data.attrs["row_hash"] == row_hash and data.attrs["record_id"] == 2
+        assert list(data.attrs["reasons"]) == weld.reasons
 
 
 def test_audit_trail_keeps_old_and_new(log: QaLog) -> None:
