@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from controller.qa.log import QaLog
 from tests.helpers.paths import WINDOWS
@@ -47,6 +48,27 @@ def test_good_welds_pass_and_are_logged_with_their_waveforms(
     assert wave.shape[1] == 4 and wave[:, 0].max() > 400.0
     assert log.verify() == [] and log.integrity_check() == "ok"
     assert (tmp_path / "last.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "schedule", ["tc_inverter_cu100_pb200", "tc_cd_cu100_pb200", "direct_cd_ni400_crossed"]
+)
+def test_each_shipped_schedule_passes_on_its_own_window(tmp_path: Path, schedule: str) -> None:
+    # `--schedule` alone: the schedule's own window judges (the CD tip's 3.7 V once clipped
+    # at the stream's 3.28 V, and every weld FAILed on energy)
+    out = _run(tmp_path, "--schedule", schedule, "--count", "20", "--png", "")
+    assert out.returncode in (0, 1), out.stderr
+    rows = QaLog(tmp_path / "qa.sqlite").welds()
+    assert len(rows) == 20 and {r.window for r in rows} == {schedule}
+    passed = [r for r in rows if r.verdict == "PASS"]
+    assert len(passed) >= 19, [r.reasons for r in rows if r.verdict != "PASS"]
+
+
+def test_window_none_judges_by_none(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--count", "1", "--window", "none")
+    assert out.returncode == 0, out.stderr
+    (row,) = QaLog(tmp_path / "qa.sqlite").welds()
+    assert row.window == "" and row.verdict == "PASS"
 
 
 def test_no_weld_runs_the_force_cycle_with_no_current(tmp_path: Path) -> None:
