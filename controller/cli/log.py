@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.cli.argtypes import positive
 from controller.qa.export import FORMATS, export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.stores import shown
@@ -13,17 +14,6 @@ from controller.qa.text import escaped
 from controller.qa.times import parse_instant
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
-
-
-def positive(text: str) -> int:
-    """Return a whole number of at least 1 (argparse type)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"a whole number from 1 up, not {text!r}")
-    return n
 
 
 def cmd_log(args: argparse.Namespace) -> int:

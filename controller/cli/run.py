@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from controller.cli.argtypes import positive
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -201,7 +202,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="process window name or file, or 'none' (default: the schedule's own with "
         "--schedule, else the station's)",
     )
-    p.add_argument("--count", type=int, default=5, help="welds to make (default 5)")
+    p.add_argument("--count", type=positive, default=5, help="welds to make (default 5)")
     p.add_argument("--part", default="part", help="part id (numbered when count > 1)")
     p.add_argument("--operator", default="operator", help="operator name")
     p.add_argument("--lot", default="lot-1", help="lot")

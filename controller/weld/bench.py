@@ -30,6 +30,7 @@ from drivers.config.schedule import (
     CDSettings,
     Schedule,
 )
+from drivers.errors import LinkError
 from drivers.head import ServoForceHead
 from drivers.link import rtu_link, tcp_link
 from drivers.stream import WaveformStream
@@ -163,7 +164,11 @@ def open_bench(
             port_url = st.stream_port
             units = st.supply_unit, st.head_unit
         stack.callback(link.close)
-        stream = WaveformStream(serial.serial_for_url(port_url, timeout=0.2))
+        try:
+            port = serial.serial_for_url(port_url, timeout=0.2)
+        except (OSError, ValueError) as exc:  # no such port or host, a URL pyserial refuses
+            raise LinkError(f"the waveform stream at {port_url}: {exc}") from None
+        stream = WaveformStream(port)
         stack.callback(stream.close)
         supply = CDSupply if isinstance(schedule.supply, CDSettings) else InverterSupply
         yield Bench(

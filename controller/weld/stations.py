@@ -172,7 +172,12 @@ def load_station(name_or_path: str) -> SimStation | TcpStation | RtuStation:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(str(path), [("(file)", f"cannot read: {exc.strerror or exc}")]) from None
+        why = f"cannot read: {exc.strerror or exc}"
+        if isinstance(exc, FileNotFoundError) and path.suffix != Path(name_or_path).suffix:
+            # a name, not a file: say which names there are
+            known = sorted(p.stem for p in path.parent.glob("*.toml"))
+            why = f"no station {name_or_path!r}; the stations are: {', '.join(known)}"
+        raise ConfigError(str(path), [("(file)", why)]) from None
     try:
         return parse_model(StationFile, {"station": data}, str(path)).station
     except ConfigError as exc:

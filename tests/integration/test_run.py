@@ -3,6 +3,7 @@ logging tests on both QA-log backends: the `qa_target` fixture)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,39 @@ def test_log_reads_the_log_run_wrote_wherever_each_is_run(
     log = subprocess.run([*cli, "log"], capture_output=True, text=True, cwd=there)
     assert log.returncode == 0, log.stderr
     assert f"1 weld(s) in {data_folder / 'qa' / 'sim.sqlite'}" in log.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("kind", ["modbus_tcp", "modbus_rtu"])
+def test_a_station_that_is_not_there_is_one_line(tmp_path: Path, kind: str) -> None:
+    if kind == "modbus_tcp":  # nothing listens on these loopback ports
+        where = f'host = "127.0.0.1"\nmodbus_port = {_free_port()}\nstream_port = {_free_port()}\n'
+    else:  # no such serial ports (a USB adapter not plugged in)
+        where = f'serial_port = "{tmp_path}/ttyUSB0"\nstream_port = "{tmp_path}/ttyACM0"\n'
+    station = tmp_path / "bench.toml"
+    station.write_text(
+        f'name = "bench-9"\nkind = "{kind}"\n{where}supply_model = "inverter_supply"\n'
+        'schedule = "tc_inverter_cu100_pb200"\nqa_log = "qa.sqlite"\n'
+    )
+    out = _run(tmp_path, "--station", str(station), "--count", "1")
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    (line,) = [x for x in out.stderr.splitlines() if x.strip()]
+    assert line.startswith("error: ") and "unexpected" not in line, line
+
+
+def test_an_unknown_station_name_lists_the_stations(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--station", "no_such_bench", "--count", "1")
+    assert out.returncode == 2
+    assert "no station 'no_such_bench'; the stations are: bench_rtu, bench_tcp, sim" in out.stderr
+
+
+@pytest.mark.parametrize("count", ["0", "-2"])
+def test_a_count_below_one_is_refused_before_the_station_starts(tmp_path: Path, count: str) -> None:
+    out = _run(tmp_path, "--count", count)
+    assert out.returncode == 2 and "a whole number from 1 up" in out.stderr
+    assert not (tmp_path / "qa.sqlite").exists()
