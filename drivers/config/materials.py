@@ -445,6 +445,29 @@ def load_materials(path: str | Path | None = None) -> Materials:
     return _parsed(str(path), text).model_copy(deep=True)
 
 
+def material_problems(
+    named: list[tuple[str, Kind, str | None]], path: str | Path | None = None
+) -> list[tuple[str, str]]:
+    """Return (field, reason) for each (field, kind, name) whose material the materials file
+    lacks (None or "": none asked for)."""
+    mats = load_materials(path) if path is not None else _default()
+    problems = []
+    for field, kind, name in named:
+        table: dict[str, Any] = getattr(mats, kind)
+        if name and name not in table:  # ("" or None: no material of that kind)
+            known = ", ".join(sorted(table))
+            problems.append((field, f"no {kind} material {name!r} in the materials file: {known}"))
+    return problems
+
+
+def _default() -> Materials:
+    path = materials_path()
+    try:
+        return _parsed(str(path), path.read_text(encoding="utf-8"))  # (read, not changed)
+    except OSError:
+        return load_materials(path)
+
+
 @functools.lru_cache(maxsize=4)
 def _parsed(source: str, text: str) -> Materials:
     return model_from_text(Materials, text, source)

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
+from drivers.config.materials import material_problems
 from drivers.config.simulated import Noise, ProcessModel, Sim, Tip
 from drivers.wire.regmap import Register, RegisterValueError, load_register_map
 
@@ -286,7 +287,20 @@ def load_schedule(name: str | Path, overrides: list[str] | None = None) -> Sched
         raise ConfigError(source, [("(syntax)", f"not valid TOML: {exc}")]) from None
     if overrides:
         data = apply_overrides(data, overrides, source)
-    return parse_model(Schedule, data, source)
+    schedule = parse_model(Schedule, data, source)
+    pr = schedule.process
+    problems = material_problems(
+        [
+            ("process.wire", "wires", pr.wire),
+            ("process.enamel", "enamels", pr.enamel),
+            ("process.terminal", "terminals", pr.terminal),
+            ("process.coating", "coatings", pr.coating),
+            ("process.electrode", "electrodes", pr.electrode),
+        ]
+    )
+    if problems:
+        raise ConfigError(source, problems)
+    return schedule
 
 
 def energy_to_voltage_v(energy_ws: float, capacitance_uf: float) -> float:

@@ -122,3 +122,41 @@ def test_schema_command_writes_json_schemas(tmp_path: Path) -> None:
     assert schedule["title"] == "Schedule" and "supply" in schedule["properties"]
     assert "wires" in materials["properties"]
     assert Schedule.model_json_schema()["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ("process.wire=copper", "process.wire"),
+        ("process.electrode=Unobtainium", "process.electrode"),
+        ("process.terminal=brass", "process.terminal"),
+        ("process.coating=gold", "process.coating"),
+    ],
+)
+def test_a_material_the_materials_file_lacks_is_refused_naming_the_field(
+    override: str, field: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_schedule(TC_INV, [override])
+    ((where, why),) = info.value.problems
+    assert where == field and "in the materials file:" in why, why
+    assert str(TC_INV) == info.value.source
+
+
+def test_simulate_says_so_in_one_line_not_a_key_error() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "firmware_sim",
+            "simulate",
+            str(TC_INV),
+            "--set",
+            "process.wire=Gold",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2 and "KeyError" not in out.stderr, out.stderr
+    assert "process.wire: no wires material 'Gold'" in out.stderr
