@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import tomllib
@@ -175,12 +176,21 @@ def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the simulator's argument parser."""
+PROG_ENV = "MICROWELD_PROG"  # how `microweld` named the command it handed over
+
+
+def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser:
+    """Return the simulator's argument parser; progs: a command's name in its usage (as
+    `microweld simulate` or `microweld sim`, not `python -m firmware_sim simulate`)."""
+    progs = progs or {}
     ap = argparse.ArgumentParser(prog="python -m firmware_sim", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
-    sim = sub.add_parser("simulate", help="run one weld on the physical model, write CSV + JSON")
-    sim.add_argument("schedule", help="schedule file (TOML), e.g. configs/schedules/*.toml")
+    sim = sub.add_parser(
+        "simulate",
+        prog=progs.get("simulate"),
+        help="run one weld on the physical model, write CSV + JSON",
+    )
+    sim.add_argument("schedule", help="schedule name (configs/schedules) or file")
     sim.add_argument(
         "--set",
         action="append",
@@ -197,7 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="welds to run (seeds seed..seed+count-1), written to DIR/welds.npz",
     )
     sim.set_defaults(func=cmd_simulate)
-    st = sub.add_parser("station", help="run the simulated station behind Modbus and the stream")
+    st = sub.add_parser(
+        "station",
+        prog=progs.get("station"),
+        help="run the simulated station behind Modbus and the stream",
+    )
     st.add_argument(
         "schedule",
         nargs="?",
@@ -236,5 +250,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["station", *argv]  # `python -m firmware_sim` alone starts a station
-    args = build_parser().parse_args(argv)
+    named = os.environ.pop(PROG_ENV, "")
+    args = build_parser({argv[0]: named} if named else None).parse_args(argv)
     return int(args.func(args))

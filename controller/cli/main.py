@@ -33,10 +33,13 @@ from drivers.wire.regmap import RegisterMap
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _forward(module: str, argv: list[str]) -> int:
-    # Become `python -m module`, the arguments untouched: its exit code is ours
+def _forward(module: str, argv: list[str], prog: str) -> int:
+    # Become `python -m module`, the arguments untouched: its exit code is ours; its usage
+    # says `prog`, the command as typed ("": its own)
     sys.stdout.flush()
     sys.stderr.flush()
+    if prog:  # (read and dropped by the simulator's command line, so no child inherits it)
+        os.environ["MICROWELD_PROG"] = prog
     os.execv(sys.executable, [sys.executable, "-m", module, *argv])
     return 1  # not reached
 
@@ -148,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run `microweld`; return the exit code."""
     argv = _config_dir(list(sys.argv[1:] if argv is None else argv))
     if argv and argv[0] == "simulate":
-        return _forward("firmware_sim", argv)
+        return _forward("firmware_sim", argv, "microweld simulate")
     if argv and argv[0] == "sim":
-        return _forward("firmware_sim", ["station", *argv[1:]])
+        return _forward("firmware_sim", ["station", *argv[1:]], "microweld sim")
     if argv and argv[0] == "gui":
         # its own process: the controller never imports Qt
-        return _forward("gui", argv[1:])
+        return _forward("gui", argv[1:], "")  # (it names itself)
     args = build_parser().parse_args(argv)
     try:
         with signals.handled():

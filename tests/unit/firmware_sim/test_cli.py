@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.paths import TC_INV
 
 
@@ -55,3 +57,17 @@ def test_simulate_refuses_a_bad_override_with_the_field(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "head.force_n" in proc.stderr and "greater than 0" in proc.stderr
     assert not (tmp_path / "waveform.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [("simulate", "usage: microweld simulate "), ("sim", "usage: microweld sim ")],
+)
+def test_the_commands_microweld_hands_over_say_their_own_name(command: str, usage: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "controller.cli", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.startswith(usage), out.stdout[:200]
