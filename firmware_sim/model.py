@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from drivers.config.materials import Materials, load_materials
-from drivers.config.schedule import CDSettings, HeadSettings, InverterSettings, Schedule
+from drivers.config.schedule import (
+    MAX_DUTY,
+    CDSettings,
+    HeadSettings,
+    InverterSettings,
+    Schedule,
+)
 from drivers.config.simulated import ProcessModel
 from firmware_sim import kernel as K
 
@@ -247,7 +253,7 @@ def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:
         p[K.P_INV_PWM_PERIOD_S] = 0.5e-3 / sup.pwm_khz
         p[K.P_INV_CTRL_PERIOD_S] = 1e-3 / sup.feedback_khz
         p[K.P_INV_MODE] = MODE_CODE[sup.mode]
-        p[K.P_INV_DUTY_MAX] = 0.95
+        p[K.P_INV_DUTY_MAX] = MAX_DUTY
         p[K.P_INV_GAIN] = 0.35
         p[K.P_L_H] = sup.inductance_uh * 1e-6
         p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3

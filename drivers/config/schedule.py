@@ -103,6 +103,9 @@ class CDSettings(Strict):
         return self
 
 
+MAX_DUTY = 0.95  # an inverter's largest PWM duty (its bridge's dead time takes the rest)
+
+
 class InverterSettings(Strict):
     """High-frequency inverter supply with closed-loop feedback and Amada-style segments."""
 
@@ -160,6 +163,22 @@ class InverterSettings(Strict):
         if self.feedback_khz > self.pwm_khz * 2:
             raise ValueError("feedback_khz above twice pwm_khz has nothing new to measure")
         return self
+
+    @field_validator("weld1_voltage_v", "weld2_voltage_v")
+    @classmethod
+    def _reachable(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # the most the secondary can give (at full duty, no load): a voltage setpoint above it
+        # is never reached, the supply saturates and the weld is not the one asked for
+        bus, turns = info.data.get("bus_voltage_v"), info.data.get("turns_ratio")
+        if value is None or bus is None or turns is None:
+            return value
+        most_v = MAX_DUTY * bus / turns
+        if value > most_v:
+            raise ValueError(
+                f"{value:g} V is more than this supply can give: {most_v:.3g} V at most "
+                f"({MAX_DUTY:.0%} of bus_voltage_v {bus:g} V / turns_ratio {turns:g})"
+            )
+        return value
 
     def setpoint(self, k: int) -> float:
         """Return the weld-k setpoint in the mode's unit (A, V or W)."""

@@ -64,6 +64,16 @@ def test_map_refuses_a_bad_sweep_before_welding(
     assert not list(tmp_path.iterdir())
 
 
+def test_map_refuses_a_voltage_the_supply_cannot_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["map", "tc_inverter_cu100_pb200", "--vary", "voltage=1:9:3", "--out",
+                 str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "9 V is more than this supply can give" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_map_on_a_dask_cluster_gives_the_same_welds(tmp_path: Path) -> None:
     pytest.importorskip("distributed", reason="the cluster extra (dask) is not installed")
     args = ["map", "tc_inverter_cu100_pb200", "--vary", "voltage=2.1,2.4", "--quiet"]

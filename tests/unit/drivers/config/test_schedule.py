@@ -83,11 +83,17 @@ def test_a_value_the_device_register_cannot_hold_is_refused_at_its_field(
         load_schedule(path, [override])
     ((at, reason),) = info.value.problems
     assert at == field and "register cannot hold it" in reason and why in reason, reason
-    # the register's own limit is accepted
+    # the register's own limit is accepted (50 V by a supply that can give it)
     edge = {"655.36": "655.35", "60.0": "50.0", "600.0": "500.0", "501.0": "500.0"}
+    strong = (
+        ["supply.bus_voltage_v=1000", "supply.turns_ratio=1"]
+        if "weld1_voltage_v" in override
+        else []
+    )
     key, _, value = override.partition("=")
     if value in edge:
-        assert getattr(load_schedule(path, [f"{key}={edge[value]}"]).supply, key.split(".")[1])
+        limit = load_schedule(path, [f"{key}={edge[value]}", *strong])
+        assert getattr(limit.supply, key.split(".")[1]) == float(edge[value])
 
 
 def test_setpoint_of_the_wrong_mode_is_refused(tmp_path: Path) -> None:
@@ -160,3 +166,12 @@ def test_simulate_says_so_in_one_line_not_a_key_error() -> None:
     )
     assert out.returncode == 2 and "KeyError" not in out.stderr, out.stderr
     assert "process.wire: no wires material 'Gold'" in out.stderr
+
+
+def test_a_voltage_the_inverter_cannot_give_is_refused_naming_what_it_can() -> None:
+    # 48 V bus over 12 turns at 95 % duty: 3.8 V open circuit at most (it saturated at 3.67 V)
+    load_schedule(TC_INV, ["supply.weld1_voltage_v=3.7"])
+    with pytest.raises(ConfigError) as info:
+        load_schedule(TC_INV, ["supply.weld1_voltage_v=9"])
+    ((field, why),) = info.value.problems
+    assert field == "supply.weld1_voltage_v" and "3.8 V at most" in why, why
