@@ -111,6 +111,9 @@ def cmd_spc(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_CAPABILITY_N = 30  # welds a capability index wants before it says much (AIAG SPC)
+
+
 def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> None:
     """Print one schedule's table and write its charts."""
     window, note = _window(args, welds)
@@ -136,6 +139,12 @@ def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> 
     print(table(results))
     if thin:
         print(f"too few values for SPC (welds): {', '.join(thin)}")
+    if results and (n := min(r.capability.n for r in results)) < MIN_CAPABILITY_N:
+        # Cpk from a handful is a guess: its 95 % interval at n = 3 spans a factor of ten
+        print(
+            f"warning: Cp and Cpk from {n} welds are not to be trusted: "
+            f"{MIN_CAPABILITY_N} at least are wanted"
+        )
     print(
         "σ: sample standard deviation (ddof=1); Cp, Cpk against the window's limits.\n"
         f"alarms: the first weld (log id) after a baseline of {args.baseline} welds (its mean, "

@@ -20,6 +20,7 @@ from controller.qa.record import LoggedWeld, WeldIdentity
 from controller.weld.session import WeldSession
 from drivers.config.schedule import load_schedule
 from tests.helpers.paths import REPO
+from tests.helpers.records import weld_record
 
 SCHEDULE = REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
 WINDOW = REPO / "configs" / "windows" / "tc_inverter_cu100_pb200.toml"
@@ -181,3 +182,20 @@ def test_a_drift_alarm_fires_on_a_wearing_tip_before_the_first_fail(tmp_path: Pa
     for feature in sorted(drifting):
         fs = spc.analyse(feature, *spc.series(still, feature), load_window(window))
         assert (fs.alarm_id("ewma"), fs.alarm_id("cusum")) == (None, None), feature
+
+
+def test_capability_from_a_handful_of_welds_says_it_is_not_to_be_trusted(
+    logged: tuple[Path, list[LoggedWeld]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, welds = logged
+    few = QaLog(tmp_path / "few.sqlite")
+    few.record_all([weld_record(k, **_as_record(w)) for k, w in enumerate(welds[:3])])
+    few.close()
+    assert main(["spc", "--qa-log", str(tmp_path / "few.sqlite"), "--png-dir", ""]) == 0
+    out = capsys.readouterr().out
+    assert "warning: Cp and Cpk from 3 welds are not to be trusted: 30 at least" in out, out
+
+
+def _as_record(w: LoggedWeld) -> dict[str, object]:
+    keep = ("schedule", "schedule_hash", "window", "window_hash", "features", "verdict")
+    return {k: getattr(w, k) for k in keep}
