@@ -48,14 +48,26 @@ class Interlocks:
     link_healthy: bool = True
 
     def missing(self, *, at_start: bool, to_fire: bool = False) -> list[str]:
-        """Return the names of the permissions that do not hold: all at the start; during a
-        cycle all but head_homed (the head leaves home) and supply_ready (the supply is busy
-        once it fires), except that to fire (to_fire) the supply must be ready again."""
+        """Return what is wrong, for each permission that does not hold ("e-stop pressed"):
+        all at the start; during a cycle all but head_homed (the head leaves home) and
+        supply_ready (the supply is busy once it fires), except that to fire (to_fire) the
+        supply must be ready again."""
         names = [f.name for f in fields(self) if not getattr(self, f.name)]
         if not at_start:
             skip = ("head_homed",) if to_fire else ("head_homed", "supply_ready")
             names = [n for n in names if n not in skip]
-        return names
+        return [WRONG[n] for n in names]
+
+
+# what an operator reads when a permission does not hold: what is wrong, not its name
+WRONG = {
+    "estop_released": "e-stop pressed",
+    "guard_closed": "guard open",
+    "supply_ready": "supply not ready",
+    "head_homed": "head not at home",
+    "force_in_range": "force out of range",
+    "link_healthy": "link lost",
+}
 
 
 @dataclass(frozen=True)

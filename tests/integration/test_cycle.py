@@ -147,7 +147,7 @@ def test_a_setdown_stop_lands_within_5_um_of_its_target(tmp_path: Path) -> None:
 def test_a_device_fault_blocks_the_start_and_says_so(tmp_path: Path) -> None:
     res, log = cycle(tmp_path, WINDOW, "--fault", "supply=over_temperature")
     assert res.state is State.IDLE and res.result.verdict == "BLOCKED"
-    assert res.abort_reason == "blocked: supply_ready, fault: supply fault"
+    assert res.abort_reason == "blocked: supply not ready, fault: supply fault"
     assert log.welds() == []  # no weld, no record
 
 

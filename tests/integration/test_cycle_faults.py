@@ -56,8 +56,8 @@ def _inject(rig: Rig, fault: str) -> dict[str, Any]:
 
 
 REASON = {  # what the reason says, whichever request meets the fault first
-    "link cut": ("interlock lost: link_healthy", "link lost: "),
-    "e-stop": ("interlock lost: estop_released",),
+    "link cut": ("interlock lost: link lost", "link lost: "),
+    "e-stop": ("interlock lost: e-stop pressed",),
     "supply fault": ("fault: supply fault",),
 }
 
@@ -142,7 +142,7 @@ def test_an_open_guard_blocks_the_start_and_says_so(rig: Rig) -> None:
     before = rig.control.truth()
     res = _cycle(rig, "guard")
     assert res.state is State.IDLE and res.result.verdict == "BLOCKED"
-    assert "guard_closed" in res.abort_reason, res.abort_reason
+    assert "guard open" in res.abort_reason, res.abort_reason
     assert rig.log.welds(part_id="guard") == []  # no weld, no record
     after = rig.control.truth()
     assert after["weld_count"] == before["weld_count"] and after["homed"]
@@ -155,7 +155,7 @@ def test_force_out_of_range_in_the_weld_aborts(rig: Rig) -> None:
     res = _cycle(rig, "force", dataclasses.replace(rig.plan, force_range_n=(20.0, 30.0)))
     truth = rig.control.truth()
     assert res.state is State.ABORTED
-    assert res.abort_reason == "interlock lost: force_in_range"
+    assert res.abort_reason == "interlock lost: force out of range"
     row = rig.log.welds(part_id="force")[-1]
     assert row.verdict == "ABORTED"
     assert not truth["armed"] and not truth["welding"] and truth["homed"]

@@ -10,7 +10,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from controller.weld.sequencer import SAFE, Command, Interlocks, Observation, Sequencer, State
+from controller.weld.sequencer import (
+    SAFE,
+    WRONG,
+    Command,
+    Interlocks,
+    Observation,
+    Sequencer,
+    State,
+)
 
 NAMES = [f.name for f in fields(Interlocks)]
 
@@ -68,10 +76,10 @@ def test_no_weld_runs_the_force_cycle_without_current() -> None:
 def test_start_needs_every_permission_and_says_which_is_missing(bits: tuple[bool, ...]) -> None:
     locks = Interlocks(**dict(zip(NAMES, bits, strict=True)))
     step = Sequencer().start(Observation(0.0, interlocks=locks))
-    missing = [n for n, ok in zip(NAMES, bits, strict=True) if not ok]
+    missing = [WRONG[n] for n, ok in zip(NAMES, bits, strict=True) if not ok]
     if missing:
         assert step.state is State.IDLE and step.commands == ()
-        assert step.note == "blocked: " + ", ".join(missing)
+        assert step.note == "blocked: " + ", ".join(missing)  # what is wrong, not its name
     else:
         assert step.state is State.APPROACH and step.commands == (Command.HEAD_APPROACH,)
 
@@ -98,7 +106,7 @@ def test_losing_a_permission_mid_cycle_aborts_safely(lost: str, where: int) -> N
     step = seq.step(bad)
     assert before is not State.ABORTED
     assert step.state is State.ABORTED and step.commands == SAFE
-    assert lost in step.note
+    assert step.note == f"interlock lost: {WRONG[lost]}"
     # nothing fires after an abort, whatever comes next
     for obs in script:
         assert Command.SUPPLY_FIRE not in seq.step(obs).commands
