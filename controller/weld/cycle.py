@@ -235,9 +235,24 @@ class Cycle:
         self.bench.head.heartbeat()
 
     def carry_out(self, commands: Iterable[Command]) -> None:
-        """Carry out the sequencer's commands on the devices, in order."""
+        """Carry out the sequencer's commands on the devices, in order. ARM and FIRE wait on
+        nothing but the operator's inputs, read again just before each: an e-stop pressed
+        since the observation (during the settings' read-back, a few ms) aborts instead."""
         for cmd in commands:
+            if cmd in (Command.SUPPLY_ARM, Command.SUPPLY_FIRE) and (why := self._held_back()):
+                send_safe(self.bench)
+                self.seq.abort(self.observe(False), why)
+                return
             COMMANDS[cmd](self.bench)
+
+    def _held_back(self) -> str:
+        """Return why the current may not be switched on now ("" if it may)."""
+        bench = self.bench
+        if missing := bench.interlocks.missing(at_start=False):
+            return "interlock lost: " + ", ".join(missing)
+        if fault := bench.stop_request or signals.requested():
+            return f"fault: {fault}"
+        return ""
 
     def begin(self) -> str:
         """Learn the station's time, beat the heartbeats and ask the sequencer to start;

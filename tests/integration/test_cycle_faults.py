@@ -162,3 +162,38 @@ def test_force_out_of_range_in_the_weld_aborts(rig: Rig) -> None:
     # stopped in the first blocks of current (after the supply's own squeeze): not 24 ms of it
     weld_ms = row.features["weld_time_ms"]
     assert weld_ms is not None and 0.0 < weld_ms < 3.0, weld_ms
+
+
+@pytest.mark.parametrize("moment", ["during the read-back before ARM", "between ARM and FIRE"])
+def test_an_operator_e_stop_just_before_the_current_fires_nothing(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    # The GUI's E-STOP lands on the bench from another thread at any instant: here between
+    # the observation that decided to arm and the FIRE (the settings' read-back takes a few
+    # ms on a real line). It was read only at the next observation: the pulse ran.
+    _recover(rig)
+    bench = rig.bench
+
+    def press() -> None:
+        bench.interlocks = dataclasses.replace(bench.interlocks, estop_released=False)
+        bench.stop_request = "e-stop pressed at the operator station"
+
+    supply = type(bench.supply)
+    if moment.startswith("during"):
+        changed = supply.changed
+        monkeypatch.setattr(supply, "changed", lambda self: (press(), changed(self))[1])
+    else:
+        arm = supply.arm
+        monkeypatch.setattr(supply, "arm", lambda self: (arm(self), press())[0])
+    before = rig.control.truth()
+    try:
+        res = _cycle(rig, "e-stop late")
+    finally:
+        bench.interlocks = dataclasses.replace(bench.interlocks, estop_released=True)
+        bench.stop_request = ""
+    truth = rig.control.truth()
+    assert res.state is State.ABORTED, res.abort_reason
+    assert res.abort_reason == "interlock lost: e-stop pressed"
+    assert truth["weld_count"] == before["weld_count"], "fired after the e-stop"
+    assert not truth["armed"] and truth["last_current_s"] == before["last_current_s"]
+    assert rig.log.welds(part_id="e-stop late")[-1].verdict == "ABORTED"
