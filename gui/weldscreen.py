@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from controller.monitor.window import Window
+from controller.qa.parts import next_part
 from controller.qa.record import WeldIdentity
 from controller.weld.cycle import CycleResult
 from gui.bridge import StationBridge
@@ -103,6 +104,7 @@ class WeldScreen(QWidget):
         form.addRow("Station", self.station)
         form.addRow("Schedule", self.schedule)
         form.addRow("Window", self.window_name)
+        self.part.returnPressed.connect(self._start)  # a scanner's Enter starts the weld
         form.addRow("Part id", self.part)
         form.addRow("Operator", self.operator)
         form.addRow("Lot", self.lot)
@@ -189,6 +191,11 @@ class WeldScreen(QWidget):
         for key, _, _, digits in FEATURES:
             self.features[key].setText(fmt(res.result.features.get(key), digits))
         self.start.setEnabled(not self.estop.isChecked())
+        # the weld is logged under this part: the next one gets the next id, selected so that
+        # a scan (a barcode scanner types, then Enter) replaces it
+        self.part.setText(next_part(self.part.text().strip()))
+        self.part.selectAll()
+        self.part.setFocus()
         self.redraw()
 
     def _on_events(self, events: list[tuple[str, float]]) -> None:
@@ -201,6 +208,8 @@ class WeldScreen(QWidget):
     # --- from the operator --------------------------------------------------------------------
 
     def _start(self) -> None:
+        if not self.start.isEnabled():
+            return  # (Enter in the part field while a weld runs, or the e-stop pressed)
         part = self.part.text().strip()
         if not part:
             self.message.setText("enter a part id")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.cli.argtypes import positive
+from controller.qa import parts
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -62,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, SessionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    args.serial = 1
     first = WeldIdentity(session.station.name, args.operator, _part(args, 0), args.lot)
     if problems := identity_problems(first):
         print(f"error: {'; '.join(problems)}", file=sys.stderr)
@@ -72,6 +74,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if pattern := _pattern(args):  # numbered on from what the log holds: no id twice
+        assert session.log is not None
+        taken = session.log.part_ids(session.station.name, parts.prefix(pattern))
+        args.serial = parts.next_serial(pattern, taken)
     print(f"QA log: {shown(session.qa_path)}", flush=True)
     for warning in session.warnings:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
@@ -122,9 +128,17 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally) ->
     return ""
 
 
+def _pattern(args: argparse.Namespace) -> str | None:
+    """Return the serial pattern the part ids are made from (None: one plain id)."""
+    if parts.is_pattern(args.part):
+        return str(args.part)
+    return f"{args.part}-{{n:04d}}" if args.count > 1 else None
+
+
 def _part(args: argparse.Namespace, k: int) -> str:
-    """Return the part id of the k-th weld (from 0): numbered when there are several."""
-    return f"{args.part}-{k + 1:04d}" if args.count > 1 else args.part
+    """Return the part id of the k-th weld (from 0)."""
+    pattern = _pattern(args)
+    return parts.fill(pattern, args.serial + k) if pattern else str(args.part)
 
 
 def _row(k: int, res: CycleResult) -> str:
@@ -203,7 +217,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--schedule, else the station's)",
     )
     p.add_argument("--count", type=positive, default=5, help="welds to make (default 5)")
-    p.add_argument("--part", default="part", help="part id (numbered when count > 1)")
+    p.add_argument(
+        "--part",
+        default="part-{n:04d}",
+        help="part id, or a serial pattern with {n} numbered on from the QA log, e.g. "
+        "P-100-{n:04d} (default part-{n:04d}); a plain id is numbered P-0001 ... when count > 1",
+    )
     p.add_argument("--operator", default="operator", help="operator name")
     p.add_argument("--lot", default="lot-1", help="lot")
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")

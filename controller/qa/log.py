@@ -164,6 +164,14 @@ class QaLog:
         file deleted or replaced while open, or too little free space beside it."""
         return self.store.cannot_take(RECORD_ROOM_BYTES)
 
+    def part_ids(self, station: str, starting: str = "") -> list[str]:
+        """Return the part ids logged for a station that start with `starting`."""
+        rows = self.store.execute(
+            "SELECT DISTINCT part_id FROM welds WHERE station = ? AND substr(part_id, 1, ?) = ?",
+            (station, len(starting), starting),
+        )
+        return [str(r[0]) for r in rows]
+
     def last_counted(self, station: str) -> LoggedWeld | None:
         """Return the station's latest record that has a supply weld count (None if none)."""
         # newest first, so the scan stops at the station's latest counted weld

@@ -77,6 +77,21 @@ def test_start_a_weld_from_the_button_and_see_the_verdict(
     assert len(win.trends.values) == 1
 
 
+def test_the_part_id_steps_on_and_a_scanners_enter_welds_the_next(
+    qtbot: QtBot, open_station: Open, tmp_path: Path
+) -> None:
+    win = open_station(qa_log=str(tmp_path / "qa.sqlite"))
+    weld(qtbot, win)
+    part = win.weld.part
+    assert part.text() == "part-0002" and part.hasSelectedText()  # a scan replaces it
+    qtbot.keyClicks(part, "SN-4711")  # a barcode scanner types the id, then Enter
+    with qtbot.waitSignal(win.bridge.weld_finished, timeout=30_000):
+        qtbot.keyClick(part, Qt.Key.Key_Return)
+    ids = [r.part_id for r in QaLog(tmp_path / "qa.sqlite").welds()]
+    assert ids == ["part-0001", "SN-4711"]
+    assert part.text() == "SN-4712"
+
+
 def test_a_failed_weld_shows_its_reasons(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
     # a window whose set-down limit a good weld exceeds: the weld fails for it, with the value
     data = tomllib.loads(WINDOW.read_text())

@@ -192,3 +192,14 @@ def test_a_count_below_one_is_refused_before_the_station_starts(tmp_path: Path, 
     out = _run(tmp_path, "--count", count)
     assert out.returncode == 2 and "a whole number from 1 up" in out.stderr
     assert not (tmp_path / "qa.sqlite").exists()
+
+
+def test_part_ids_never_repeat_from_run_to_run(tmp_path: Path) -> None:
+    for args in (["--count", "2"], ["--count", "1"], ["--count", "2", "--part", "P-{n:03d}"]):
+        assert _run(tmp_path, *args, "--png", "").returncode == 0
+    assert _run(tmp_path, "--count", "1", "--part", "SN-77", "--png", "").returncode == 0
+    assert _run(tmp_path, "--count", "2", "--part", "P-{n:03d}", "--png", "").returncode == 0
+    ids = [r.part_id for r in QaLog(tmp_path / "qa.sqlite").welds()]
+    assert ids == [
+        "part-0001", "part-0002", "part-0003", "P-001", "P-002", "SN-77", "P-003", "P-004",
+    ]  # fmt: skip
