@@ -34,6 +34,7 @@ from controller.weld.session import WeldSession
 from controller.weld.stations import window_path
 from drivers.config.loader import ConfigError, parse_model
 from drivers.config.schedule import Schedule
+from drivers.config.tomledit import edited
 
 BAD = QColor("#ffcdd2")
 
@@ -128,6 +129,7 @@ class EditorScreen(QWidget):
     def load(self, kind: str, path: Path) -> None:
         """Show a schedule or window file."""
         self.kind, self.path = kind, Path(path)
+        self.taught = False  # a file to edit in place (its comments and order kept)
         self.original = self.path.read_text(encoding="utf-8")
         data = tomllib.loads(self.original)
         self.show_data(data)
@@ -220,7 +222,10 @@ class EditorScreen(QWidget):
         if not self.check() or self.model is None:
             self.message.setText("not saved: fix the fields marked in red")
             return False
-        new = tomli_w.dumps(self.model.model_dump(mode="json", exclude_none=True))
+        if self.taught:
+            new = tomli_w.dumps(self.model.model_dump(mode="json", exclude_none=True))
+        else:  # only the values changed: the file's notes and citations stay, no default added
+            new = edited(self.original, self.data())
         if new == self.original:
             self.message.setText("nothing changed")
             return True
@@ -237,13 +242,17 @@ class EditorScreen(QWidget):
         self.original = new
         note = ""
         if self.kind == "schedule":
-            note = " (a window taught for the old version must be taught again)"
+            note = (
+                "; a window taught for the old version must be taught again, and the open "
+                "session welds with the schedule it opened until the station is opened again"
+            )
         self.message.setText(f"saved {self.path}; recorded in the audit trail{note}")
         return True
 
     def edit_taught(self, window: Window, path: Path) -> None:
         """Show a newly taught window for review; Save writes it to path (with its audit)."""
         self.kind, self.path = "window", path
+        self.taught = True  # a new file, whole
         self.original = path.read_text(encoding="utf-8") if path.exists() else ""
         self.show_data(window.model_dump(mode="json", exclude_none=True))
         self.message.setText(f"taught window: review it, then Save writes {path}")

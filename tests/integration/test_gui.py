@@ -142,6 +142,14 @@ def test_a_bad_schedule_value_is_shown_at_its_field(
     assert "force_n = 12.5" in sched.read_text()
     trail = QaLog(win.probe.qa_path).audit_trail()
     assert trail and "force_n = 12.0" in trail[-1][4] and "force_n = 12.5" in trail[-1][5]
+    # that line alone changed: the calibration notes stay, no default was added
+    changed = [
+        (a, b)
+        for a, b in zip(before.splitlines(), sched.read_text().splitlines(), strict=True)
+        if a != b
+    ]
+    assert [b.split("#")[0].strip() for _, b in changed] == ["force_n = 12.5"], changed
+    assert "until the station is opened again" in ed.message.text()
 
 
 def test_screenshots_of_every_screen(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
