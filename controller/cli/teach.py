@@ -24,6 +24,7 @@ from controller.monitor.teach import (
 )
 from controller.monitor.window import load_window
 from controller.qa.stores import qa_target, shown
+from controller.qa.times import TimeTextError, parse_instant
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
@@ -51,8 +52,8 @@ def _welds(args: argparse.Namespace) -> tuple[list[np.ndarray], float, Schedule,
         qa_target(args.log),
         parse_ids(args.ids) if args.ids else None,
         args.verdict,
-        args.since,
-        args.until,
+        parse_instant(args.since) if args.since else None,
+        parse_instant(args.until) if args.until else None,
         args.schedule,
         args.part,
         args.lot,
@@ -84,7 +85,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
             command=command,
             progress=_monitored,
         )
-    except (TeachError, ConfigError) as exc:
+    except (TeachError, ConfigError, TimeTextError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -136,8 +137,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="--log: welds with this verdict (default PASS; aborted welds never count)",
     )
     p.add_argument("--schedule", help="--log: schedule name")
-    p.add_argument("--since", help="--log: from this UTC time (ISO)")
-    p.add_argument("--until", help="--log: before this UTC time (ISO)")
+    p.add_argument("--since", help="--log: from this time (as `microweld log --since`)")
+    p.add_argument("--until", help="--log: before this time (as --since)")
     p.add_argument("--part", help="--log: part id")
     p.add_argument("--lot", help="--log: lot")
     p.add_argument(

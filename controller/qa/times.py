@@ -13,13 +13,17 @@ ACCEPTED = (
 )
 
 
+class TimeTextError(ValueError):
+    """A time given that is not one; the message says what is taken."""
+
+
 def stored(t: datetime) -> str:
     """Return an instant as the log's text (UTC, microseconds): its order is time's."""
     return t.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_instant(text: str, now: datetime | None = None) -> str:
-    """Return the instant `text` names, as the log's text; ValueError saying what is taken."""
+    """Return the instant `text` names, as the log's text; TimeTextError saying what is taken."""
     now = now or datetime.now(UTC)
     word = text.strip().lower()
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -34,5 +38,5 @@ def parse_instant(text: str, now: datetime | None = None) -> str:
     try:
         t = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not a time: give {ACCEPTED}") from None
+        raise TimeTextError(f"{text!r} is not a time: give {ACCEPTED}") from None
     return stored(t if t.tzinfo else t.replace(tzinfo=UTC))

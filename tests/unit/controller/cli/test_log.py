@@ -79,3 +79,14 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, err = log.communicate(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert log.returncode == 141  # as a shell's tool killed by SIGPIPE
+
+
+def test_teach_reads_its_times_as_log_does(db: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "controller.cli", "teach", "--log", str(db), "--out"]
+    bad = subprocess.run(
+        [*cmd, str(tmp_path / "w.toml"), "--since", "garbage"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: 'garbage' is not a time")
