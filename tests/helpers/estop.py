@@ -3,12 +3,14 @@ chosen moment of a cycle, timed by the station's own truth (tests and the benchm
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ class GuiSession:
 
     conn: Connection
     control: SimControl
+    proc: BaseProcess
 
     def press_in(self, state: str, after_ms: float, part: str) -> Press:
         """Start a weld, press E-STOP `after_ms` into `state`, release it once the cycle is
@@ -99,9 +102,10 @@ class GuiSession:
 
 
 @contextmanager
-def gui_session(folder: Path) -> Iterator[GuiSession]:
-    """Run the GUI's session process on a paced station with the slow schedule."""
-    sched = slow_schedule(folder)
+def gui_session(folder: Path, sched: Path | None = None) -> Iterator[GuiSession]:
+    """Run the GUI's session process on a paced station (10 s watchdogs) with a schedule
+    (default: the slow one); its QA log is folder/qa.sqlite."""
+    sched = sched or slow_schedule(folder)
     db = folder / "qa.sqlite"
     ctx = multiprocessing.get_context("spawn")
     with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
@@ -120,8 +124,9 @@ def gui_session(folder: Path) -> Iterator[GuiSession]:
                 assert msg[0] != "closed", msg
                 if msg[0] == "opened":
                     break
-            yield GuiSession(ours, control)
-            ours.send(("quit",))
+            yield GuiSession(ours, control, proc)
+            with contextlib.suppress(OSError):  # (a test may have ended it already)
+                ours.send(("quit",))
             proc.join(30.0)
         finally:
             if proc.is_alive():

@@ -11,7 +11,6 @@ file), with its devices' watchdogs at 10 s: only the controller can make it safe
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -25,10 +24,7 @@ import pytest
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.weld.simstation import SimControl, sim_station
-from drivers.wire.frames import SAMPLE_RATE_HZ
-from gui.bridge import RING_S, ROW_WIDTH
-from gui.ring import Ring
-from gui.worker import SessionSpec, serve
+from tests.helpers.estop import gui_session
 from tests.helpers.paths import REPO
 from tests.helpers.station import station_file
 from tests.reliability.battery import Record
@@ -140,46 +136,28 @@ def _made_safe_and_logged(
 
 def test_the_gui_weld_session_signalled_mid_weld_ends_safe(tmp_path: Path, record: Record) -> None:
     sched = long_pulse(tmp_path)
-    db = tmp_path / "qa.sqlite"
-    ctx = multiprocessing.get_context("spawn")
-    with sim_station(str(sched), "--clock", "paced", "--no-rtu") as ends:
-        toml = station_file(tmp_path / "long-bench.toml", ends, db, str(sched), None, WATCHDOG_MS)
-        control = SimControl(ends.control)
-        ring = Ring(int(RING_S * SAMPLE_RATE_HZ), ROW_WIDTH, ctx)
-        ours, theirs = ctx.Pipe()
-        spec = SessionSpec(str(toml), str(sched), None, str(db), clock="paced")
-        proc = ctx.Process(target=serve, args=(spec, theirs, ring), daemon=True)
-        proc.start()
-        theirs.close()
-        heard: list[Any] = []
-        try:
-            while not heard or heard[-1][0] != "opened":
-                assert ours.poll(60.0), f"the session did not open: {heard}"
-                heard.append(ours.recv())
-                assert heard[-1][0] != "closed", heard
-            ours.send(("weld", WeldIdentity(part_id="gui-part")))
-            _wait_welding(control, None, 30.0)
-            time.sleep(0.1)
-            t_signal = float(control.truth()["t_s"])
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.join(30.0)
-            with contextlib.suppress(EOFError):  # its end closed: all it said is read
-                while ours.poll(0.5):
-                    heard.append(ours.recv())
-        finally:
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-            ours.close()
+    heard: list[Any] = []
+    with gui_session(tmp_path, sched) as gui:
+        gui.conn.send(("weld", WeldIdentity(part_id="gui-part")))
+        _wait_welding(gui.control, None, 30.0)
+        time.sleep(0.1)
+        t_signal = float(gui.control.truth()["t_s"])
+        assert gui.proc.pid is not None
+        os.kill(gui.proc.pid, signal.SIGTERM)
+        gui.proc.join(30.0)
+        with contextlib.suppress(EOFError):  # its end closed: all it said is read
+            while gui.conn.poll(0.5):
+                heard.append(gui.conn.recv())
         time.sleep(0.3)
-        truth = control.truth()
-        control.close()
+        truth = gui.control.truth()
     record.cases, record.faults = 1, 1
-    problems = _made_safe_and_logged(truth, t_signal, db, signal.SIGTERM, record)
+    problems = _made_safe_and_logged(
+        truth, t_signal, tmp_path / "qa.sqlite", signal.SIGTERM, record
+    )
     said = [m for m in heard if m[0] == "error"]
     if not any("interrupted by SIGTERM" in m[1] for m in said):
         problems.append(f"the GUI was not told: {said}")
-    if heard[-1][0] != "closed":
+    if not heard or heard[-1][0] != "closed":
         problems.append(f"the session did not close: {heard[-3:]}")
     record.failures = len(problems)
     assert problems == []
