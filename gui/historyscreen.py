@@ -26,7 +26,7 @@ from controller.monitor.teach import TeachError, teach_from_log
 from controller.monitor.window import Window
 from controller.qa.export import export_features_csv, export_waveforms
 from controller.qa.log import QaLog
-from controller.qa.record import LoggedWeld
+from controller.qa.record import VERDICTS, LoggedWeld
 from controller.weld.session import WeldSession
 from drivers.config.loader import ConfigError
 from gui.plots import WavePanel
@@ -49,7 +49,7 @@ class HistoryScreen(QWidget):
         layout = QVBoxLayout(self)
         filters = QHBoxLayout()
         self.verdict = QComboBox()
-        self.verdict.addItems(["any", "PASS", "FAIL", "ABORTED"])
+        self.verdict.addItems(["any", *VERDICTS])
         self.part = QLineEdit()
         self.part.setPlaceholderText("part id")
         self.lot = QLineEdit()

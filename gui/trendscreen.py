@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from controller.analysis import spc
 from controller.qa.log import QaLog
+from controller.qa.record import JUDGED
 from controller.weld.session import WeldSession
 
 FEATURES = (
@@ -19,7 +20,7 @@ FEATURES = (
     ("r_end_mohm", "R at end (mΩ)"),
     ("weld_time_ms", "Weld time (ms)"),
 )
-VERDICT_BRUSH = {"PASS": "#2e7d32", "FAIL": "#c62828", "ABORTED": "#ef6c00"}
+VERDICT_BRUSH = {"PASS": "#2e7d32", "FAIL": "#c62828", "ABORTED": "#ef6c00", "NO-WELD": "#757575"}
 
 
 class TrendScreen(QWidget):
@@ -59,7 +60,7 @@ class TrendScreen(QWidget):
         log = QaLog(self.session.qa_path)
         try:
             rows = [
-                r for r in log.welds(schedule=self.session.schedule.name) if r.verdict != "ABORTED"
+                r for r in log.welds(schedule=self.session.schedule.name) if r.verdict in JUDGED
             ]
         finally:
             log.close()

@@ -32,6 +32,7 @@ VERDICT_STYLE = {
     "PASS": "background:#2e7d32;color:white",
     "FAIL": "background:#c62828;color:white",
     "ABORTED": "background:#ef6c00;color:white",
+    "NO-WELD": "background:#757575;color:white",
     "": "background:#eeeeee;color:#555555",
 }
 FEATURES = (

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from controller.monitor.window import FEATURES, Window
-from controller.qa.record import LoggedWeld
+from controller.qa.record import JUDGED, LoggedWeld
 
 # phase I: the welds whose mean and moving range set the charts' centre and σ. 30 rather than
 # 20: limits from fewer individuals raise the false-alarm rate markedly (estimation error);
@@ -261,11 +261,11 @@ def limits(window: Window | None, feature: str) -> tuple[float | None, float | N
 
 def series(welds: Sequence[LoggedWeld], feature: str) -> tuple[list[int], list[float]]:
     """Return the log ids and values of a feature over the welds that measured it (aborted
-    welds and missing or NaN values left out)."""
+    welds, no-weld cycles and missing or NaN values left out)."""
     ids, values = [], []
     for w in welds:
         v = w.features.get(feature)
-        if w.verdict != "ABORTED" and v is not None and not math.isnan(v):
+        if w.verdict in JUDGED and v is not None and not math.isnan(v):
             ids.append(w.id)
             values.append(float(v))
     return ids, values

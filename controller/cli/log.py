@@ -9,6 +9,7 @@ from pathlib import Path
 from controller.cli.argtypes import positive
 from controller.qa.export import FORMATS, export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
+from controller.qa.record import VERDICTS
 from controller.qa.stores import shown
 from controller.qa.text import escaped
 from controller.qa.times import parse_instant
@@ -95,7 +96,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="from this time: ISO 8601 (no offset: UTC), today, yesterday, or an age (2h, 7d)",
     )
     p.add_argument("--until", help="before this time (as --since)")
-    p.add_argument("--verdict", choices=("PASS", "FAIL", "ABORTED"))
+    p.add_argument("--verdict", choices=VERDICTS)
     p.add_argument("--schedule", help="schedule name")
     p.add_argument("--part", help="part id (and the ones numbered from it: P-100-0001 ...)")
     p.add_argument("--lot", help="lot")

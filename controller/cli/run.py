@@ -36,6 +36,7 @@ class Tally:
 
     made: int = 0
     passed: int = 0
+    no_weld: int = 0  # force cycles without current, by choice: not judged
     rows: collections.deque[str] = field(
         default_factory=lambda: collections.deque(maxlen=TABLE_ROWS)
     )
@@ -45,6 +46,7 @@ class Tally:
         """Count a finished weld (committed to the log) and keep its row."""
         self.made += 1
         self.passed += res.result.verdict == "PASS"
+        self.no_weld += res.result.verdict == "NO-WELD"
         self.rows.append(_row(self.made, res))
         self.last = res
 
@@ -99,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if refused:
         return 2
     _summary(tally, session, args)
-    return 0 if tally.passed == tally.made else 1
+    return 0 if tally.passed + tally.no_weld == tally.made else 1
 
 
 def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally) -> str:
@@ -168,7 +170,9 @@ def _summary(tally: Tally, session: WeldSession, args: argparse.Namespace) -> No
         print(f"   … {earlier} earlier welds of this run: `microweld log` lists every one")
     for row in tally.rows:
         print(row)
-    print(f"{tally.passed} of {tally.made} PASS; QA log: {shown(session.qa_path)}")
+    judged = tally.made - tally.no_weld
+    no_weld = f" ({tally.no_weld} no-weld cycles, not judged)" if tally.no_weld else ""
+    print(f"{tally.passed} of {judged} PASS{no_weld}; QA log: {shown(session.qa_path)}")
     last = tally.last
     if last is not None and args.png:
         from controller.analysis.plots import plot_weld

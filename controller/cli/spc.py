@@ -17,7 +17,7 @@ from controller.analysis import spc
 from controller.analysis.plots import plot_feature
 from controller.monitor.window import FEATURES, Window, load_window
 from controller.qa.log import QaLogUnavailableError, open_existing
-from controller.qa.record import LoggedWeld
+from controller.qa.record import JUDGED, LoggedWeld
 from controller.qa.stores import shown
 from controller.weld.stations import load_station, window_path
 from drivers.config.loader import ConfigError
@@ -117,11 +117,11 @@ MIN_CAPABILITY_N = 30  # welds a capability index wants before it says much (AIA
 def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> None:
     """Print one schedule's table and write its charts."""
     window, note = _window(args, welds)
-    judged = [w for w in welds if w.verdict != "ABORTED"]
+    judged = [w for w in welds if w.verdict in JUDGED]
     fails = {w.id for w in judged if w.verdict == "FAIL"}
     print(
         f"\nschedule {schedule}: {len(judged)} welds ({len(fails)} FAIL, "
-        f"{len(welds) - len(judged)} aborted left out); {note}"
+        f"{len(welds) - len(judged)} aborted or no-weld left out); {note}"
     )
     hashes = {w.schedule_hash for w in welds}
     if len(hashes) > 1:

@@ -32,7 +32,7 @@ from controller.monitor.window import (
     Window,
 )
 from controller.qa.log import QaLog, QaLogUnavailableError, open_existing
-from controller.qa.record import LoggedWeld
+from controller.qa.record import JUDGED, LoggedWeld
 from controller.qa.stores import QaUrl
 from drivers.config.files import config_path
 from drivers.config.schedule import Schedule, load_schedule
@@ -203,9 +203,11 @@ def select_logged(
                     f"(verdict {verdict}); pass --verdict any to teach from them anyway"
                 )
             rows = [r for r in rows if r.id in wanted]
-        aborted = [r.id for r in rows if r.verdict == "ABORTED"]
+        aborted = [r.id for r in rows if r.verdict not in JUDGED]
         if aborted:
-            raise TeachError(f"weld(s) {aborted[:10]} were aborted: no weld to teach from")
+            raise TeachError(
+                f"weld(s) {aborted[:10]} were aborted or no-weld cycles: no weld to teach from"
+            )
         if not rows:
             raise TeachError(f"no weld in {path} matches the filters")
         names = sorted({r.schedule for r in rows})

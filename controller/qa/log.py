@@ -28,6 +28,7 @@ from controller.qa import seal
 from controller.qa.record import (
     COLUMNS,
     FIELDS,
+    VERDICTS,
     LoggedWeld,
     WeldRecord,
     as_stored,
@@ -119,8 +120,10 @@ class QaLog:
         if not recs:
             return []
         for rec in recs:
-            if rec.verdict not in ("PASS", "FAIL", "ABORTED"):
-                raise ValueError(f"verdict must be PASS, FAIL or ABORTED, not {rec.verdict!r}")
+            if rec.verdict not in VERDICTS:
+                raise ValueError(
+                    f"verdict must be PASS, FAIL, ABORTED or NO-WELD, not {rec.verdict!r}"
+                )
         recs = [as_stored(rec) for rec in recs]
         blobs = [pack_waveform(rec.waveform) for rec in recs]
         store = self.store

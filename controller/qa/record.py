@@ -19,6 +19,11 @@ import numpy as np
 
 from drivers.wire.frames import CHANNELS, SAMPLE_RATE_HZ
 
+# What a logged cycle is: judged (PASS, FAIL), ended early (ABORTED), or the force cycle
+# without current an operator chose (NO-WELD: nothing to judge, not a production weld).
+VERDICTS = ("PASS", "FAIL", "ABORTED", "NO-WELD")
+JUDGED = ("PASS", "FAIL")  # the welds statistics and teaching take
+
 
 @dataclass
 class WeldIdentity:

@@ -353,7 +353,8 @@ class Cycle:
                 continue
 
     def finish(self) -> WeldResult:
-        """Return the monitor's result with the cycle's verdict (ABORTED with its reason)."""
+        """Return the monitor's result with the cycle's verdict (ABORTED with its reason,
+        NO-WELD for a cycle without current by choice)."""
         try:
             result = self.monitor.finish()
         except Exception as exc:  # the weld is still logged, with its waveform
@@ -363,6 +364,10 @@ class Cycle:
             result = WeldResult({}, "ABORTED", [], {})
         if self.seq.state is State.ABORTED:
             result.verdict, result.reasons = "ABORTED", [self.seq.reason]
+        elif not self.seq.weld_enabled:
+            # the force cycle without current, by choice: nothing to judge, no production FAIL
+            result.verdict, result.reasons = "NO-WELD", ["no-weld cycle: force only, no current"]
+            result.inhibit = False
         return result
 
 

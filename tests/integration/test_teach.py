@@ -60,8 +60,9 @@ def test_a_window_taught_from_logged_welds_passes_them(logged: Path, tmp_path: P
     assert len(rows) == 12
     for r in rows:
         assert judge(window, r.features) == [], r.id
-    # the no-weld record fails the new window, for its missing set-down and energy
-    (nw,) = log.welds(verdict="FAIL")
+    # the no-weld record (logged NO-WELD, not FAIL) fails the new window, for its missing
+    # set-down and energy
+    (nw,) = log.welds(verdict="NO-WELD")
     reasons = judge(window, nw.features)
     assert any(x.startswith("energy_j") for x in reasons), reasons
 
@@ -78,7 +79,7 @@ def test_chosen_ids_and_their_refusals(logged: Path, tmp_path: Path) -> None:
     few = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "1-5", "--out", str(out_file))
     assert few.returncode == 2 and "5 welds given; teaching needs at least 10" in few.stderr
     fail = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "12-13", "--out", str(out_file))
-    assert fail.returncode == 2 and "13 (FAIL)" in fail.stderr and "--verdict any" in fail.stderr
+    assert fail.returncode == 2 and "13 (NO-WELD)" in fail.stderr and "--verdict any" in fail.stderr
     unknown = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "99", "--out", str(out_file))
     assert unknown.returncode == 2 and "no weld [99]" in unknown.stderr
     bad = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "3-x", "--out", str(out_file))

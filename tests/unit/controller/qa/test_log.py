@@ -78,9 +78,36 @@ def test_filters(log: QaLog) -> None:
 
 
 def test_bad_verdict_is_refused(log: QaLog) -> None:
-    with pytest.raises(ValueError, match="PASS, FAIL or ABORTED"):
+    with pytest.raises(ValueError, match="PASS, FAIL, ABORTED or NO-WELD"):
         log.record(weld_record(0, verdict="OK"))
     assert log.welds() == []
+
+
+def test_a_log_made_before_the_no_weld_verdict_takes_it_keeping_its_chain(
+    log: QaLog, qa_target: str
+) -> None:
+    for k in range(3):
+        log.record(weld_record(k))
+    old = "('PASS', 'FAIL', 'ABORTED')"
+    if backend(qa_target) == "sqlite":  # as an older version made it
+        sql = log.db.execute("SELECT sql FROM sqlite_master WHERE name = 'welds'").fetchone()[0]
+        log.db.execute(sql.replace("'ABORTED', 'NO-WELD')", "'ABORTED')").replace("welds", "w0", 1))
+        for step in ("INSERT INTO w0 SELECT * FROM welds", "DROP TABLE welds"):
+            log.db.execute(step)
+        log.db.execute("ALTER TABLE w0 RENAME TO welds")
+    else:
+        log.db.execute("ALTER TABLE welds DROP CONSTRAINT welds_verdict_check")
+        log.db.execute(
+            f"ALTER TABLE welds ADD CONSTRAINT welds_verdict_check CHECK (verdict IN {old})"
+        )
+    log.close()
+    again = QaLog(qa_target)
+    try:
+        again.record(weld_record(3, verdict="NO-WELD", supply_weld_count=None))
+        assert [w.verdict for w in again.welds()] == ["PASS", "PASS", "PASS", "NO-WELD"]
+        assert again.verify() == [] and again.integrity_check() == "ok"
+    finally:
+        again.close()
 
 
 def test_exports(log: QaLog, tmp_path: Path) -> None:
