@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from controller.qa import migrations
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -59,9 +61,9 @@ CREATE TABLE IF NOT EXISTS dressings (
 """
 # after_weld_id: the last weld's id when the electrode was dressed. Welds are counted against a
 # dressing by it, not by the clock (a clock stepped back would hide welds). Logs made before it
-# have it NULL on their old rows (see SqliteStore.add_column).
+# have it NULL on their old rows (see migrations.add_column).
 # 'station': what the controller found at a station when it opened it (a weld counter that
-# went back); logs made before it allowed only 'schedule' and 'window' (see SqliteStore.widen_audit)
+# went back); logs made before it allowed only 'schedule' and 'window' (see migrations.widen_audit)
 SQLITE_AUDIT_TABLE = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
@@ -289,76 +291,11 @@ class SqliteStore:
         self.db.executescript(SQLITE_SCHEMA + SQLITE_AUDIT_TABLE)
         st = path.stat()
         self.identity = (st.st_dev, st.st_ino)  # the file opened, whatever its name holds later
-        self.widen_audit()
-        self.widen_verdicts()
-        self.add_column("dressings", "after_weld_id", "INTEGER")
+        migrations.widen_audit(self.db, SQLITE_AUDIT_TABLE)
+        migrations.widen_verdicts(self.db, re.findall(r"CREATE INDEX[^;]*;", SQLITE_SCHEMA))
+        migrations.add_column(self.db, "dressings", "after_weld_id", "INTEGER")
         for table, column in SEAL_COLUMNS:
-            self.add_column(table, column, "TEXT")
-
-    def add_column(self, table: str, column: str, kind: str) -> None:
-        """Add a column a log made before it lacks (its old rows hold NULL)."""
-
-        def has() -> bool:
-            return any(r[1] == column for r in self.db.execute(f"PRAGMA table_info({table})"))
-
-        if has():
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if not has():  # checked again under the lock: another process may have done it
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-
-    def widen_audit(self) -> None:
-        """Let a log made before the 'station' audit kind take it (the CHECK is rewritten by
-        copying the table: SQLite cannot alter a constraint)."""
-
-        def old() -> bool:
-            sql = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
-            return "'station'" not in sql[0]
-
-        if not old():
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if old():  # checked again under the lock: another process may have done it
-                self.db.execute("ALTER TABLE audit RENAME TO audit_before_station")
-                self.db.execute(SQLITE_AUDIT_TABLE)
-                self.db.execute("INSERT INTO audit SELECT * FROM audit_before_station")
-                self.db.execute("DROP TABLE audit_before_station")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-
-    def widen_verdicts(self) -> None:
-        """Let a log made before the NO-WELD verdict take it: the welds table is copied into
-        one whose CHECK has it, columns and rows as they were (SQLite cannot alter a
-        constraint); its indexes are made again."""
-
-        def old() -> str | None:
-            row = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'welds'").fetchone()
-            return None if "'NO-WELD'" in row[0] else str(row[0])
-
-        if old() is None:
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if (sql := old()) is not None:  # again under the lock: another may have done it
-                wider = sql.replace("'ABORTED')", "'ABORTED', 'NO-WELD')")
-                self.db.execute(re.sub(r"\bwelds\b", "welds_wider", wider, count=1))
-                self.db.execute("INSERT INTO welds_wider SELECT * FROM welds")
-                self.db.execute("DROP TABLE welds")
-                self.db.execute("ALTER TABLE welds_wider RENAME TO welds")
-                for index in re.findall(r"CREATE INDEX[^;]*;", SQLITE_SCHEMA):
-                    self.db.execute(index)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            migrations.add_column(self.db, table, column, "TEXT")
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         return self.db.execute(sql, args)
