@@ -196,10 +196,16 @@ def crash_logging(
                 for _, index, log_id, verdict in run.shown:
                     out.shown[log_id] = (verdict, f"k{k}-{index:04d}")
                 out.landed[where(control, db, run, k)] += 1
-            # the run after the last kill reconciles it: it opens the station, welds nothing
+            # the controller after the last kill reconciles it: it opens the station, welds
+            # nothing (a run takes 1 weld at least)
+            reopen = (
+                "from controller.weld.session import WeldSession\n"
+                f"s = WeldSession({str(toml)!r}, qa_log={str(db)!r})\n"
+                "s.open()\ns.close()\n"
+            )
             last = subprocess.run(
-                [*base, "--count", "0"], env=env, cwd=folder, capture_output=True, text=True,
-                timeout=WAIT_S,
+                [sys.executable, "-c", reopen], env=env, cwd=folder, capture_output=True,
+                text=True, timeout=WAIT_S,
             )  # fmt: skip
             if last.returncode != 0:
                 out.exits.append(f"the closing run failed ({last.returncode}): {last.stderr}")

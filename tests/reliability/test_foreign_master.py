@@ -177,10 +177,11 @@ def test_a_second_controller_is_refused_while_the_first_holds_the_station(
         control = SimControl(ends.control)
         with WeldSession(str(toml)) as first:
             first.weld(WeldIdentity(part_id="A-1"))
-            second = WeldSession(str(toml), schedule=str(other), qa_log=str(tmp_path / "b.sqlite"))
+            second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
             with pytest.raises(SessionError) as refused:
                 second.open()
-            run = ["run", "--station", str(toml), "--schedule", str(other), "--count", "1"]
+            run = ["run", "--station", str(toml), "--schedule", str(other), "--window", "none"]
+            run += ["--count", "1"]
             cli = subprocess.run(
                 [sys.executable, "-m", "controller.cli", *run],
                 capture_output=True,
@@ -213,7 +214,7 @@ def test_a_lease_its_holder_let_lapse_is_seen_before_anything_fires(
         with WeldSession(str(toml), keep_alive=False) as first:  # (a controller that hangs)
             first.weld(WeldIdentity(part_id="A-1"))
             time.sleep(0.8)  # silent past the station's watchdog (500 ms): the lease lapses
-            second = WeldSession(str(toml), schedule=str(other), qa_log=str(tmp_path / "b.sqlite"))
+            second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
             with second:
                 fires = control.truth()["weld_count"]
                 with pytest.raises(SessionError) as refused:
@@ -231,7 +232,7 @@ def test_on_a_station_without_a_lease_a_second_controller_is_caught_by_the_read_
     other = _other_schedule(tmp_path)
     with shared_station(tmp_path, lease=False) as (_ends, toml, _db):
         first = WeldSession(str(toml))
-        second = WeldSession(str(toml), schedule=str(other), qa_log=str(tmp_path / "b.sqlite"))
+        second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
         with first:
             first.weld(WeldIdentity(part_id="A-1"))
             second.open()  # programs the station with its own schedule
