@@ -160,6 +160,12 @@ def test_a_foreign_write_between_welds_is_not_fired(tmp_path: Path, record: Reco
     assert problems == []
 
 
+def _second(toml: Path, other: Path, tmp_path: Path) -> WeldSession:
+    """A second controller's session on the same station: another schedule, a log of its own
+    (no window: a changed copy under the shipped name would find the shipped one stale)."""
+    return WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
+
+
 def _other_schedule(tmp_path: Path) -> Path:
     other = tmp_path / "other.toml"
     other.write_text(
@@ -177,7 +183,7 @@ def test_a_second_controller_is_refused_while_the_first_holds_the_station(
         control = SimControl(ends.control)
         with WeldSession(str(toml)) as first:
             first.weld(WeldIdentity(part_id="A-1"))
-            second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
+            second = _second(toml, other, tmp_path)
             with pytest.raises(SessionError) as refused:
                 second.open()
             run = ["run", "--station", str(toml), "--schedule", str(other), "--window", "none"]
@@ -214,7 +220,7 @@ def test_a_lease_its_holder_let_lapse_is_seen_before_anything_fires(
         with WeldSession(str(toml), keep_alive=False) as first:  # (a controller that hangs)
             first.weld(WeldIdentity(part_id="A-1"))
             time.sleep(0.8)  # silent past the station's watchdog (500 ms): the lease lapses
-            second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
+            second = _second(toml, other, tmp_path)
             with second:
                 fires = control.truth()["weld_count"]
                 with pytest.raises(SessionError) as refused:
@@ -232,7 +238,7 @@ def test_on_a_station_without_a_lease_a_second_controller_is_caught_by_the_read_
     other = _other_schedule(tmp_path)
     with shared_station(tmp_path, lease=False) as (_ends, toml, _db):
         first = WeldSession(str(toml))
-        second = WeldSession(str(toml), str(other), "none", str(tmp_path / "b.sqlite"))
+        second = _second(toml, other, tmp_path)
         with first:
             first.weld(WeldIdentity(part_id="A-1"))
             second.open()  # programs the station with its own schedule
