@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from controller.monitor.window import Window
+from controller.qa import accounts
+from controller.qa.accounts import NotPermittedError, login_name
 from controller.qa.log import QaLog
 from controller.weld.session import WeldSession
 from controller.weld.stations import window_path
 from drivers.config.loader import ConfigError, parse_model
-from drivers.config.schedule import Schedule
+from drivers.config.schedule import Schedule, parse_schedule
 from drivers.config.tomledit import edited
 
 BAD = QColor("#ffcdd2")
@@ -105,7 +108,7 @@ class EditorScreen(QWidget):
         top.addWidget(QLabel("Edit"))
         top.addWidget(self.which, 1)
         top.addWidget(QLabel("by"))
-        self.who = QLineEdit("operator")
+        self.who = QLineEdit(login_name())
         self.who.setFixedWidth(140)
         top.addWidget(self.who)
         self.save_button = QPushButton("Save")
@@ -188,7 +191,10 @@ class EditorScreen(QWidget):
         """Validate every field; mark each bad one with its reason; return True if all good."""
         self.problems = {}
         try:
-            self.model = parse_model(self.KINDS[self.kind], self.data(), str(self.path))
+            if self.kind == "schedule":  # with its materials: every problem at one look
+                self.model = parse_schedule(self.data(), str(self.path))
+            else:
+                self.model = parse_model(self.KINDS[self.kind], self.data(), str(self.path))
         except ConfigError as exc:
             self.model = None
             self.problems = {field: reason for field, reason in exc.problems}
@@ -229,11 +235,17 @@ class EditorScreen(QWidget):
         if new == self.original:
             self.message.setText("nothing changed")
             return True
+        try:
+            # a station with accounts takes a change only signed by an engineer's password
+            who, meaning = self._signature()
+        except NotPermittedError as exc:
+            self.message.setText(f"not saved: {exc}")
+            return False
         log = QaLog(self.session.qa_path)
         try:
             # the file and its audit record together: never one without the other
             name = str(getattr(self.model, "name", self.path.stem))
-            log.save_audited(self.path, new, self.who.text() or "operator", self.kind, name)
+            log.save_audited(self.path, new, who, self.kind, name, meaning)
         except OSError as exc:
             self.message.setText(f"not saved: {exc}")
             return False
@@ -248,6 +260,24 @@ class EditorScreen(QWidget):
             )
         self.message.setText(f"saved {self.path}; recorded in the audit trail{note}")
         return True
+
+    def _signature(self) -> tuple[str, str]:
+        """Return who signs the change and what the signature means; on a station with
+        accounts the password is asked now (each signing, 21 CFR 11.200(a))."""
+        name = self.who.text().strip() or login_name()
+        if not accounts.required():
+            return name, ""
+        password = self.ask_password(f"{name}'s password, to sign this change:")
+        if password is None:
+            raise NotPermittedError("not signed (no password given)")
+        return accounts.sign_in(name, password, "edit").name, accounts.ACTS["edit"][1]
+
+    def ask_password(self, prompt: str) -> str | None:
+        """Return the password typed in a dialog (None if cancelled)."""
+        text, ok = QInputDialog.getText(
+            self, "Sign the change", prompt, QLineEdit.EchoMode.Password
+        )
+        return text if ok else None
 
     def edit_taught(self, window: Window, path: Path) -> None:
         """Show a newly taught window for review; Save writes it to path (with its audit)."""

@@ -368,8 +368,21 @@ def report_lines(
         f"suggested operating point (the sound cell farthest from any unsound one): {at}; "
         f"{inside} the window's PASS region"
     )
-    for m in c.margins:
-        down = "to the map's edge" if m.down is None else f"-{m.down:g} {m.axis.unit}"
-        up = "to the map's edge" if m.up is None else f"+{m.up:g} {m.axis.unit}"
+    for m, value in zip(c.margins, c.values, strict=True):
+        down, up = _drift(m.axis, value, m.down, -1), _drift(m.axis, value, m.up, +1)
         lines.append(f"  {m.axis.name} may drift {down} / {up} before a defect or a weak joint")
     return lines
+
+
+def _drift(axis: Axis, at: float, room: float | None, sign: int) -> str:
+    """Return how far a parameter may drift one way, as the margins line says it."""
+    if room is None:
+        return "to the map's edge"
+    mark = "+" if sign > 0 else "-"
+    if room > 0:
+        return f"{mark}{room:g} {axis.unit}"
+    # the very next value that way is unsound: less than one step of the map (never "-0 V")
+    values = sorted(axis.values)
+    i = values.index(at) + sign
+    step = abs(values[i] - at)
+    return f"less than {mark}{step:g} {axis.unit} (the next value, {values[i]:g}, is unsound)"

@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from controller.cli import log, map, mesuser, reliability, run, spc, teach
+from controller.cli import accounts, log, map, mesuser, reliability, run, spc, teach
 from controller.monitor.window import Window
 from controller.weld import signals
 from controller.weld.stations import data_dir
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     teach.add_parser(sub)
     log.add_parser(sub)
     mesuser.add_parser(sub)
+    accounts.add_parser(sub)
     run.add_parser(sub)
     map.add_parser(sub)
     reliability.add_parser(sub)

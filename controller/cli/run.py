@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.cli.argtypes import positive
+from controller.cli.signin import SignInError, signed
 from controller.qa import parts
+from controller.qa.accounts import login_name
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -59,6 +61,16 @@ def _bar(k: int, n: int, width: int = 30) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Weld count parts and report."""
     try:
+        # a station with accounts welds only for an operator signed in, before it starts
+        signer = signed(args.operator, "weld", "--operator")
+    except SignInError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.operator = signer.name if signer else args.operator or login_name()
+    day_lot = args.lot is None
+    if day_lot:
+        args.lot = parts.day_lot()
+    try:
         session = WeldSession(
             args.station, args.schedule, args.window, args.qa_log, args.no_weld, mes=args.mes
         )
@@ -81,6 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         taken = session.log.part_ids(session.station.name, parts.prefix(pattern))
         args.serial = parts.next_serial(pattern, taken)
     print(f"QA log: {shown(session.qa_path)}", flush=True)
+    if day_lot:
+        print(f"lot: {args.lot} (the day's; --lot names the real one)", flush=True)
     for warning in session.warnings:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     heap.settle()  # start-up done: its objects out of the collector's way
@@ -118,7 +132,7 @@ def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally) ->
             warned = True
         who = WeldIdentity(operator=args.operator, part_id=_part(args, k), lot=args.lot)
         try:
-            res = session.weld(who)
+            res = session.weld(who, reweld=args.reweld)
         except SessionError as exc:
             print(f"\n{exc}", file=sys.stderr)
             return str(exc)
@@ -194,6 +208,12 @@ def cmd_dress(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        signer = signed(args.who, "dress", "--who")
+    except SignInError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.who = signer.name if signer else args.who or login_name()
     if why := name_problem(args.who):
         print(f"error: --who {why}", file=sys.stderr)
         return 2
@@ -209,7 +229,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `run` and `dress` to the microweld command line."""
     d = sub.add_parser("dress", help="record an electrode dressing (resets its weld count)")
     d.add_argument("--station", default="sim", help="station config name or file")
-    d.add_argument("--who", default="operator", help="who dressed it")
+    d.add_argument(
+        "--who",
+        help="who dressed it: an account on a station with accounts (default: your login name)",
+    )
     d.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
     d.set_defaults(func=cmd_dress)
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
@@ -227,8 +250,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="part id, or a serial pattern with {n} numbered on from the QA log, e.g. "
         "P-100-{n:04d} (default part-{n:04d}); a plain id is numbered P-0001 ... when count > 1",
     )
-    p.add_argument("--operator", default="operator", help="operator name")
-    p.add_argument("--lot", default="lot-1", help="lot")
+    p.add_argument(
+        "--operator",
+        help="who welds: an account of the station, its password asked (default on a station "
+        "without accounts: your login name)",
+    )
+    p.add_argument("--lot", help="the parts' lot (default: today's, as YYYY-MM-DD)")
+    p.add_argument(
+        "--reweld",
+        action="store_true",
+        help="weld parts already welded (refused otherwise); recorded in the audit trail",
+    )
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")
     p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
     p.add_argument("--png", default="last_weld.png", help="picture of the last weld")

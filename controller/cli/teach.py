@@ -4,13 +4,13 @@ logged (`--log`, chosen by id and filters, PASS by default); see controller/moni
 from __future__ import annotations
 
 import argparse
-import getpass
 import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from controller.cli.signin import SignInError, signed
 from controller.monitor.teach import (
     TeachError,
     logged_period_and_source,
@@ -23,6 +23,7 @@ from controller.monitor.teach import (
     window_text,
 )
 from controller.monitor.window import load_window
+from controller.qa.accounts import ACTS, login_name
 from controller.qa.stores import qa_target, shown
 from controller.qa.times import TimeTextError, parse_instant
 from controller.weld.stations import load_station
@@ -69,6 +70,13 @@ def cmd_teach(args: argparse.Namespace) -> int:
         ["teach", *sys.argv[2:]] if args.argv is None else args.argv
     )
     try:
+        # a window is signed by an engineer on a station with accounts: asked before teaching
+        signer = signed(args.who, "edit", "--who")
+    except SignInError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    who, meaning = (signer.name, ACTS["edit"][1]) if signer else (args.who, "")
+    try:
         waves, dt_s, schedule, hashes, source = _welds(args)
         # keep the stop criteria and limit actions of a window being re-taught
         settings = load_window(args.base).monitor if args.base else monitor_settings(schedule)
@@ -91,7 +99,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         where = load_station(args.station).qa_location(args.audit_log or args.log)
-        save_window(window, window_text(window, command, source), out, where, args.who)
+        save_window(window, window_text(window, command, source), out, where, who, meaning)
     except (ConfigError, ConnectionError) as exc:
         print(f"error: the audit trail: {exc}; nothing written", file=sys.stderr)
         return 2
@@ -104,13 +112,6 @@ def cmd_teach(args: argparse.Namespace) -> int:
     print(f"wrote {out}: {len(window.limits)} limits, taught from {window.taught_from} welds")
     print(f"recorded in the audit trail of {shown(where)}")
     return 0
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in this environment
-        return "operator"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -153,7 +154,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-count", type=int, default=10, help="refuse with fewer welds")
     p.add_argument("--name", help="window name (default: the schedule's)")
     p.add_argument("--out", required=True, help="window file to write")
-    p.add_argument("--who", default=_user(), help="who taught it (default: your login)")
+    p.add_argument(
+        "--who",
+        default=login_name(),
+        help="who taught it: an engineer's account on a station with accounts, its password "
+        "asked (default: your login name)",
+    )
     p.add_argument(
         "--audit-log",
         metavar="QA.sqlite|URL",

@@ -319,12 +319,14 @@ def window_text(window: Window, command: str, source: str) -> str:
     )
 
 
-def save_window(window: Window, text: str, out: Path, audit: Path | QaUrl, who: str) -> None:
+def save_window(
+    window: Window, text: str, out: Path, audit: Path | QaUrl, who: str, meaning: str = ""
+) -> None:
     """Write a window's text into its file and record it in the audit trail of a QA log (old
-    text and new), both or neither: a window is never in its file without its trail, nor in
-    the trail without its file."""
+    text and new, who and what the signature means), both or neither: a window is never in
+    its file without its trail, nor in the trail without its file."""
     log = QaLog(audit)
     try:
-        log.save_audited(out, text, who, "window", window.name)
+        log.save_audited(out, text, who, "window", window.name, meaning)
     finally:
         log.close()

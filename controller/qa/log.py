@@ -13,8 +13,6 @@ server) so the log keeps one chain.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -24,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from controller.qa import seal
+from controller.qa import chain, seal
 from controller.qa.record import (
     COLUMNS,
     FIELDS,
@@ -39,35 +37,11 @@ from controller.qa.record import (
 )
 from controller.qa.stores import QaUrl, Store, open_store, qa_target, shown
 
-GENESIS = "0" * 64
 # MICROWELD_QA_DURABILITY=off (a battery hook, see QaLog): records committed in batches of this
 DEFERRED_BATCH = 20
 # free space a weld's record needs, with room: a 120 ms waveform packs to about 0.2 MB, and
 # SQLite's WAL and a checkpoint take as much again
 RECORD_ROOM_BYTES = 16_000_000
-
-
-# the audit entries' and dressings' sealed columns, in the order their seal covers them
-EVENTS = {
-    "audit": ("t_utc", "who", "kind", "name", "old", "new"),
-    "dressings": ("t_utc", "station", "who", "after_weld_id"),
-}
-
-
-def _body(prev: str, rec: WeldRecord, blob: bytes) -> bytes:
-    body = json.dumps(
-        [prev, *(getattr(rec, f) for f in FIELDS)], sort_keys=True, separators=(",", ":")
-    ).encode()
-    return body + hashlib.sha256(blob).digest()
-
-
-def _row_hash(prev: str, rec: WeldRecord, blob: bytes) -> str:
-    """Return a row's unkeyed hash: the chain of logs written before the seal."""
-    return hashlib.sha256(_body(prev, rec, blob)).hexdigest()
-
-
-def _event_body(prev: str, values: Sequence[Any]) -> bytes:
-    return json.dumps([prev, *values], separators=(",", ":")).encode()
 
 
 class QaLog:
@@ -111,6 +85,12 @@ class QaLog:
             self.store.commit()
         self.store.close()
 
+    def __enter__(self) -> QaLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def record(self, rec: WeldRecord) -> int:
         """Commit a weld durably; return its id. Show the verdict as final only after this."""
         return self.record_all([rec])[0]
@@ -132,10 +112,10 @@ class QaLog:
         try:
             # read under the append lock: no other writer can add a row after it until COMMIT
             row = store.execute("SELECT row_hash FROM welds ORDER BY id DESC LIMIT 1").fetchone()
-            prev = row[0] if row else GENESIS
+            prev = row[0] if row else chain.GENESIS
             ids = []
             for rec, blob in zip(recs, blobs, strict=True):
-                digest = seal.mac(self.key, _body(prev, rec, blob))
+                digest = seal.mac(self.key, chain.body(prev, rec, blob))
                 ids.append(
                     store.insert(
                         f"INSERT INTO welds ({COLUMNS}, waveform, prev_hash, row_hash, key_id)"
@@ -190,17 +170,20 @@ class QaLog:
         last = self.last_counted(station)
         return None if last is None else last.supply_weld_count
 
-    def audit(self, who: str, kind: str, name: str, old: str, new: str) -> None:
-        """Record a change of a schedule or a window, or what was found at a station (kind
-        schedule, window or station; old and new text), sealed into the audit chain. In the
+    def audit(self, who: str, kind: str, name: str, old: str, new: str, meaning: str = "") -> None:
+        """Record an entry of the audit trail (a kind of schema.AUDIT_KINDS: a changed schedule
+        or window with its old and new text, what was found at a station, a re-weld, a
+        release, an account), sealed into the audit chain. meaning: what the signature of
+        `who` means (authored, approved, ...), as 21 CFR 11.50 asks of a signed record. In the
         caller's transaction if one is open (the change it records commits with it)."""
         now = datetime.now(UTC).isoformat(timespec="microseconds")
+        values = (now, who, kind, name, old, new, meaning)
         if self.store.in_transaction:
-            self._append_event("audit", (now, who, kind, name, old, new))
+            self._append_event("audit", values)
             return
         self.store.begin_append()
         try:
-            self._append_event("audit", (now, who, kind, name, old, new))
+            self._append_event("audit", values)
             self.store.commit()
         except BaseException:
             with contextlib.suppress(Exception):
@@ -214,12 +197,12 @@ class QaLog:
         row = self.store.execute(
             f"SELECT row_hash FROM {table} WHERE row_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        prev = row[0] if row else GENESIS
-        names = EVENTS[table]
+        prev = row[0] if row else chain.GENESIS
+        names = chain.EVENTS[table]
         self.store.execute(
             f"INSERT INTO {table} ({', '.join(names)}, prev_hash, row_hash, key_id)"
             f" VALUES ({', '.join('?' * (len(names) + 3))})",
-            (*values, prev, seal.mac(self.key, _event_body(prev, values)), self.key_id),
+            (*values, prev, seal.mac(self.key, chain.event_body(prev, values)), self.key_id),
         )
 
     def _last_id(self, table: str) -> int:
@@ -237,7 +220,9 @@ class QaLog:
                 self.anchor.last[table] = (int(row[0]), str(row[1]))
         seal.write_anchor(self.anchor_file, self.where, self.anchor)
 
-    def save_audited(self, path: Path, text: str, who: str, kind: str, name: str) -> None:
+    def save_audited(
+        self, path: Path, text: str, who: str, kind: str, name: str, meaning: str = ""
+    ) -> None:
         """Write text into a config file and record the change (old text and new) in the audit
         trail: both or neither. The new text goes to a file beside it first (a folder that
         cannot take it fails here, before anything is recorded); the audit entry and the
@@ -252,7 +237,7 @@ class QaLog:
                 os.fsync(f.fileno())
             self.store.begin_append()
             try:
-                self.audit(who, kind, name, old, text)
+                self.audit(who, kind, name, old, text, meaning)
                 os.replace(tmp, path)
                 self.store.commit()
                 self._anchor()
@@ -363,6 +348,37 @@ class QaLog:
             self.store.execute("SELECT t_utc, who, kind, name, old, new FROM audit ORDER BY id")
         )
 
+    def signatures(self, kind: str, name: str | None = None) -> list[tuple[str, str, str, str]]:
+        """Return the audit entries of a kind (and name): (time, who, name, meaning), oldest
+        first; an entry made before meanings were kept has "" for it."""
+        sql = "SELECT t_utc, who, name, COALESCE(meaning, '') FROM audit WHERE kind = ?"
+        args: tuple[str, ...] = (kind,)
+        if name is not None:
+            sql, args = sql + " AND name = ?", (kind, name)
+        return [tuple(r) for r in self.store.execute(sql + " ORDER BY id", args)]
+
+    def verdict_counts(
+        self, station: str, since: str | None = None, lot: str | None = None
+    ) -> dict[str, int]:
+        """Return the station's welds by verdict (since: the log's UTC text; lot: of that lot
+        only); a foreign weld is not counted (its part and lot are not known)."""
+        sql = "SELECT verdict, COUNT(*) FROM welds WHERE station = ? AND part_id <> '(unknown)'"
+        args: list[object] = [station]
+        if since is not None:
+            sql, args = sql + " AND t_utc >= ?", [*args, since]
+        if lot is not None:
+            sql, args = sql + " AND lot = ?", [*args, lot]
+        return {str(v): int(n) for v, n in self.store.execute(sql + " GROUP BY verdict", args)}
+
+    def part_welds(self, part_id: str) -> list[tuple[int, str]]:
+        """Return the welds logged of a part, any station's: (id, verdict), oldest first. A
+        no-weld cycle is not one (no current), nor a foreign weld (its part is not known)."""
+        rows = self.store.execute(
+            "SELECT id, verdict FROM welds WHERE part_id = ? AND verdict <> 'NO-WELD' ORDER BY id",
+            (part_id,),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def verify(self) -> list[str]:
         """Return every break in the chains and their seals (an edited, inserted, deleted or
         re-hashed row, in the welds, the audit trail or the dressings) and every way the log
@@ -370,88 +386,15 @@ class QaLog:
         keys = self.keys
         anchor = seal.read_anchor(self.anchor_file)
         since = anchor.sealed_from if anchor else {}
-        problems = self._verify_welds(keys, since.get("welds"))
-        for table in EVENTS:
-            problems += self._verify_events(table, keys, since.get(table))
-        return problems + self._verify_anchor(anchor)
-
-    def _verify_welds(self, keys: dict[str, bytes], sealed_from: int | None) -> list[str]:
-        problems: list[str] = []
-        prev, sealed = GENESIS, False
-        rows = self.store.execute(
-            f"SELECT id, {COLUMNS}, waveform, prev_hash, row_hash, key_id FROM welds ORDER BY id"
-        )
-        n = len(FIELDS)
-        for r in rows:
-            rec = WeldRecord(**fields_of(r[1 : n + 1]), waveform=np.zeros((0, 4)))
-            blob, prev_hash, row_hash, kid = r[n + 1 :]
-            if prev_hash != prev:
-                problems.append(f"weld {r[0]}: chain broken before it (a row removed?)")
-            if kid is None:  # a row of a log from before the seal: its plain hash
-                if sealed or (sealed_from is not None and r[0] >= sealed_from):
-                    problems.append(f"weld {r[0]}: unsealed after sealed rows (forged?)")
-                expect = _row_hash(prev_hash, rec, blob)
-            else:
-                sealed = True
-                if kid not in keys:
-                    problems.append(f"weld {r[0]}: sealed with a key this station lacks ({kid})")
-                    prev = row_hash
-                    continue
-                expect = seal.mac(keys[kid], _body(prev_hash, rec, blob))
-            if expect != row_hash:
-                problems.append(f"weld {r[0]}: content does not match its hash (edited?)")
-            prev = row_hash
-        return problems
-
-    def _verify_events(
-        self, table: str, keys: dict[str, bytes], sealed_from: int | None
-    ) -> list[str]:
-        problems: list[str] = []
-        prev, sealed = GENESIS, False
-        names = EVENTS[table]
-        what = {"audit": "audit entry", "dressings": "dressing"}[table]
-        rows = self.store.execute(
-            f"SELECT id, {', '.join(names)}, prev_hash, row_hash, key_id FROM {table} ORDER BY id"
-        )
-        for r in rows:
-            values, (prev_hash, row_hash, kid) = r[1 : len(names) + 1], r[len(names) + 1 :]
-            if row_hash is None:  # an entry from before the seal
-                if sealed or (sealed_from is not None and r[0] >= sealed_from):
-                    problems.append(f"{what} {r[0]}: unsealed after sealed ones (forged?)")
-                continue
-            sealed = True
-            if prev_hash != prev:
-                problems.append(f"{what} {r[0]}: chain broken before it (one removed?)")
-            key = keys.get(kid)
-            if key is None:
-                problems.append(f"{what} {r[0]}: sealed with a key this station lacks ({kid})")
-            elif seal.mac(key, _event_body(prev_hash, values)) != row_hash:
-                problems.append(f"{what} {r[0]}: content does not match its hash (edited?)")
-            prev = row_hash
-        return problems
-
-    def _verify_anchor(self, anchor: seal.Anchor | None) -> list[str]:
-        if anchor is None:
-            return []
-        problems = []
-        for table, (aid, ahash) in anchor.last.items():
-            row = self.store.execute(
-                f"SELECT row_hash FROM {table} WHERE id = ?", (aid,)
-            ).fetchone()
-            last = self.store.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
-            if row is None:
-                problems.append(
-                    f"{table}: the log ends at id {last}, its anchor recorded id {aid}: rows "
-                    "were lost or removed (cut short, an older copy, a crash that lost its WAL)"
-                )
-            elif row[0] != ahash:
-                problems.append(f"{table} {aid}: not the row its anchor recorded (rewritten?)")
-        return problems
+        problems = chain.verify_welds(self.store, keys, since.get("welds"))
+        for table in chain.EVENTS:
+            problems += chain.verify_events(self.store, table, keys, since.get(table))
+        return problems + chain.verify_anchor(self.store, anchor)
 
     def short_of_anchor(self) -> list[str]:
         """Return how the log falls short of its anchor (a crash that lost committed records,
         rows removed, an older copy put back); [] when it reaches it."""
-        return self._verify_anchor(seal.read_anchor(self.anchor_file))
+        return chain.verify_anchor(self.store, seal.read_anchor(self.anchor_file))
 
     def anchored(self) -> bool:
         """Return True if this station holds an anchor for the log (verify checks its end)."""

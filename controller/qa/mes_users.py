@@ -14,8 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
-import tomli_w
-
+from controller.qa.accounts import write_private
 from controller.qa.seal import data_dir
 
 MIN_PASSWORD = 12  # characters
@@ -65,14 +64,7 @@ def set_user(name: str, password: str | None, path: Path | None = None) -> None:
         if len(password) < MIN_PASSWORD:
             raise MesUsersError(f"a password has {MIN_PASSWORD} characters at least")
         users[name] = PasswordHasher().hash(password)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(tomli_w.dumps({"users": users}).encode())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(path, {"users": users})
 
 
 def password_ok(users: dict[str, str], name: str, password: str) -> bool:

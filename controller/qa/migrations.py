@@ -26,23 +26,26 @@ def add_column(db: sqlite3.Connection, table: str, column: str, kind: str) -> No
         raise
 
 
-def widen_audit(db: sqlite3.Connection, audit_table: str) -> None:
-    """Let a log made before the 'station' audit kind take it (the CHECK is rewritten by
-    copying the table: SQLite cannot alter a constraint)."""
+def widen_audit(db: sqlite3.Connection, kinds: tuple[str, ...]) -> None:
+    """Let a log made before one of the audit kinds take it: the table is copied into one
+    whose CHECK lists them all, columns and rows as they were (SQLite cannot alter a
+    constraint)."""
+    check = "CHECK (kind IN (" + ", ".join(f"'{k}'" for k in kinds) + "))"
 
-    def old() -> bool:
-        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
-        return "'station'" not in sql[0]
+    def old() -> str | None:
+        row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
+        return None if check in row[0] else str(row[0])
 
-    if not old():
+    if old() is None:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if old():  # checked again under the lock: another process may have done it
-            db.execute("ALTER TABLE audit RENAME TO audit_before_station")
-            db.execute(audit_table)
-            db.execute("INSERT INTO audit SELECT * FROM audit_before_station")
-            db.execute("DROP TABLE audit_before_station")
+        if (sql := old()) is not None:  # again under the lock: another may have done it
+            wider = re.sub(r"CHECK \(kind IN \([^)]*\)\)", check, sql)
+            db.execute(re.sub(r"\baudit\b", "audit_wider", wider, count=1))
+            db.execute("INSERT INTO audit_wider SELECT * FROM audit")
+            db.execute("DROP TABLE audit")
+            db.execute("ALTER TABLE audit_wider RENAME TO audit")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -1,10 +1,11 @@
 """Part ids made from a serial pattern: `P-100-{n:04d}` numbers on from the highest number the
-QA log already holds for it, so that two runs never log the same part id twice."""
+QA log already holds for it, so that two runs never log the same part id twice; the day's lot."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 
 FIELD = re.compile(r"\{n(?::0?(\d+)d)?\}")
 
@@ -42,3 +43,9 @@ def next_part(text: str) -> str:
     if m is None:
         return text
     return text[: m.start()] + f"{int(m[1]) + 1:0{len(m[1])}d}"
+
+
+def day_lot() -> str:
+    """Return the lot of welds made without one named: the day's, YYYY-MM-DD (local time: the
+    shift's day at the bench)."""
+    return date.today().isoformat()

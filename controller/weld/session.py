@@ -310,20 +310,24 @@ class WeldSession:
         who: WeldIdentity,
         on_step: Callable[[State], None] | None = None,
         on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None = None,
+        reweld: bool = False,
     ) -> CycleResult:
         """Run one weld cycle; its record is committed before this returns.
 
+        A part already welded (its id in the log) is refused unless reweld is chosen: the
+        choice is recorded in the audit trail, with the welds before, ahead of the cycle.
         Raises SessionError if the electrode has reached its limit or the start was refused.
         """
         keeper = self._keeper.paused() if self._keeper else contextlib.nullcontext()
         with keeper:  # the cycle alone on the link
-            return self._weld(who, on_step, on_block)
+            return self._weld(who, on_step, on_block, reweld)
 
     def _weld(
         self,
         who: WeldIdentity,
         on_step: Callable[[State], None] | None,
         on_block: Callable[[np.ndarray, Sequence[tuple[str, float]]], None] | None,
+        reweld: bool,
     ) -> CycleResult:
         assert self.bench is not None and self.plan is not None and self.log is not None, (
             "open the session first"
@@ -341,6 +345,7 @@ class WeldSession:
                 f"electrode limit reached: {used} welds since dressing (limit {limit}); "
                 "dress it, then `microweld dress`"
             )
+        self._check_part(who, reweld)
         try:
             res = self._cycle(who, used, on_step, on_block)
         except QaLogWriteError as exc:
@@ -356,6 +361,27 @@ class WeldSession:
             self._count = (before if before is not None else after) + (after != before)
             self._log_foreign(after)
         return res
+
+    def _check_part(self, who: WeldIdentity, reweld: bool) -> None:
+        """Refuse a part welded before unless re-weld was chosen; record the choice."""
+        assert self.log is not None
+        if not (before := self.log.part_welds(who.part_id)):
+            return
+        welds = ", ".join(f"log id {i} {v}" for i, v in before[-5:])
+        if not reweld:
+            raise SessionError(
+                f"weld refused: part {who.part_id} was welded already ({welds}); to weld it "
+                "again choose re-weld (`--reweld`, or Re-weld on the Weld screen): it is "
+                "recorded in the audit trail"
+            )
+        self.log.audit(
+            who.operator,
+            "re-weld",
+            who.part_id,
+            welds,
+            f"welded again at {self.station.name}",
+            "re-weld chosen",
+        )
 
     def _cycle(
         self,

@@ -9,11 +9,12 @@ run from). A QA log given on the command line is a path as typed, relative to wh
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from controller.qa.mes import check_opcua_url, unsecured_problem
 from controller.qa.seal import data_dir
@@ -34,6 +35,11 @@ class _Station(Strict):
     window: str | None = None
     electrode_warning: int = Field(5000, ge=1, description="welds before a dressing warning")
     electrode_limit: int = Field(6000, ge=1, description="welds after which welding stops")
+    shifts: list[str] = Field(
+        ["06:00", "14:00", "22:00"],
+        min_length=1,
+        description="when each shift starts, local time HH:MM, every day (the yield counters)",
+    )
     reply_timeout_ms: float = Field(
         500.0, ge=10.0, le=10_000.0, description="a device's reply timeout between welds, ms"
     )
@@ -62,6 +68,14 @@ class _Station(Strict):
         description='"sign_encrypt": Basic256Sha256 with Sign & Encrypt only, users from '
         "`microweld mes-user` (needed for an endpoint off this machine's loopback)",
     )
+
+    @field_validator("shifts")
+    @classmethod
+    def _clock_times(cls, value: list[str]) -> list[str]:
+        for text in value:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+                raise ValueError(f"{text!r} is not a time of day HH:MM (e.g. 06:00)")
+        return value
 
     # a warning past the limit could never be shown: welding stops first
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import tomllib
@@ -137,27 +138,68 @@ def _masked(value: object) -> object:
 
 
 def parse_model(model: type[M], data: dict[str, Any], source: str = "<data>") -> M:
-    """Validate a mapping against a model; raise ConfigError naming source, field and reason."""
+    """Validate a mapping against a model; raise ConfigError naming source, field and reason,
+    every problem at once (REVEAL_ROUNDS)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            reason = err["msg"]
-            if err["type"] == "extra_forbidden":
-                reason = "unknown field (not allowed here; check the spelling)"
-            elif (
-                "input" in err
-                and err["type"] not in ("missing",)
-                # a whole table as "got" would drown the reason
-                and not isinstance(err["input"], dict | list)
-            ):
-                reason = f"{reason} (got {_masked(err['input'])!r})"
-            loc = _in_file(data, tuple(err["loc"]), err["type"] == "missing")
-            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-                loc += (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
-            problems.append((_field_path(loc), reason))
-        raise ConfigError(source, problems) from None
+        problems = _problems(exc, data)
+    # pydantic stops a table at its first kind of failure (a value of the wrong type stops
+    # the table's other checks; a cross-field check runs only once its fields are good):
+    # the fields found bad are taken out and the rest checked again, so that one look shows
+    # them all. A problem of a table holding a bad field is its consequence, not news.
+    trial = copy.deepcopy(data)
+    for _ in range(REVEAL_ROUNDS):
+        for field, _reason in problems:
+            _drop(trial, field)
+        try:
+            model.model_validate(trial)
+            break
+        except ValidationError as again:
+            seen = [f for f, _ in problems]
+            news = [
+                (f, r)
+                for f, r in _problems(again, trial)
+                if not any(f == s or s.startswith(f + ".") for s in seen)
+            ]
+        if not news:
+            break
+        problems += news
+    raise ConfigError(source, problems) from None
+
+
+REVEAL_ROUNDS = 4  # checks again after taking bad fields out (each round may reveal more)
+
+
+def _problems(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (field as the file spells it, reason) for each of pydantic's errors."""
+    problems = []
+    for err in exc.errors():
+        reason = err["msg"]
+        if err["type"] == "extra_forbidden":
+            reason = "unknown field (not allowed here; check the spelling)"
+        elif (
+            "input" in err
+            and err["type"] not in ("missing",)
+            # a whole table as "got" would drown the reason
+            and not isinstance(err["input"], dict | list)
+        ):
+            reason = f"{reason} (got {_masked(err['input'])!r})"
+        loc = _in_file(data, tuple(err["loc"]), err["type"] == "missing")
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += (str(err.get("ctx", {}).get("discriminator", "")).strip("'"),)
+        problems.append((_field_path(loc), reason))
+    return problems
+
+
+def _drop(data: dict[str, Any], field: str) -> None:
+    """Take a dotted field out of nested tables (a path that is not there is left alone)."""
+    *path, last = field.split(".")
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
 
 
 def load_model(model: type[M], path: str | Path) -> M:

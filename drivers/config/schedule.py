@@ -18,7 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from drivers.config.files import config_path
 from drivers.config.loader import ConfigError, Strict, parse_model
-from drivers.config.materials import material_problems
+from drivers.config.materials import Kind, material_problems
 from drivers.config.simulated import Noise, ProcessModel, Sim, Tip
 from drivers.wire.regmap import Register, RegisterValueError, load_register_map
 
@@ -306,20 +306,39 @@ def load_schedule(name: str | Path, overrides: list[str] | None = None) -> Sched
         raise ConfigError(source, [("(syntax)", f"not valid TOML: {exc}")]) from None
     if overrides:
         data = apply_overrides(data, overrides, source)
-    schedule = parse_model(Schedule, data, source)
-    pr = schedule.process
-    problems = material_problems(
-        [
-            ("process.wire", "wires", pr.wire),
-            ("process.enamel", "enamels", pr.enamel),
-            ("process.terminal", "terminals", pr.terminal),
-            ("process.coating", "coatings", pr.coating),
-            ("process.electrode", "electrodes", pr.electrode),
-        ]
-    )
-    if problems:
+    return parse_schedule(data, source)
+
+
+def parse_schedule(data: dict[str, Any], source: str) -> Schedule:
+    """Validate a schedule's data and its materials (in the materials file); raise ConfigError
+    with every problem of both at once."""
+    try:
+        schedule: Schedule | None = parse_model(Schedule, data, source)
+        problems: list[tuple[str, str]] = []
+    except ConfigError as exc:
+        schedule, problems = None, list(exc.problems)
+    process = data.get("process")
+    named = process if isinstance(process, dict) else {}
+    asked = [
+        (f"process.{field}", kind, named[field])
+        for field, kind in MATERIAL_FIELDS
+        if isinstance(named.get(field), str)
+    ]
+    bad = dict(problems)  # a field already refused is not looked up as well
+    problems += [p for p in material_problems(asked) if p[0] not in bad]
+    if problems or schedule is None:
         raise ConfigError(source, problems)
     return schedule
+
+
+# the process's fields that name a material, and the materials file's table of each
+MATERIAL_FIELDS: tuple[tuple[str, Kind], ...] = (
+    ("wire", "wires"),
+    ("enamel", "enamels"),
+    ("terminal", "terminals"),
+    ("coating", "coatings"),
+    ("electrode", "electrodes"),
+)
 
 
 def energy_to_voltage_v(energy_ws: float, capacitance_uf: float) -> float:

@@ -205,3 +205,44 @@ def test_part_ids_never_repeat_from_run_to_run(tmp_path: Path) -> None:
     assert ids == [
         "part-0001", "part-0002", "part-0003", "P-001", "P-002", "SN-77", "P-003", "P-004",
     ]  # fmt: skip
+
+
+def test_a_part_welded_before_is_refused_unless_reweld_is_chosen_and_recorded(
+    tmp_path: Path,
+) -> None:
+    assert _run(tmp_path, "--count", "1", "--part", "SN-5", "--png", "").returncode == 0
+    again = _run(tmp_path, "--count", "1", "--part", "SN-5", "--png", "")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "part SN-5 was welded already (log id 1 PASS)" in again.stderr
+    assert "--reweld" in again.stderr
+    chosen = _run(tmp_path, "--count", "1", "--part", "SN-5", "--reweld", "--png", "")
+    assert chosen.returncode == 0, chosen.stderr
+    log = QaLog(tmp_path / "qa.sqlite")
+    assert [(w.part_id, w.verdict) for w in log.welds()] == [("SN-5", "PASS")] * 2
+    ((_, who, part, meaning),) = log.signatures("re-weld")
+    assert (part, meaning) == ("SN-5", "re-weld chosen") and who == log.welds()[1].operator
+    assert log.verify() == []
+
+
+def test_a_station_with_accounts_welds_only_for_a_signed_in_operator(tmp_path: Path) -> None:
+    from controller.qa import accounts  # the test's data folder: MICROWELD_DATA_DIR
+
+    accounts.set_account("quinn", "quinn's password 1", ("qa",))
+    accounts.set_account("ana", "ana's password 12", ("operator",))
+    nobody = _run(tmp_path, "--count", "1", "--png", "")
+    assert nobody.returncode == 2 and "give --operator NAME" in nobody.stderr
+    wrong = _run_in(tmp_path, "not her password\n", "--operator", "ana", "--count", "1")
+    assert wrong.returncode == 2 and "wrong name or password for ana" in wrong.stderr
+    qa_only = _run_in(tmp_path, "quinn's password 1\n", "--operator", "quinn", "--count", "1")
+    assert qa_only.returncode == 2 and "quinn may not weld" in qa_only.stderr
+    assert not (tmp_path / "qa.sqlite").exists()  # refused before the station started
+    ok = _run_in(tmp_path, "ana's password 12\n", "--operator", "ana", "--count", "1")
+    assert ok.returncode == 0, ok.stderr
+    assert [w.operator for w in QaLog(tmp_path / "qa.sqlite").welds()] == ["ana"]
+
+
+def _run_in(tmp: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "controller.cli", "run", "--qa-log", str(tmp / "qa.sqlite")]
+    return subprocess.run(
+        [*cmd, "--png", "", *args], input=stdin, capture_output=True, text=True, timeout=300
+    )

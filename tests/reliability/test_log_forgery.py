@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from controller.qa.log import GENESIS, QaLog, _row_hash
+from controller.qa.chain import GENESIS, row_hash_of
+from controller.qa.log import QaLog
 from controller.qa.record import COLUMNS, WeldRecord, fields_of
 from tests.helpers.records import weld_record
 from tests.reliability.battery import Record
@@ -73,7 +74,7 @@ def test_an_edit_re_hashed_forward_is_found(tmp_path: Path, record: Record) -> N
     prev = GENESIS
     for r in rows:
         rec = WeldRecord(**fields_of(r[1:16]), waveform=np.zeros((0, 4)))
-        digest = _row_hash(prev, rec, r[16])
+        digest = row_hash_of(prev, rec, r[16])
         log.db.execute(
             "UPDATE welds SET prev_hash = ?, row_hash = ?, key_id = NULL WHERE id = ?",
             (prev, digest, r[0]),

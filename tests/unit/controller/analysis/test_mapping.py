@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from controller.analysis.mapping import MappedWeld, Point, centre, grid, lobe, parse_vary, variant
+from controller.analysis.mapping import (
+    MappedWeld,
+    Point,
+    centre,
+    grid,
+    lobe,
+    parse_vary,
+    report_lines,
+    variant,
+)
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
 from tests.helpers.paths import REPO
@@ -105,3 +114,18 @@ def test_no_sound_cell_means_no_suggestion() -> None:
     axes = [parse_vary("voltage=1,2", TC)]
     welds = [_weld((i,), [axes[0].values], "FAIL", "wire_cut") for i in range(2)]  # type: ignore[arg-type]
     assert centre(lobe(axes, welds)) is None
+
+
+def test_a_margin_of_no_room_says_so_and_never_minus_zero() -> None:
+    axes = [parse_vary("voltage=1:3:3", TC)]
+    vals = [axes[0].values]
+    # 1 V unsound, 2 and 3 V sound: the centre, 2 V, is one step from a defect below
+    welds = [
+        _weld((i,), vals, "PASS", "enamel_residue" if i == 0 else "none")  # type: ignore[arg-type]
+        for i in range(3)
+    ]
+    lb = lobe(axes, welds)
+    lines = report_lines(TC, lb, welds, 1.0)
+    (drift,) = [line for line in lines if "may drift" in line]
+    assert "-0 V" not in drift
+    assert "voltage may drift less than -1 V (the next value, 1, is unsound)" in drift
