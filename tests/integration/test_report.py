@@ -152,3 +152,14 @@ def test_end_to_end_after_run_on_the_simulated_station(tmp_path: Path) -> None:
     assert "3 welds made: 3 PASS, 0 FAIL, 0 ABORTED; yield 100.0 %" in page
     assert "schedule tc_inverter_cu100_pb200" in page
     assert "warning: Cp and Cpk from 3 welds" in page
+
+
+def test_either_backend_gives_the_same_report(qa_target: str, tmp_path: Path) -> None:
+    log = QaLog(qa_target)
+    log.record_all(_welds())
+    log.close()
+    out = tmp_path / "r.html"
+    assert main(["report", "--qa-log", qa_target, "--lot", "L7", "--out", str(out)]) == 0
+    summary = _sections(out.read_text(encoding="utf-8"))[0]
+    assert "16 records: 10 PASS, 4 FAIL, 1 ABORTED; yield 66.7 %" in summary
+    assert "hash chain: verified" in summary and "1 foreign welds" in summary
