@@ -3,7 +3,7 @@ a summary page, then one A4 page per schedule. The text of each page is made onc
 for the PDF and the HTML alike (report_html.py); each escapes it for where it goes.
 
 Names in it come from people (parts, operators, lots, reasons): drawn with mathtext off, so a
-"$" is a dollar and not a formula (matplotlib would parse "$x$", and fail on a lone "\\$").
+"$" is a dollar and not a formula (matplotlib would parse "$x$", and fail on "$\\bogus$").
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from controller.qa.record import LoggedWeld
 from controller.qa.text import escaped
 
 A4_IN = (8.27, 11.69)
-LINE = 0.0108  # a line of 7-point text, as a fraction of the A4 page's height
+LINE = 7 * 1.2 / (A4_IN[1] * 72)  # a line of 7-point text (spacing 1.2): a fraction of the page
 WRAP = 118  # characters of 7-point monospace across the page
 LISTED = 8  # aborted or foreign welds listed by name on a page (the rest counted)
 PARETO_BARS = 8
@@ -52,6 +52,8 @@ def _listed(welds: Sequence[LoggedWeld], what: str) -> list[str]:
         f"  weld {w.id} {w.t_utc[:19]} {w.station} part {w.part_id}: {'; '.join(w.reasons)}"
         for w in welds[:LISTED]
     ]
+    # about two lines of the page at most each: the charts below keep their room
+    lines = [line if len(line) <= 2 * WRAP else line[: 2 * WRAP - 1] + "…" for line in lines]
     if len(welds) > LISTED:
         lines.append(f"  … and {len(welds) - LISTED} more {what}")
     return lines
@@ -215,6 +217,7 @@ def schedule_page(s: ScheduleFigures) -> Figure:
     if s.features:
         rows = math.ceil(len(s.features) / 2)
         # a row of charts 0.085 of the page high at most: a single one does not fill it
+        y = max(y, 0.04 + CHART_ROW)  # text that ran long is overdrawn, never a failure
         bottom = max(0.04, y - CHART_ROW * rows)
         grid = fig.add_gridspec(rows, 2, left=0.08, right=0.97, bottom=bottom, top=y,
                                 hspace=0.9, wspace=0.25)  # fmt: skip
