@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -255,6 +256,16 @@ def plot_lobe(
 
 def plot_feature(fs: spc.FeatureSpc, path: Path, title: str, failed: set[int]) -> Path:
     """Write the I chart (control and window limits), the EWMA and the CUSUM of a feature."""
+    fig = feature_figure(fs, title, failed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def feature_figure(fs: spc.FeatureSpc, title: str, failed: set[int]) -> Figure:
+    """Return the figure of plot_feature (`microweld report` puts it in its pages); the
+    caller closes it."""
     ids, n0 = fs.ids, fs.baseline.n
     fig, (ax_i, ax_e, ax_c) = plt.subplots(
         3, 1, figsize=(10, 8.5), sharex=True, height_ratios=(3, 2, 2)
@@ -314,7 +325,4 @@ def plot_feature(fs: spc.FeatureSpc, path: Path, title: str, failed: set[int]) -
             ax_i.axvline(ids[k], color="tab:red", lw=0.8, ls=":")
         ax.legend(loc="upper left", fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return fig

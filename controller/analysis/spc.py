@@ -46,6 +46,7 @@ XBAR_R = {
     9: (0.337, 0.184, 1.816),
     10: (0.308, 0.223, 1.777),
 }
+MIN_CAPABILITY_N = 30  # welds a capability index wants before it says much (AIAG SPC)
 EWMA_LAMBDA = 0.2  # weight of the newest weld
 EWMA_L = 3.0  # limits at L σ of the EWMA statistic
 CUSUM_K = 0.5  # slack, in σ: half the shift (1 σ) the CUSUM is tuned to catch

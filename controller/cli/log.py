@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from controller.cli.argtypes import positive
+from controller.qa import verify
 from controller.qa.export import FORMATS, export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.record import VERDICTS
@@ -68,15 +69,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot write the export: {exc}", file=sys.stderr)
             return 2
-        problems = []
-        if args.verify:
-            found = log.integrity_check()
-            if found != "ok":
-                problems.append(f"the database is damaged: {found[:500]}")
-            try:
-                problems += log.verify()
-            except Exception as exc:  # a damaged file may not even be read through
-                problems.append(f"the hash chain cannot be read: {exc}")
+        problems = verify.problems(log) if args.verify else []
         for p in problems:
             print(f"integrity: {escaped(p)}", file=sys.stderr)
         if args.verify and not problems:

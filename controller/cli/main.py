@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from controller.cli import accounts, log, map, mesuser, reliability, run, spc, teach
+from controller.cli import accounts, log, map, mesuser, reliability, report, run, spc, teach
 from controller.monitor.window import Window
 from controller.weld import signals
 from controller.weld.stations import data_dir
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     map.add_parser(sub)
     reliability.add_parser(sub)
     spc.add_parser(sub)
+    report.add_parser(sub)
     bench = sub.add_parser("bench", help="run the benchmarks, print and save the figures")
     bench.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark")
     bench.set_defaults(func=cmd_bench)

@@ -55,10 +55,12 @@ def table(results: Sequence[spc.FeatureSpc]) -> str:
     return "\n".join(lines)
 
 
-def _window(args: argparse.Namespace, welds: Sequence[LoggedWeld]) -> tuple[Window | None, str]:
+def judging_window(
+    welds: Sequence[LoggedWeld], given: str | None = None
+) -> tuple[Window | None, str]:
     """Return the window to judge against (the one given, else the one the newest weld was
     judged by, from configs/windows) and a note on it."""
-    name = args.window or welds[-1].window
+    name = given or welds[-1].window
     if not name:
         return None, "no window: Cp and Cpk need limits"
     path = window_path(name)
@@ -66,7 +68,7 @@ def _window(args: argparse.Namespace, welds: Sequence[LoggedWeld]) -> tuple[Wind
         return None, f"window {name} not found at {path}: no limits"
     win = load_window(path)
     note = f"window {win.name} ({path})"
-    if not args.window and win.digest() != welds[-1].window_hash:
+    if not given and win.digest() != welds[-1].window_hash:
         note += ", changed since these welds were judged: limits as the file has them now"
     return win, note
 
@@ -111,12 +113,9 @@ def cmd_spc(args: argparse.Namespace) -> int:
     return 0
 
 
-MIN_CAPABILITY_N = 30  # welds a capability index wants before it says much (AIAG SPC)
-
-
 def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> None:
     """Print one schedule's table and write its charts."""
-    window, note = _window(args, welds)
+    window, note = judging_window(welds, args.window)
     judged = [w for w in welds if w.verdict in JUDGED]
     fails = {w.id for w in judged if w.verdict == "FAIL"}
     print(
@@ -139,11 +138,11 @@ def report(args: argparse.Namespace, schedule: str, welds: list[LoggedWeld]) -> 
     print(table(results))
     if thin:
         print(f"too few values for SPC (welds): {', '.join(thin)}")
-    if results and (n := min(r.capability.n for r in results)) < MIN_CAPABILITY_N:
+    if results and (n := min(r.capability.n for r in results)) < spc.MIN_CAPABILITY_N:
         # Cpk from a handful is a guess: its 95 % interval at n = 3 spans a factor of ten
         print(
             f"warning: Cp and Cpk from {n} welds are not to be trusted: "
-            f"{MIN_CAPABILITY_N} at least are wanted"
+            f"{spc.MIN_CAPABILITY_N} at least are wanted"
         )
     print(
         "σ: sample standard deviation (ddof=1); Cp, Cpk against the window's limits.\n"

@@ -23,6 +23,9 @@ from drivers.wire.frames import CHANNELS, SAMPLE_RATE_HZ
 # without current an operator chose (NO-WELD: nothing to judge, not a production weld).
 VERDICTS = ("PASS", "FAIL", "ABORTED", "NO-WELD")
 JUDGED = ("PASS", "FAIL")  # the welds statistics and teaching take
+# the first words of the reason on the ABORTED record of a weld another master fired during a
+# session (controller/weld/session.py): `microweld report` counts these records apart by them
+FOREIGN = "foreign weld"
 
 
 @dataclass

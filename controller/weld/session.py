@@ -18,7 +18,7 @@ import numpy as np
 from controller.monitor.window import FEATURES, Window, load_window
 from controller.qa.log import QaLog, QaLogWriteError
 from controller.qa.mes import MesError, OpcUaPublisher
-from controller.qa.record import CHANNELS, LoggedWeld, WeldIdentity, WeldRecord
+from controller.qa.record import CHANNELS, FOREIGN, LoggedWeld, WeldIdentity, WeldRecord
 from controller.qa.stores import QaLogRefusedError, shown
 from controller.qa.text import identity_problems
 from controller.weld.bench import Bench, Plan, open_bench, program, release, take
@@ -424,6 +424,6 @@ class WeldSession:
         return self._no_verdict(
             count,
             electrode_count,
-            f"foreign weld: fired by another master (weld count {count}): no verdict",
+            f"{FOREIGN}: fired by another master (weld count {count}): no verdict",
             (UNKNOWN, "", "", ""),
         )
