@@ -96,7 +96,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="from this time: ISO 8601 (no offset: UTC), today, yesterday, or an age (2h, 7d)",
     )
     p.add_argument("--until", help="before this time (as --since)")
-    p.add_argument("--verdict", choices=VERDICTS)
+    p.add_argument("--verdict", choices=VERDICTS, help="only welds with this verdict")
     p.add_argument("--schedule", help="schedule name")
     p.add_argument("--part", help="part id (and the ones numbered from it: P-100-0001 ...)")
     p.add_argument("--lot", help="lot")
