@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.cli.argtypes import positive
+from controller.cli.argtypes import add_qa_log, positive
 from controller.qa import parts
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
@@ -210,7 +210,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("dress", help="record an electrode dressing (resets its weld count)")
     d.add_argument("--station", default="sim", help="station config name or file")
     d.add_argument("--who", default="operator", help="who dressed it")
-    d.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(d)
     d.set_defaults(func=cmd_dress)
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
     p.add_argument("--station", default="sim", help="station config name or file (default sim)")
@@ -230,7 +230,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", default="operator", help="operator name")
     p.add_argument("--lot", default="lot-1", help="lot")
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")
-    p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(p)
     p.add_argument("--png", default="last_weld.png", help="picture of the last weld")
     p.add_argument(
         "--mes",
