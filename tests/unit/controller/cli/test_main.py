@@ -1,14 +1,20 @@
 """controller/cli/main.py: every command and every option of `microweld` says what it is for
-(`microweld X --help`), the commands it hands over to the simulator and the GUI included."""
+(`microweld X --help`), the commands it hands over to the simulator and the GUI included;
+`schema` writes the schema of every kind of config file."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from controller.cli.main import build_parser
+from controller.cli.main import build_parser, main
+from controller.weld.stations import load_station
+from tests.helpers.paths import CONFIGS
 
 
 def _undocumented(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
@@ -55,3 +61,24 @@ def test_every_command_and_option_has_a_help_text(monkeypatch: pytest.MonkeyPatc
         *_undocumented(_gui_parser(monkeypatch), "microweld gui"),
     ]
     assert missing == []
+
+
+def test_schema_writes_the_station_files_schema_beside_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schema", "--out", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert "station.schema.json" in written and "schedule.schema.json" in written
+    assert f"wrote {tmp_path / 'station.schema.json'}" in capsys.readouterr().out
+    schema = json.loads((tmp_path / "station.schema.json").read_text())
+    kinds = schema["discriminator"]["mapping"]
+    assert set(kinds) == {"sim", "modbus_tcp", "modbus_rtu"}
+    # a station file's top level is the station itself: every shipped one fits its kind's
+    # schema (each key known, every required key there), as the loader reads it
+    for path in sorted((CONFIGS / "stations").glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        kind = schema["$defs"][kinds[data["kind"]].rpartition("/")[2]]
+        assert kind["additionalProperties"] is False
+        assert set(data) <= set(kind["properties"]), path.name
+        assert set(kind["required"]) <= set(data), path.name
+        load_station(str(path))
