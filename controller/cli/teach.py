@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from controller.cli.argtypes import Deprecated, add_qa_log
+from controller.cli.progress import Progress
 from controller.monitor.teach import (
     TeachError,
     logged_period_and_source,
@@ -34,10 +35,6 @@ from controller.qa.times import TimeTextError, parse_instant
 from controller.weld.stations import load_station
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import Schedule, load_schedule
-
-
-def _monitored(done: int, total: int) -> None:
-    print(f"\rmonitored {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
 
 def _welds(
@@ -81,19 +78,20 @@ def cmd_teach(args: argparse.Namespace) -> int:
         waves, dt_s, schedule, hashes, source = _welds(args, qa)
         # keep the stop criteria and limit actions of a window being re-taught
         settings = load_window(args.base).monitor if args.base else monitor_settings(schedule)
-        window = monitor_and_teach(
-            waves,
-            dt_s,
-            schedule,
-            hashes,
-            settings,
-            args.name or schedule.name,
-            k_sigma=args.k,
-            step_ms=args.step_ms,
-            min_count=args.min_count,
-            command=command,
-            progress=_monitored,
-        )
+        with Progress(len(waves), "monitored", plain_every=5.0) as bar:
+            window = monitor_and_teach(
+                waves,
+                dt_s,
+                schedule,
+                hashes,
+                settings,
+                args.name or schedule.name,
+                k_sigma=args.k,
+                step_ms=args.step_ms,
+                min_count=args.min_count,
+                command=command,
+                progress=lambda done, _total: bar.advance(done - bar.n),
+            )
     except (TeachError, ConfigError, TimeTextError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
