@@ -218,7 +218,13 @@ def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser
         default=str(DEFAULT_SCHEDULE),
         help="schedule whose process and settings the station starts with",
     )
-    st.add_argument("--set", action="append", default=[], metavar="dotted.key=value")
+    st.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="dotted.key=value",
+        help="override a value of the schedule the station starts with (as simulate --set)",
+    )
     st.add_argument("--seed", type=int, default=0, help="seed of part spread and noise")
     st.add_argument(
         "--wear", action="store_true", help="the tip wears weld by weld (reset by a dressing)"
@@ -226,7 +232,13 @@ def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser
     st.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     st.add_argument("--modbus-port", type=int, default=0, help="Modbus TCP port (0: choose)")
     st.add_argument("--stream-port", type=int, default=0, help="stream TCP port (0: choose)")
-    st.add_argument("--clock", choices=("paced", "lockstep"), default="paced")
+    st.add_argument(
+        "--clock",
+        choices=("paced", "lockstep"),
+        default="paced",
+        help="paced: the wall clock; lockstep: one 1 ms block per credit byte the stream "
+        "client sends (default paced)",
+    )
     st.add_argument("--no-rtu", action="store_true", help="no Modbus RTU on a pty pair")
     st.add_argument("--faults", metavar="FILE.toml", help="faults to inject (see faults.py)")
     st.add_argument(

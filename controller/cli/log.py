@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.cli.argtypes import positive
+from controller.cli.argtypes import add_qa_log, positive
 from controller.qa import verify
 from controller.qa.export import FORMATS, export_features_csv, export_waveforms
 from controller.qa.log import QaLogUnavailableError, open_existing
@@ -21,7 +21,7 @@ from drivers.config.loader import ConfigError
 def cmd_log(args: argparse.Namespace) -> int:
     """List the matching welds; export their features and waveforms if asked."""
     try:
-        log = open_existing(load_station(args.station).qa_location(args.db))
+        log = open_existing(load_station(args.station).qa_location(args.qa_log))
     except (ConfigError, QaLogUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -83,13 +83,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `log` to the microweld command line."""
     p = sub.add_parser("log", help="list, filter and export the QA log")
     p.add_argument("--station", default="sim", help="station whose QA log to read (default sim)")
-    p.add_argument("--db", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(p, "--db")
     p.add_argument(
         "--since",
         help="from this time: ISO 8601 (no offset: UTC), today, yesterday, or an age (2h, 7d)",
     )
     p.add_argument("--until", help="before this time (as --since)")
-    p.add_argument("--verdict", choices=VERDICTS)
+    p.add_argument("--verdict", choices=VERDICTS, help="only welds with this verdict")
     p.add_argument("--schedule", help="schedule name")
     p.add_argument("--part", help="part id (and the ones numbered from it: P-100-0001 ...)")
     p.add_argument("--lot", help="lot")

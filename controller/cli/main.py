@@ -24,7 +24,7 @@ from pathlib import Path
 from controller.cli import accounts, log, map, mesuser, reliability, report, run, spc, teach
 from controller.monitor.window import Window
 from controller.weld import signals
-from controller.weld.stations import data_dir
+from controller.weld.stations import data_dir, station_schema
 from drivers.config.files import ENV as CONFIG_ENV
 from drivers.config.materials import materials_schema
 from drivers.config.schedule import Schedule
@@ -68,6 +68,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         "materials": materials_schema(),
         "window": Window.model_json_schema(),
         "register_map": RegisterMap.model_json_schema(),
+        "station": station_schema(),
     }
     for name, schema in schemas.items():
         path = out / f"{name}.schema.json"

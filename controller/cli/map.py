@@ -22,39 +22,11 @@ from controller.analysis.mapping import (
 )
 from controller.analysis.plots import plot_lobe
 from controller.analysis.sweep import Job, run_dask, run_local, write_csv
+from controller.cli.progress import Progress
 from controller.monitor.window import load_window
 from controller.weld.stations import schedule_path, window_path
 from drivers.config.loader import ConfigError
 from drivers.config.schedule import load_schedule
-
-
-class Progress:
-    """A progress line on stderr: points done, rate and time left."""
-
-    def __init__(self, total: int, quiet: bool = False) -> None:
-        self.total = total
-        self.n = 0
-        self.t0 = time.monotonic()
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, n: int) -> None:
-        self.n += n
-        now = time.monotonic()
-        if self.quiet or (now - self._last < (0.2 if self.tty else 5.0) and self.n < self.total):
-            return
-        self._last = now
-        rate = self.n / max(now - self.t0, 1e-9)
-        left = (self.total - self.n) / rate if rate > 0 else 0.0
-        full = round(30 * self.n / self.total)
-        line = (
-            f"[{'#' * full}{'.' * (30 - full)}] {self.n}/{self.total} welds, "
-            f"{rate:.1f}/s, {left:.0f} s left"
-        )
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr)
-        if self.tty and self.n >= self.total:
-            print(file=sys.stderr)
 
 
 def cmd_map(args: argparse.Namespace) -> int:
@@ -84,12 +56,13 @@ def cmd_map(args: argparse.Namespace) -> int:
         f"mapping {schedule.name}: {len(points)} welds ({shape} points x {args.repeat}) on {where}",
         file=sys.stderr,
     )
-    progress = Progress(len(points), args.quiet)
     t0 = time.monotonic()
-    if args.executor == "local":
-        welds = run_local(job, points, workers, progress)
-    else:
-        welds = run_dask(job, points, args.scheduler, progress)
+    # without a terminal, a line every 5 s: a sweep may take minutes
+    with Progress(len(points), "welded", plain_every=5.0, quiet=args.quiet) as progress:
+        if args.executor == "local":
+            welds = run_local(job, points, workers, progress.advance)
+        else:
+            welds = run_dask(job, points, args.scheduler, progress.advance)
     seconds = time.monotonic() - t0
     lb = lobe(axes, welds, args.min_jbf_pct)
     stem = out / f"{schedule.name}_map"
@@ -147,5 +120,5 @@ def add_parser(sub: Any) -> None:
         help="local processes, or a Dask cluster (pip install 'microweld[cluster]')",
     )
     p.add_argument("--scheduler", help="the Dask scheduler's address (default: a local cluster)")
-    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     p.set_defaults(func=cmd_map)

@@ -12,8 +12,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.cli.argtypes import positive
+from controller.cli.argtypes import add_qa_log, positive
+from controller.cli.progress import Progress
 from controller.cli.signin import SignInError, signed
+from controller.cli.tables import print_table, verdict_table
 from controller.qa import parts
 from controller.qa.accounts import login_name
 from controller.qa.log import QaLog
@@ -39,7 +41,7 @@ class Tally:
     made: int = 0
     passed: int = 0
     no_weld: int = 0  # force cycles without current, by choice: not judged
-    rows: collections.deque[str] = field(
+    rows: collections.deque[tuple[str, ...]] = field(
         default_factory=lambda: collections.deque(maxlen=TABLE_ROWS)
     )
     last: CycleResult | None = None
@@ -51,11 +53,6 @@ class Tally:
         self.no_weld += res.result.verdict == "NO-WELD"
         self.rows.append(_row(self.made, res))
         self.last = res
-
-
-def _bar(k: int, n: int, width: int = 30) -> str:
-    full = round(width * k / n)
-    return "[" + "#" * full + "." * (width - full) + f"] {k}/{n}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -99,18 +96,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     heap.settle()  # start-up done: its objects out of the collector's way
     try:
-        with session:  # opened: the block closes it
-            refused = _weld_parts(session, args, tally)
+        # opened: the block closes it, after the bar has stopped
+        with session, Progress(args.count, "welding") as bar:
+            refused = _weld_parts(session, args, tally, bar)
     except signals.Interrupted as exc:
         # the weld in progress was made safe and logged: show it with the others, then stop
         if isinstance(exc.result, CycleResult):
             tally.add(exc.result)
-            _shown(tally.made, args.count, exc.result)
-        print(file=sys.stderr)
+            print(_shown(tally.made, args.count, exc.result), flush=True)
         _summary(tally, session, args)
-        raise
-    except BaseException:
-        print(file=sys.stderr)  # past the progress bar, before the error's line
         raise
     if refused:
         return 2
@@ -118,29 +112,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if tally.passed + tally.no_weld == tally.made else 1
 
 
-def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally) -> str:
-    """Weld args.count parts into the tally; return why welding stopped early ("" if not)."""
+def _weld_parts(session: WeldSession, args: argparse.Namespace, tally: Tally, bar: Progress) -> str:
+    """Weld args.count parts into the tally, each shown as it is logged; return why welding
+    stopped early ("" if not)."""
     warned = False
     for k in range(args.count):
         used, warning, limit = session.electrode()
         if used >= warning and not warned and used < limit:
-            print(
-                f"\nwarning: {used} welds since the electrode was dressed (warning at "
+            bar.line(
+                f"warning: {used} welds since the electrode was dressed (warning at "
                 f"{warning}, limit {limit})",
-                file=sys.stderr,
+                err=True,
             )
             warned = True
         who = WeldIdentity(operator=args.operator, part_id=_part(args, k), lot=args.lot)
         try:
             res = session.weld(who, reweld=args.reweld)
         except SessionError as exc:
-            print(f"\n{exc}", file=sys.stderr)
+            bar.line(str(exc), err=True)
             return str(exc)
         tally.add(res)
-        _shown(k + 1, args.count, res)
+        bar.line(_shown(k + 1, args.count, res))  # only now, after the record was committed
+        bar.advance()
         for notice in session.take_notices():
-            print(f"\nwarning: {notice}", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+            bar.line(f"warning: {notice}", err=True)
     return ""
 
 
@@ -157,33 +152,31 @@ def _part(args: argparse.Namespace, k: int) -> str:
     return parts.fill(pattern, args.serial + k) if pattern else str(args.part)
 
 
-def _row(k: int, res: CycleResult) -> str:
-    """Return the table's row of the k-th weld of the run."""
+def _row(k: int, res: CycleResult) -> tuple[str, ...]:
+    """Return the table's row of the k-th weld of the run, its cells as text."""
     f = res.result.features
     burn = f.get("burn_through_ms")
     return (
-        f"{k:4d} {res.record_id:>12} {res.result.verdict:8} {f.get('energy_j') or 0:9.3f} "
-        f"{f.get('setdown_um') or 0:11.1f} {burn if burn is None else round(burn, 2)!s:>8}  "
-        + escaped("; ".join(res.result.reasons))[:100]
+        str(k),
+        str(res.record_id),
+        res.result.verdict,
+        f"{f.get('energy_j') or 0:.3f}",
+        f"{f.get('setdown_um') or 0:.1f}",
+        "—" if burn is None else f"{burn:.2f}",
+        escaped("; ".join(res.result.reasons))[:100],
     )
 
 
-def _shown(k: int, n: int, res: CycleResult) -> None:
-    # shown only now, after the record was committed durably
-    print(f"weld {k}/{n}: log id {res.record_id} {res.result.verdict}", flush=True)
-    print("\r" + _bar(k, n), end="", file=sys.stderr, flush=True)
+def _shown(k: int, n: int, res: CycleResult) -> str:
+    """Return the line that shows the k-th weld of n logged."""
+    return f"weld {k}/{n}: log id {res.record_id} {res.result.verdict}"
 
 
 def _summary(tally: Tally, session: WeldSession, args: argparse.Namespace) -> None:
     """Print the table of the last welds made and the picture of the last."""
-    print(
-        f"{'#':>4} {'log id':>12} {'verdict':8} {'energy J':>9} {'set-down µm':>11} "
-        f"{'burn ms':>8}  reasons"
-    )
     if (earlier := tally.made - len(tally.rows)) > 0:
-        print(f"   … {earlier} earlier welds of this run: `microweld log` lists every one")
-    for row in tally.rows:
-        print(row)
+        print(f"… {earlier} earlier welds of this run: `microweld log` lists every one")
+    print_table(verdict_table(tally.rows))
     judged = tally.made - tally.no_weld
     no_weld = f" ({tally.no_weld} no-weld cycles, not judged)" if tally.no_weld else ""
     print(f"{tally.passed} of {judged} PASS{no_weld}; QA log: {shown(session.qa_path)}")
@@ -233,7 +226,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--who",
         help="who dressed it: an account on a station with accounts (default: your login name)",
     )
-    d.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(d)
     d.set_defaults(func=cmd_dress)
     p = sub.add_parser("run", help="weld parts on a station and log every weld")
     p.add_argument("--station", default="sim", help="station config name or file (default sim)")
@@ -262,7 +255,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="weld parts already welded (refused otherwise); recorded in the audit trail",
     )
     p.add_argument("--no-weld", action="store_true", help="force cycle only, no current")
-    p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(p)
     p.add_argument("--png", default="last_weld.png", help="picture of the last weld")
     p.add_argument(
         "--mes",

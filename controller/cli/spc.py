@@ -15,6 +15,7 @@ from pathlib import Path
 
 from controller.analysis import spc
 from controller.analysis.plots import plot_feature
+from controller.cli.argtypes import add_qa_log
 from controller.monitor.window import FEATURES, Window, load_window
 from controller.qa.log import QaLogUnavailableError, open_existing
 from controller.qa.record import JUDGED, LoggedWeld
@@ -177,7 +178,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `spc` to the microweld command line."""
     p = sub.add_parser("spc", help="capability (Cp, Cpk) and drift alarms of the logged welds")
     p.add_argument("--station", default="sim", help="station whose QA log to read (default sim)")
-    p.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(p)
     p.add_argument("--schedule", help="only this schedule (default: each schedule in the log)")
     p.add_argument(
         "--window", help="judge against this window, name or file (default: the welds' own)"

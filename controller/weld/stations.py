@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, field_validator, model_validator
 
 from controller.qa.mes import check_opcua_url, unsecured_problem
 from controller.qa.seal import data_dir
@@ -174,10 +174,21 @@ class RtuStation(_Hardware):
     stream_port: str
 
 
-class StationFile(Strict):
-    """Any station config."""
+# any station, told apart by its `kind`
+AnyStation = Annotated[SimStation | TcpStation | RtuStation, Field(discriminator="kind")]
 
-    station: Annotated[SimStation | TcpStation | RtuStation, Field(discriminator="kind")]
+
+class StationFile(Strict):
+    """Any station config (the loader sees a file's top level as this `station` table)."""
+
+    station: AnyStation
+
+
+def station_schema() -> dict[str, Any]:
+    """Return the JSON schema of a station file, whose top level is the station itself (not
+    StationFile's wrapping table): one of the kinds, by `kind`."""
+    schema = TypeAdapter(AnyStation).json_schema()
+    return {"title": "Station", **schema}
 
 
 def load_station(name_or_path: str) -> SimStation | TcpStation | RtuStation:

@@ -3,6 +3,10 @@ logging tests on both QA-log backends: the `qa_target` fixture)."""
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import select
 import socket
 import subprocess
 import sys
@@ -37,7 +41,11 @@ def test_good_welds_pass_and_are_logged_with_their_waveforms(
         tmp_path, "--count", "3", "--part", "A", "--operator", "ana", "--lot", "L9", qa=qa_target
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "3 of 3 PASS" in out.stdout and "[" in out.stderr  # progress bar
+    assert "3 of 3 PASS" in out.stdout
+    # captured, not a terminal: one line a weld, and no bar (its `\r`s read as new lines)
+    shown = [line for line in out.stdout.splitlines() if line.startswith("weld ")]
+    assert shown == [f"weld {k}/3: log id {k} PASS" for k in (1, 2, 3)]
+    assert "/3" not in out.stderr, out.stderr
     assert f"QA log: {qa_target}" in out.stdout
     log = QaLog(qa_target)
     rows = log.welds()
@@ -246,3 +254,33 @@ def _run_in(tmp: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [*cmd, "--png", "", *args], input=stdin, capture_output=True, text=True, timeout=300
     )
+
+
+def _on_a_terminal(cmd: list[str], cwd: Path) -> str:
+    """Run cmd with its stdout and stderr on one pseudo-terminal; return what it drew there."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, cwd=cwd)
+    os.close(slave)
+    drawn = b""
+    while select.select([master], [], [], 300)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0, drawn.decode(errors="replace")[-2000:]
+    return drawn.decode(errors="replace")
+
+
+def test_on_a_terminal_the_bar_never_runs_into_the_weld_lines(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "controller.cli", "run", "--count", "3", "--png", "",
+           "--qa-log", str(tmp_path / "qa.sqlite")]  # fmt: skip
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", _on_a_terminal(cmd, tmp_path))
+    assert "━" in drawn  # rich's bar, drawn live
+    for k in (1, 2, 3):
+        # each weld's line starts a line of the screen (the bar erased before it), whole
+        assert re.search(rf"(^|[\r\n])weld {k}/3: log id {k} PASS\r?\n", drawn), drawn[-3000:]
+    assert "3 of 3 PASS" in drawn

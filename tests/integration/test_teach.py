@@ -24,6 +24,11 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=cwd)
 
 
+def _teach(cwd: Path, qa: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`microweld teach` from the welds of the QA log qa (where it records the window too)."""
+    return _cli(cwd, "teach", "--from-log", "--qa-log", str(qa), *args)
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A QA log with 12 welds run on the simulated station, and one no-weld (a FAIL)."""
@@ -37,15 +42,16 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_window_taught_from_logged_welds_passes_them(logged: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "w.toml"
-    out = _cli(tmp_path, "teach", "--log", str(logged), "--min-count", "10", "--out", str(out_file))
+    out = _teach(tmp_path, logged, "--min-count", "10", "--out", str(out_file))
     assert out.returncode == 0, out.stderr
     assert "monitored 12/12" in out.stderr  # progress; the no-weld FAIL is not taught from
     text = out_file.read_text()
     # the new window is in the audit trail of the log it was taught from, old text and new
     trail = [e for e in QaLog(logged).audit_trail() if e[2] == "window"]
     assert [(e[4], e[5]) for e in trail] == [("", text)]
-    again = _cli(tmp_path, "teach", "--log", str(logged), "--min-count", "10", "--k", "5",
-                 "--who", "ana", "--out", str(out_file))  # fmt: skip
+    again = _teach(
+        tmp_path, logged, "--min-count", "10", "--k", "5", "--who", "ana", "--out", str(out_file)
+    )
     assert again.returncode == 0, again.stderr
     trail = [e for e in QaLog(logged).audit_trail() if e[2] == "window"]
     assert (trail[-1][1], trail[-1][4], trail[-1][5]) == ("ana", text, out_file.read_text())
@@ -69,20 +75,17 @@ def test_a_window_taught_from_logged_welds_passes_them(logged: Path, tmp_path: P
 
 def test_chosen_ids_and_their_refusals(logged: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "w.toml"
-    ok = _cli(
-        tmp_path, "teach", "--log", str(logged), "--ids", "1-5,8", "--min-count", "5",
-        "--out", str(out_file),
-    )  # fmt: skip
+    ok = _teach(tmp_path, logged, "--ids", "1-5,8", "--min-count", "5", "--out", str(out_file))
     assert ok.returncode == 0, ok.stderr
     assert load_window(out_file).taught_from == 6
     assert "# From: logged welds 1-5,8" in out_file.read_text()
-    few = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "1-5", "--out", str(out_file))
+    few = _teach(tmp_path, logged, "--ids", "1-5", "--out", str(out_file))
     assert few.returncode == 2 and "5 welds given; teaching needs at least 10" in few.stderr
-    fail = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "12-13", "--out", str(out_file))
+    fail = _teach(tmp_path, logged, "--ids", "12-13", "--out", str(out_file))
     assert fail.returncode == 2 and "13 (NO-WELD)" in fail.stderr and "--verdict any" in fail.stderr
-    unknown = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "99", "--out", str(out_file))
+    unknown = _teach(tmp_path, logged, "--ids", "99", "--out", str(out_file))
     assert unknown.returncode == 2 and "no weld [99]" in unknown.stderr
-    bad = _cli(tmp_path, "teach", "--log", str(logged), "--ids", "3-x", "--out", str(out_file))
+    bad = _teach(tmp_path, logged, "--ids", "3-x", "--out", str(out_file))
     assert bad.returncode == 2 and "'3-x' is not an id" in bad.stderr
 
 
@@ -100,15 +103,11 @@ def test_welds_that_disagree_in_schedule_are_refused(tmp_path: Path) -> None:
     log.record(_record(SCHEDULE.name, SCHEDULE.digest(), "ABORTED"))
     log.close()
     out = tmp_path / "w.toml"
-    mixed = _cli(tmp_path, "teach", "--log", str(db), "--min-count", "2", "--out", str(out))
+    mixed = _teach(tmp_path, db, "--min-count", "2", "--out", str(out))
     assert mixed.returncode == 2 and "2 different schedules" in mixed.stderr
-    stale = _cli(
-        tmp_path, "teach", "--log", str(db), "--ids", "4-6", "--min-count", "2", "--out", str(out)
-    )
+    stale = _teach(tmp_path, db, "--ids", "4-6", "--min-count", "2", "--out", str(out))
     assert stale.returncode == 2 and "is not the schedule these welds ran with" in stale.stderr
-    aborted = _cli(
-        tmp_path, "teach", "--log", str(db), "--ids", "7", "--verdict", "any", "--out", str(out)
-    )
+    aborted = _teach(tmp_path, db, "--ids", "7", "--verdict", "any", "--out", str(out))
     assert aborted.returncode == 2 and "[7] were aborted" in aborted.stderr
     assert not out.exists()  # nothing written on a refusal
 

@@ -53,7 +53,17 @@ def test_teach_onto_a_target_that_cannot_be_written_says_so_and_records_nothing(
     log.close()
     (tmp_path / "blocked").write_text("a file where the folder should be")
     out = tmp_path / "blocked" / "w.toml"
-    cmd = [sys.executable, "-m", "controller.cli", "teach", "--log", str(db), "--min-count", "5"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "teach",
+        "--from-log",
+        "--qa-log",
+        str(db),
+        "--min-count",
+        "5",
+    ]
     done = subprocess.run(
         [*cmd, "--out", str(out)],
         capture_output=True,

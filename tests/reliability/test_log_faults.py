@@ -108,7 +108,7 @@ def test_a_damaged_log_is_found_before_the_first_weld(tmp_path: Path, record: Re
 def test_log_verify_reports_a_damaged_database(tmp_path: Path) -> None:
     qa = _damaged_index(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "controller.cli", "log", "--db", str(qa), "--verify"],
+        [sys.executable, "-m", "controller.cli", "log", "--qa-log", str(qa), "--verify"],
         capture_output=True,
         text=True,
         timeout=60,

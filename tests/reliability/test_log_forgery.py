@@ -44,7 +44,17 @@ def _verify(qa: Path) -> list[str]:
 
 def _cli_verify(qa: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "controller.cli", "log", "--db", str(qa), "--verify", "--last", "1"],
+        [
+            sys.executable,
+            "-m",
+            "controller.cli",
+            "log",
+            "--qa-log",
+            str(qa),
+            "--verify",
+            "--last",
+            "1",
+        ],
         capture_output=True,
         text=True,
         timeout=60,

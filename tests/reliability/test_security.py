@@ -272,7 +272,7 @@ def test_schedule_and_window_edits_are_in_the_audit_trail(
     # a window taught again over the file: the command line's edit is in the trail too
     taught = subprocess.run(
         [sys.executable, "-m", "controller.cli", "teach", "--simulate", str(sched), "--count",
-         "10", "--min-count", "10", "--audit-log", str(qa), "--who", "qa-carol", "--out",
+         "10", "--min-count", "10", "--qa-log", str(qa), "--who", "qa-carol", "--out",
          str(win)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip

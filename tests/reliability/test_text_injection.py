@@ -72,7 +72,7 @@ def test_names_in_the_log_are_shown_escaped(tmp_path: Path, record: Record) -> N
         ]
     )
     log.close()
-    done = _microweld("log", "--db", str(qa), cwd=tmp_path)
+    done = _microweld("log", "--qa-log", str(qa), cwd=tmp_path)
     record.cases = record.faults = 2
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.paths import TC_INV
+from controller.weld.stations import schedule_path
+from drivers.config.schedule import load_schedule
+from tests.helpers.paths import CONFIGS, TC_INV
 
 
 def _simulate(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -71,3 +74,21 @@ def test_the_commands_microweld_hands_over_say_their_own_name(command: str, usag
         timeout=60,
     )
     assert out.returncode == 0 and out.stdout.startswith(usage), out.stdout[:200]
+
+
+def test_simulate_finds_a_schedule_by_name_as_run_does(tmp_path: Path) -> None:
+    # a schedule only in a config folder of one's own, by name: run's resolver finds it there
+    mine = tmp_path / "configs"
+    shutil.copytree(CONFIGS, mine)
+    (mine / "schedules" / "mine.toml").write_text(TC_INV.read_text())
+    out = subprocess.run(
+        [sys.executable, "-m", "controller.cli", "--config-dir", str(mine), "simulate", "mine",
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MICROWELD_CONFIG_DIR", str(mine))
+        assert schedule_path("mine") == mine / "schedules" / "mine.toml"
+        assert result["schedule_hash"] == load_schedule(schedule_path("mine")).digest()

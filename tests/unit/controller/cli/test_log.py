@@ -26,7 +26,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def _log(db: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "controller.cli", "log", "--db", str(db), *args]
+    cmd = [sys.executable, "-m", "controller.cli", "log", "--qa-log", str(db), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, **kw)  # type: ignore[call-overload]
 
 
@@ -69,7 +69,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     log.record_all([weld_record(k) for k in range(3000)])
     log.close()
     log = subprocess.Popen(
-        [sys.executable, "-m", "controller.cli", "log", "--db", str(many)],
+        [sys.executable, "-m", "controller.cli", "log", "--qa-log", str(many)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -82,7 +82,16 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 
 def test_teach_reads_its_times_as_log_does(db: Path, tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "controller.cli", "teach", "--log", str(db), "--out"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "teach",
+        "--from-log",
+        "--qa-log",
+        str(db),
+        "--out",
+    ]
     bad = subprocess.run(
         [*cmd, str(tmp_path / "w.toml"), "--since", "garbage"],
         capture_output=True,

@@ -204,7 +204,7 @@ def test_log_command_lists_filters_exports_and_verifies(
 ) -> None:
     for k in range(4):
         log.record(weld_record(k, verdict="FAIL" if k == 2 else "PASS"))
-    base = [sys.executable, "-m", "controller.cli", "log", "--db", str(log.path)]
+    base = [sys.executable, "-m", "controller.cli", "log", "--qa-log", str(log.path)]
     out = subprocess.run(
         [
             *base,
@@ -237,7 +237,7 @@ def test_log_command_lists_filters_exports_and_verifies(
     else:  # a server, without that database
         nowhere, why = qa_target.rsplit("/", 1)[0] + "/none", "cannot open the QA log at"
     missing = subprocess.run(
-        [*base[:-2], "--db", nowhere], capture_output=True, text=True, timeout=60
+        [*base[:-2], "--qa-log", nowhere], capture_output=True, text=True, timeout=60
     )
     assert missing.returncode == 2 and why in missing.stderr, missing.stderr
 
