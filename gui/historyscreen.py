@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -182,29 +183,38 @@ class HistoryScreen(QWidget):
             return
         window = self.session.window
         try:
-            focused = False
-            # each weld from its own current start, so that several overlay
-            for k, weld_id in enumerate(ids):
-                rows, events = replay(log.waveform(weld_id), window)
-                t_on = events.get("current on")
-                t0_ms = t_on * 1e3 if t_on is not None else 0.0
-                alpha = 255 if k == 0 else 140
-                self.panel.show_rows(rows, k, alpha, t0_ms, name=f"weld {weld_id}")
-                if k == 0:
-                    if t_on is not None:
-                        self.panel.show_window(window, 0.0)
-                    for name, t in events.items():
-                        if name != "current on":
-                            self.panel.mark(name, t * 1e3 - t0_ms)
-                # shown on the first weld's pulse that has one (a no-current weld has none)
-                if t_on is not None and not focused and "current end" in events:
-                    focused = True
-                    self.panel.focus(*pulse_range(0.0, (events["current end"] - t_on) * 1e3))
-            if not focused:
-                self.panel.focus(None, 0.0)
+            replayed = [(weld_id, *replay(log.waveform(weld_id), window)) for weld_id in ids]
         finally:
             log.close()
+        # the first weld that had current is drawn first, in full colour, with the window and
+        # its events, and the view is on its pulse (a no-current weld first had the view, and
+        # the y ranges, on its noise)
+        replayed.sort(key=lambda r: "current end" not in r[2])
+        for k, (weld_id, rows, events) in enumerate(replayed):
+            self._draw(k, weld_id, rows, events)
+        first = replayed[0][2]
+        if "current end" in first:
+            self.panel.focus(*pulse_range(0.0, (first["current end"] - first["current on"]) * 1e3))
+        else:
+            self.panel.focus(None, 0.0)
         self.message.setText(f"showing weld(s) {', '.join(map(str, ids))}")
+
+    def _draw(self, k: int, weld_id: int, rows: np.ndarray, events: dict[str, float]) -> None:
+        """Draw one weld as trace k, from its own current start (so that several overlay)."""
+        t_on = events.get("current on")
+        t0_ms = t_on * 1e3 if t_on is not None else 0.0
+        if t_on is not None and "current end" in events:
+            # the pulse's rows only: the plot's points go to what is shown
+            a, b = pulse_range(t_on * 1e3, (events["current end"] - t_on) * 1e3)
+            t_ms = rows[:, 0] * 1e3
+            rows = rows[(t_ms >= a - (b - a)) & (t_ms <= b + (b - a))]
+        self.panel.show_rows(rows, k, 255 if k == 0 else 140, t0_ms, name=f"weld {weld_id}")
+        if k == 0:
+            if t_on is not None:
+                self.panel.show_window(self.session.window, 0.0)
+            for name, t in events.items():
+                if name != "current on":
+                    self.panel.mark(name, t * 1e3 - t0_ms)
 
     def export(self, folder: Path, fmt_: str = "npz") -> list[Path]:
         """Write the selected welds' features (CSV) and waveforms into folder."""

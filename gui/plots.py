@@ -108,7 +108,8 @@ class WavePanel(QWidget):
         # the times (ms) whose samples set the y ranges: those of the weld once focus() shows
         # it (None: all); the retract after it is drawn, but does not squash it
         self.fit_x: tuple[float, float] | None = None
-        self._shown: tuple[np.ndarray, np.ndarray] | None = None  # trace 0's (t_ms, ys)
+        # each trace's (t_ms, ys) as drawn: the y ranges hold every trace of an overlay
+        self._shown: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k, (_, title, unit) in enumerate(CHANNELS):
             plot = self.view.addPlot(row=k // 2, col=k % 2)
             plot.setTitle(f"{title} ({unit})", size="9pt")
@@ -150,7 +151,7 @@ class WavePanel(QWidget):
         self.y_ranges = [None] * len(self.plots)
         self.x_range = None
         self.fit_x = None
-        self._shown = None
+        self._shown = {}
         self.clear_marks()
 
     def clear_marks(self) -> None:
@@ -189,19 +190,21 @@ class WavePanel(QWidget):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1), name=name if k == 0 else None)
                 self.curves[k].append(curve)
             self.curves[k][trace].setData(t_ms, ys[k], connect="finite")
-        if trace == 0:
-            self._shown = (t_ms, ys)
-            self._fit_all()
+        self._shown[trace] = (t_ms, ys)
+        self._fit_all()
 
     def _fit_all(self) -> None:
-        if self._shown is None:
+        if not self._shown:
             return
-        t_ms, ys = self._shown
-        if self.fit_x is not None:
-            inside = (t_ms >= self.fit_x[0]) & (t_ms <= self.fit_x[1])
-            ys = ys[:, inside]
+        parts = []
+        for t_ms, ys in self._shown.values():
+            if self.fit_x is not None:
+                inside = (t_ms >= self.fit_x[0]) & (t_ms <= self.fit_x[1])
+                ys = ys[:, inside]
+            parts.append(ys)
+        every = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         for k in range(len(self.plots)):
-            self._fit_y(k, ys[k])
+            self._fit_y(k, every[k])
 
     def _fit_y(self, k: int, y: np.ndarray) -> None:
         # Set the y range here, once per frame: pyqtgraph's auto-range would change it while
@@ -316,8 +319,8 @@ def pulse_range(t_on_ms: float, pulse_ms: float) -> tuple[float, float]:
     Why this range: what the operator judges is the pulse: the current's rise and its end, the
     resistance falling at burn-through, the set-down's few µm growing inside the envelope.
     Shown with the whole cycle (approach, squeeze, hold, retract: ~200 ms) a 25 ms weld took a
-    sixth of the width. The margin (8 %, 2 ms at least) shows the rise and the fall whole; the
-    rest of the cycle is still drawn, a pan or "View All" (right click) away.
+    sixth of the width. The margin (8 %, 2 ms at least) shows the rise and the fall whole. The
+    cycle before the current is shown live until the current starts; all of it is in History.
     """
     margin = max(2.0, 0.08 * pulse_ms)
     return t_on_ms - margin, t_on_ms + pulse_ms + margin

@@ -167,6 +167,8 @@ class WeldScreen(QWidget):
         scroll.setWidget(self.reasons)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.viewport().setAutoFillBackground(False)
+        self.reasons.setAutoFillBackground(False)
         scroll.setMinimumHeight(3 * self.reasons.fontMetrics().lineSpacing())
         scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         side.addWidget(scroll, 1)
@@ -259,9 +261,14 @@ class WeldScreen(QWidget):
             self.panel.clear()
         last_t = self.live.last_t()
         if last_t is not None:
-            # once the current is on, only the weld is shown: draw only that
-            t_from = -np.inf if self._t_on_ms is None else self._range()[0] / 1e3
-            t_s, ys = self.live.curves(t_from)
+            # once the current is on, only the weld is shown: draw only that (and a little
+            # after, where a pulse longer than the envelope would show): the plot's points go
+            # to the pulse, not to the hold and retract (decimated 6:1 they drew a zigzag)
+            t_from, t_to = -np.inf, np.inf
+            if self._t_on_ms is not None:
+                a, b = self._range()
+                t_from, t_to = a / 1e3, (b + 0.25 * (b - a)) / 1e3
+            t_s, ys = self.live.curves(t_from, t_to_s=t_to)
             self.panel.show_curves(t_s * 1e3, ys, name="this weld")
             for name, t in self._events:
                 self.panel.mark(name, t * 1e3)

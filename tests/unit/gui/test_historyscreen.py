@@ -105,3 +105,30 @@ def test_a_welds_waveforms_are_shown_on_its_pulse(
     assert x0 < 0.0 and pulse_ms < x1 and pulse_ms / (x1 - x0) >= 0.75, (x0, x1)
     lo, hi = history.panel.plots[SETDOWN].viewRange()[1]
     assert lo > -50.0 and hi > 50.0, (lo, hi)  # the weld's 28-58 µm, not the -300 µm approach
+
+
+def test_an_overlay_led_by_a_no_current_weld_is_shown_on_the_welds_pulse(
+    station_window: MainWindow, simulated_wave: np.ndarray
+) -> None:
+    # a no-weld cycle's record (the approach's noise, no current), then a good weld: the older
+    # first, as the overlay takes them; the view was on the first one's noise
+    win = station_window
+    log = QaLog(win.probe.qa_path)
+    try:
+        noise = np.resize(simulated_wave[:1_500], (8_000, 4))
+        log.record(weld_record(0, "NO-WELD", waveform=noise))
+        log.record(weld_record(1, waveform=simulated_wave))
+    finally:
+        log.close()
+    win.show()
+    win.tabs.setCurrentWidget(win.history)
+    history = win.history
+    history.refresh()
+    settle(win)
+    history.select_ids([1, 2])
+    _, events = cycle_rows(history.session.window, simulated_wave)
+    pulse_ms = (events["current end"] - events["current on"]) * 1e3
+    x0, x1 = history.panel.plots[0].viewRange()[0]
+    assert x0 < 0.0 and pulse_ms < x1 and pulse_ms / (x1 - x0) >= 0.75, (x0, x1)
+    lo, hi = history.panel.plots[0].viewRange()[1]
+    assert hi > float(simulated_wave[:, 0].max()), (lo, hi)  # the weld's current peak in view
