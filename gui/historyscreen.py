@@ -190,16 +190,20 @@ class HistoryScreen(QWidget):
         # its events, and the view is on its pulse (a no-current weld first had the view, and
         # the y ranges, on its noise)
         replayed.sort(key=lambda r: "current end" not in r[2])
-        for k, (weld_id, rows, events) in enumerate(replayed):
-            self._draw(k, weld_id, rows, events)
         first = replayed[0][2]
+        for k, (weld_id, rows, events) in enumerate(replayed):
+            # a no-current weld overlaid on welds is drawn, but does not set the y ranges: its
+            # approach (-300 µm) lies where their pulses are
+            self._draw(k, weld_id, rows, events, "current end" in events or k == 0)
         if "current end" in first:
             self.panel.focus(*pulse_range(0.0, (first["current end"] - first["current on"]) * 1e3))
         else:
             self.panel.focus(None, 0.0)
         self.message.setText(f"showing weld(s) {', '.join(map(str, ids))}")
 
-    def _draw(self, k: int, weld_id: int, rows: np.ndarray, events: dict[str, float]) -> None:
+    def _draw(
+        self, k: int, weld_id: int, rows: np.ndarray, events: dict[str, float], fit: bool
+    ) -> None:
         """Draw one weld as trace k, from its own current start (so that several overlay)."""
         t_on = events.get("current on")
         t0_ms = t_on * 1e3 if t_on is not None else 0.0
@@ -208,7 +212,8 @@ class HistoryScreen(QWidget):
             a, b = pulse_range(t_on * 1e3, (events["current end"] - t_on) * 1e3)
             t_ms = rows[:, 0] * 1e3
             rows = rows[(t_ms >= a - (b - a)) & (t_ms <= b + (b - a))]
-        self.panel.show_rows(rows, k, 255 if k == 0 else 140, t0_ms, name=f"weld {weld_id}")
+        alpha = 255 if k == 0 else 140
+        self.panel.show_rows(rows, k, alpha, t0_ms, name=f"weld {weld_id}", fit=fit)
         if k == 0:
             if t_on is not None:
                 self.panel.show_window(self.session.window, 0.0)

@@ -167,10 +167,11 @@ class WavePanel(QWidget):
         alpha: int = 255,
         t0_ms: float = 0.0,
         name: str | None = None,
+        fit: bool = True,
     ) -> None:
         """Draw rows (n, 7 as Monitor.display) as trace number `trace`, time from t0_ms."""
         t2, y2 = peak_decimate(rows[:, 0], np.ascontiguousarray(rows[:, 1:].T))
-        self.show_curves(t2 * 1e3 - t0_ms, y2, trace, alpha, name)
+        self.show_curves(t2 * 1e3 - t0_ms, y2, trace, alpha, name, fit)
 
     def show_curves(
         self,
@@ -179,9 +180,10 @@ class WavePanel(QWidget):
         trace: int = 0,
         alpha: int = 255,
         name: str | None = None,
+        fit: bool = True,
     ) -> None:
         """Draw already decimated curves (t in ms, ys (6, n)) as trace number `trace`, named
-        `name` in the legend."""
+        `name` in the legend; fit: the y ranges hold it."""
         for k, plot in enumerate(self.plots):
             while len(self.curves[k]) <= trace:
                 colour = pg.mkColor(COLOURS[k] if trace == 0 else COLOURS[trace % len(COLOURS)])
@@ -190,8 +192,9 @@ class WavePanel(QWidget):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1), name=name if k == 0 else None)
                 self.curves[k].append(curve)
             self.curves[k][trace].setData(t_ms, ys[k], connect="finite")
-        self._shown[trace] = (t_ms, ys)
-        self._fit_all()
+        if fit:
+            self._shown[trace] = (t_ms, ys)
+            self._fit_all()
 
     def _fit_all(self) -> None:
         if not self._shown:

@@ -132,3 +132,5 @@ def test_an_overlay_led_by_a_no_current_weld_is_shown_on_the_welds_pulse(
     assert x0 < 0.0 and pulse_ms < x1 and pulse_ms / (x1 - x0) >= 0.75, (x0, x1)
     lo, hi = history.panel.plots[0].viewRange()[1]
     assert hi > float(simulated_wave[:, 0].max()), (lo, hi)  # the weld's current peak in view
+    lo, hi = history.panel.plots[SETDOWN].viewRange()[1]
+    assert lo > -50.0, (lo, hi)  # the no-current record's -300 µm approach holds no range open
