@@ -3,7 +3,7 @@ Trends screens over one station (gui/main.py opens it)."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from controller.monitor.window import Window
@@ -45,8 +45,31 @@ class MainWindow(QMainWindow):
         self.bridge.weld_finished.connect(lambda _res: self.history.refresh())
         self.bridge.weld_finished.connect(lambda _res: self.trends.refresh())
         self.history.taught.connect(self._taught)
-        self.resize(1400, 860)
+        self.fit_to_screen()
+        self._fitted_shown = False
         self.bridge.start()
+
+    def fit_to_screen(self) -> None:
+        """Take the whole of what the screen leaves for windows (its available geometry: less
+        the task bars), the frame included.
+
+        Why: a fixed 1400×860 was cut off on a 1366×768 laptop and left a 1920×1080 screen half
+        used; the plots are what gains from every pixel. The layout's minimum (the side panel,
+        the tables' columns) fits 1366×768; on a smaller screen Qt keeps that minimum.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        # the frame (title bar, borders) is known only once the window is shown: 0 before
+        frame = self.frameGeometry().size() - self.geometry().size()
+        self.resize(available.size() - frame)
+        self.move(available.topLeft())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """Fit again once shown, now that the frame's size is known."""
+        super().showEvent(event)
+        if not self._fitted_shown:
+            self._fitted_shown = True
+            self.fit_to_screen()
 
     def _taught(self, window: Window, _source: str) -> None:
         self.editor.edit_taught(window, window_path(window.name))

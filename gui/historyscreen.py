@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -27,14 +29,16 @@ from controller.monitor.window import Window
 from controller.qa.export import export_features_csv, export_waveforms
 from controller.qa.log import QaLog
 from controller.qa.record import VERDICTS, LoggedWeld
+from controller.qa.times import ACCEPTED, TimeTextError, parse_instant
 from controller.weld.session import WeldSession
 from drivers.config.loader import ConfigError
-from gui.plots import WavePanel
+from gui.plots import WavePanel, pulse_range
 from gui.weldscreen import fmt
 
-COLUMNS = ("id", "time (UTC)", "part", "lot", "operator", "verdict", "energy (J)",
-           "set-down (µm)", "burn-through (ms)", "reasons")  # fmt: skip
+COLUMNS = ("id", "time (UTC)", "part", "lot", "operator", "schedule", "verdict",
+           "energy (J)", "set-down (µm)", "burn-through (ms)", "reasons")  # fmt: skip
 MAX_OVERLAY = 8
+TABLE_SHARE = 0.45  # of the height under the filters, the table's (10 rows at 768 px)
 
 
 class HistoryScreen(QWidget):
@@ -55,7 +59,13 @@ class HistoryScreen(QWidget):
         self.lot = QLineEdit()
         self.lot.setPlaceholderText("lot")
         self.since = QLineEdit()
-        self.since.setPlaceholderText("since (UTC, e.g. 2026-11-23T08:00)")
+        # what `microweld history --since` takes (controller.qa.times), said in the tip
+        self.since.setPlaceholderText("since: 2026-11-23T08:00, today, 2h")
+        self.since.setToolTip(f"since: {ACCEPTED}")
+        self.since.setMinimumWidth(
+            self.since.fontMetrics().horizontalAdvance(self.since.placeholderText()) + 16
+        )
+        self.since.returnPressed.connect(self.refresh)
         refresh = QPushButton("Apply")
         refresh.clicked.connect(self.refresh)
         for w in (QLabel("verdict"), self.verdict, self.part, self.lot, self.since, refresh):
@@ -68,24 +78,28 @@ class HistoryScreen(QWidget):
         filters.addWidget(self.export_button)
         filters.addWidget(self.teach_button)
         layout.addLayout(filters)
-        split = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(
-            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
-        )
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.table = welds_table()
         self.table.itemSelectionChanged.connect(self.show_selected)
-        split.addWidget(self.table)
+        self.split.addWidget(self.table)
         self.panel = WavePanel(x_label="time since the current started (ms)")
-        split.addWidget(self.panel)
-        split.setSizes([250, 550])
-        layout.addWidget(split, 1)
+        self.split.addWidget(self.panel)
+        # shares of the height it has, not pixels (250 of 768 px showed 7 rows), until the
+        # operator drags the handle
+        self._split_moved = False
+        self.split.splitterMoved.connect(lambda _pos, _i: setattr(self, "_split_moved", True))
+        layout.addWidget(self.split, 1)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self.refresh()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Share the height between the table and the plots (TABLE_SHARE)."""
+        super().resizeEvent(event)
+        if not self._split_moved:
+            h = sum(self.split.sizes()) or self.split.height()
+            self.split.setSizes([round(TABLE_SHARE * h), h - round(TABLE_SHARE * h)])
 
     def _log(self) -> QaLog | None:
         if not self.session.qa_path.exists():
@@ -94,6 +108,14 @@ class HistoryScreen(QWidget):
 
     def refresh(self) -> None:
         """Read the log again with the filters."""
+        try:
+            since = parse_instant(self.since.text()) if self.since.text().strip() else None
+        except TimeTextError as exc:
+            # said, and the table left as it was: not an empty table that looks like no welds
+            self.message.setText(f"since: {exc}")
+            self.since.setStyleSheet("background:#ffebee")
+            return
+        self.since.setStyleSheet("")
         log = self._log()
         if log is None:
             self.rows = []
@@ -102,7 +124,7 @@ class HistoryScreen(QWidget):
             try:
                 verdict = self.verdict.currentText()
                 self.rows = log.welds(
-                    since=self.since.text().strip() or None,
+                    since=since,
                     verdict=None if verdict == "any" else verdict,
                     part_id=self.part.text().strip() or None,
                     lot=self.lot.text().strip() or None,
@@ -110,16 +132,24 @@ class HistoryScreen(QWidget):
             finally:
                 log.close()
             self.message.setText(f"{len(self.rows)} weld(s) in {self.session.qa_path}")
+        self._fill()
+
+    def _fill(self) -> None:
         self.table.setRowCount(len(self.rows))
         for r, w in enumerate(reversed(self.rows)):  # newest first
             f = w.features
             cells = (str(w.id), w.t_utc[:19].replace("T", " "), w.part_id, w.lot, w.operator,
-                     w.verdict, fmt(f.get("energy_j"), 3), fmt(f.get("setdown_um"), 1),
-                     fmt(f.get("burn_through_ms"), 2), "; ".join(w.reasons))  # fmt: skip
+                     w.schedule, w.verdict, fmt(f.get("energy_j"), 3),
+                     fmt(f.get("setdown_um"), 1), fmt(f.get("burn_through_ms"), 2),
+                     "; ".join(w.reasons))  # fmt: skip
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, w.id)
+                if c == len(cells) - 1:
+                    item.setToolTip("\n".join(w.reasons))  # the whole text, however long
                 self.table.setItem(r, c, item)
+        # every column but the reasons as wide as its title or its widest cell
+        self.table.resizeColumnsToContents()
 
     def selected_ids(self) -> list[int]:
         """Return the ids of the selected welds, oldest first."""
@@ -153,23 +183,43 @@ class HistoryScreen(QWidget):
             return
         window = self.session.window
         try:
-            # each weld from its own current start, so that several overlay
-            for k, weld_id in enumerate(ids):
-                rows, events = replay(log.waveform(weld_id), window)
-                t_on = events.get("current on")
-                t0_ms = t_on * 1e3 if t_on is not None else 0.0
-                self.panel.show_rows(rows, trace=k, alpha=255 if k == 0 else 140, t0_ms=t0_ms)
-                if k == 0:
-                    if t_on is not None:
-                        self.panel.show_window(window, 0.0)
-                    for name, t in events.items():
-                        if name != "current on":
-                            self.panel.mark(name, t * 1e3 - t0_ms)
-                    end = events.get("current end", rows[-1, 0] if len(rows) else 0.0)
-                    self.panel.focus(0.0 if t_on is not None else None, end * 1e3 - t0_ms + 10)
+            replayed = [(weld_id, *replay(log.waveform(weld_id), window)) for weld_id in ids]
         finally:
             log.close()
+        # the first weld that had current is drawn first, in full colour, with the window and
+        # its events, and the view is on its pulse (a no-current weld first had the view, and
+        # the y ranges, on its noise)
+        replayed.sort(key=lambda r: "current end" not in r[2])
+        first = replayed[0][2]
+        for k, (weld_id, rows, events) in enumerate(replayed):
+            # a no-current weld overlaid on welds is drawn, but does not set the y ranges: its
+            # approach (-300 µm) lies where their pulses are
+            self._draw(k, weld_id, rows, events, "current end" in events or k == 0)
+        if "current end" in first:
+            self.panel.focus(*pulse_range(0.0, (first["current end"] - first["current on"]) * 1e3))
+        else:
+            self.panel.focus(None, 0.0)
         self.message.setText(f"showing weld(s) {', '.join(map(str, ids))}")
+
+    def _draw(
+        self, k: int, weld_id: int, rows: np.ndarray, events: dict[str, float], fit: bool
+    ) -> None:
+        """Draw one weld as trace k, from its own current start (so that several overlay)."""
+        t_on = events.get("current on")
+        t0_ms = t_on * 1e3 if t_on is not None else 0.0
+        if t_on is not None and "current end" in events:
+            # the pulse's rows only: the plot's points go to what is shown
+            a, b = pulse_range(t_on * 1e3, (events["current end"] - t_on) * 1e3)
+            t_ms = rows[:, 0] * 1e3
+            rows = rows[(t_ms >= a - (b - a)) & (t_ms <= b + (b - a))]
+        alpha = 255 if k == 0 else 140
+        self.panel.show_rows(rows, k, alpha, t0_ms, name=f"weld {weld_id}", fit=fit)
+        if k == 0:
+            if t_on is not None:
+                self.panel.show_window(self.session.window, 0.0)
+            for name, t in events.items():
+                if name != "current on":
+                    self.panel.mark(name, t * 1e3 - t0_ms)
 
     def export(self, folder: Path, fmt_: str = "npz") -> list[Path]:
         """Write the selected welds' features (CSV) and waveforms into folder."""
@@ -207,3 +257,20 @@ class HistoryScreen(QWidget):
         self.message.setText(f"taught a window from {source}: review and save it in the editor")
         self.taught.emit(window, source)
         return window
+
+
+def welds_table() -> QTableWidget:
+    """Return the empty table of welds: one line per weld, every title whole."""
+    table = QTableWidget(0, len(COLUMNS))
+    table.setHorizontalHeaderLabels(list(COLUMNS))
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    # one line per weld: the time wrapped into two made every row twice as high
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)  # the id is the first column
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(24)
+    table.resizeColumnsToContents()
+    return table

@@ -72,20 +72,20 @@ class LiveTrace:
         return float(self.cols[0, self.n - 1]) if self.n else None
 
     def curves(
-        self, t_from_s: float = -np.inf, buckets: int = PEAK_BUCKETS
+        self, t_from_s: float = -np.inf, buckets: int = PEAK_BUCKETS, t_to_s: float = np.inf
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (t in s, values (channels, points)) from t_from_s on, peak-decimated to at
-        most about 2·buckets points, reading block extremes where the span is long; never
+        """Return (t in s, values (channels, points)) from t_from_s to t_to_s, peak-decimated
+        to at most about 2·buckets points, reading block extremes where the span is long; never
         more than the last `capacity` rows (what the ring holds)."""
         t = self.cols[0, : self.n]
         i0 = max(int(np.searchsorted(t, t_from_s)), self.n - self.capacity)
-        if (self.n - i0) // BLOCK < 2 * buckets:  # short: the raw samples are few
-            return peak_decimate(t[i0:], self.cols[1:, i0 : self.n], buckets)
+        i1 = max(int(np.searchsorted(t, t_to_s, side="right")), i0)
+        if (i1 - i0) // BLOCK < 2 * buckets:  # short: the raw samples are few
+            return peak_decimate(t[i0:i1], self.cols[1:, i0:i1], buckets)
         b0 = -(-i0 // BLOCK)
-        tb = t[b0 * BLOCK : self.blocks * BLOCK : BLOCK]
-        te = t[b0 * BLOCK + BLOCK - 1 : self.blocks * BLOCK : BLOCK]
-        t2, y2 = peak_decimate(
-            tb, self.lo[:, b0 : self.blocks], buckets, self.hi[:, b0 : self.blocks], te
-        )
-        tail = slice(self.blocks * BLOCK, self.n)  # the newest samples, not yet a block
+        b1 = min(self.blocks, i1 // BLOCK)
+        tb = t[b0 * BLOCK : b1 * BLOCK : BLOCK]
+        te = t[b0 * BLOCK + BLOCK - 1 : b1 * BLOCK : BLOCK]
+        t2, y2 = peak_decimate(tb, self.lo[:, b0:b1], buckets, self.hi[:, b0:b1], te)
+        tail = slice(b1 * BLOCK, i1)  # the newest samples, not yet a block
         return np.concatenate([t2, t[tail]]), np.concatenate([y2, self.cols[1:, tail]], axis=1)

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     win = MainWindow(make, probe)
-    win.show()
+    # maximized: a window manager fits it to the screen's available area exactly (title bar
+    # and task bars known to it); without one the window has sized itself to that area
+    win.showMaximized()
     heap.settle()  # Qt, pyqtgraph and the screens built: out of the collector's way
     if args.screenshots:
         try:

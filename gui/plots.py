@@ -18,6 +18,22 @@ CHANNELS = (
     ("setdown_um", "Set-down", "µm"),
 )
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+# The window's envelope is dark grey, dashed, over a light grey fill: a solid coloured trace
+# inside it reads as the weld, whatever the channel's colour (it was red dashed, and the red
+# power trace looked like the envelope it was judged against).
+ENVELOPE_COLOUR = "#333333"
+ENVELOPE_FILL = (51, 51, 51, 24)
+# The least y span each plot shows (in its unit): a plot of only ADC noise (±2 A before the
+# current, ±3 mV at no load) fitted to its own extremes filled the plot as if it were signal.
+# Each is about ten times that channel's noise, and well under what a weld gives it.
+MIN_SPAN = {
+    "current_a": 50.0,
+    "voltage_v": 0.5,
+    "r_mohm": 2.0,
+    "power_w": 50.0,
+    "force_n": 2.0,
+    "setdown_um": 10.0,
+}
 EVENT_COLOURS = {
     "contact": "#777777",
     "current on": "#2ca02c",
@@ -89,6 +105,11 @@ class WavePanel(QWidget):
         self.marks: list[pg.InfiniteLine] = []
         self.y_ranges: list[tuple[float, float] | None] = []  # as set by _fit_y since clear()
         self.x_range: tuple[float, float] | None = None  # as set by follow() since clear()
+        # the times (ms) whose samples set the y ranges: those of the weld once focus() shows
+        # it (None: all); the retract after it is drawn, but does not squash it
+        self.fit_x: tuple[float, float] | None = None
+        # each trace's (t_ms, ys) as drawn: the y ranges hold every trace of an overlay
+        self._shown: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k, (_, title, unit) in enumerate(CHANNELS):
             plot = self.view.addPlot(row=k // 2, col=k % 2)
             plot.setTitle(f"{title} ({unit})", size="9pt")
@@ -112,6 +133,9 @@ class WavePanel(QWidget):
             # curves arrive peak-decimated (peak_decimate): a few points per pixel
             if self.plots:
                 plot.setXLink(self.plots[0])
+            else:  # one legend, on the first plot: what a trace is, what the envelope is
+                legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
+                legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plots.append(plot)
             self.curves.append([])
             self.bands.append([])
@@ -126,6 +150,8 @@ class WavePanel(QWidget):
             self.bands[k] = []
         self.y_ranges = [None] * len(self.plots)
         self.x_range = None
+        self.fit_x = None
+        self._shown = {}
         self.clear_marks()
 
     def clear_marks(self) -> None:
@@ -135,25 +161,53 @@ class WavePanel(QWidget):
         self.marks = []
 
     def show_rows(
-        self, rows: np.ndarray, trace: int = 0, alpha: int = 255, t0_ms: float = 0.0
+        self,
+        rows: np.ndarray,
+        trace: int = 0,
+        alpha: int = 255,
+        t0_ms: float = 0.0,
+        name: str | None = None,
+        fit: bool = True,
     ) -> None:
         """Draw rows (n, 7 as Monitor.display) as trace number `trace`, time from t0_ms."""
         t2, y2 = peak_decimate(rows[:, 0], np.ascontiguousarray(rows[:, 1:].T))
-        self.show_curves(t2 * 1e3 - t0_ms, y2, trace, alpha)
+        self.show_curves(t2 * 1e3 - t0_ms, y2, trace, alpha, name, fit)
 
     def show_curves(
-        self, t_ms: np.ndarray, ys: np.ndarray, trace: int = 0, alpha: int = 255
+        self,
+        t_ms: np.ndarray,
+        ys: np.ndarray,
+        trace: int = 0,
+        alpha: int = 255,
+        name: str | None = None,
+        fit: bool = True,
     ) -> None:
-        """Draw already decimated curves (t in ms, ys (6, n)) as trace number `trace`."""
+        """Draw already decimated curves (t in ms, ys (6, n)) as trace number `trace`, named
+        `name` in the legend; fit: the y ranges hold it."""
         for k, plot in enumerate(self.plots):
             while len(self.curves[k]) <= trace:
                 colour = pg.mkColor(COLOURS[k] if trace == 0 else COLOURS[trace % len(COLOURS)])
                 colour.setAlpha(alpha)
-                curve = plot.plot(pen=pg.mkPen(colour, width=1))
+                # named on the first plot only: the legend is there
+                curve = plot.plot(pen=pg.mkPen(colour, width=1), name=name if k == 0 else None)
                 self.curves[k].append(curve)
             self.curves[k][trace].setData(t_ms, ys[k], connect="finite")
-            if trace == 0:
-                self._fit_y(k, ys[k])
+        if fit:
+            self._shown[trace] = (t_ms, ys)
+            self._fit_all()
+
+    def _fit_all(self) -> None:
+        if not self._shown:
+            return
+        parts = []
+        for t_ms, ys in self._shown.values():
+            if self.fit_x is not None:
+                inside = (t_ms >= self.fit_x[0]) & (t_ms <= self.fit_x[1])
+                ys = ys[:, inside]
+            parts.append(ys)
+        every = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        for k in range(len(self.plots)):
+            self._fit_y(k, every[k])
 
     def _fit_y(self, k: int, y: np.ndarray) -> None:
         # Set the y range here, once per frame: pyqtgraph's auto-range would change it while
@@ -176,7 +230,11 @@ class WavePanel(QWidget):
         above = 0.25 if shown is not None and hi > shown[1] else 0.05
         if shown is not None:
             lo, hi = min(lo, shown[0]), max(hi, shown[1])
-        span = hi - lo or 1.0
+        least = MIN_SPAN[CHANNELS[k][0]]
+        if hi - lo < least:  # noise alone: shown as the small wobble it is, around its middle
+            mid = 0.5 * (lo + hi)
+            lo, hi = mid - 0.5 * least, mid + 0.5 * least
+        span = hi - lo
         new = (lo - below * span, hi + above * span)
         self.y_ranges[k] = new
         self.plots[k].setYRange(*new, padding=0)
@@ -195,10 +253,11 @@ class WavePanel(QWidget):
             if band is None:
                 continue
             t = t_on_ms + np.arange(len(band.lo)) * env.step_ms
-            pen = pg.mkPen("#d62728", width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
-            lo = self.plots[k].plot(t, np.asarray(band.lo), pen=pen)
+            pen = pg.mkPen(ENVELOPE_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
+            named = "window envelope" if k == 0 else None
+            lo = self.plots[k].plot(t, np.asarray(band.lo), pen=pen, name=named)
             hi = self.plots[k].plot(t, np.asarray(band.hi), pen=pen)
-            fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(214, 39, 40, 30))
+            fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(*ENVELOPE_FILL))
             self.plots[k].addItem(fill)
             self.bands[k] += [lo, hi, fill]
 
@@ -236,12 +295,35 @@ class WavePanel(QWidget):
         self.x_range = (t_first_ms, t_first_ms + 1.25 * span)
         self.plots[0].setXRange(*self.x_range, padding=0)
 
-    def focus(self, t_on_ms: float | None, t_end_ms: float) -> None:
-        """Show the weld: from a little before the current start to the end (or all)."""
-        if t_on_ms is None:
+    def focus(self, t_from_ms: float | None, t_to_ms: float) -> None:
+        """Show t_from_ms to t_to_ms (the weld: pulse_range), its samples alone setting the y
+        ranges; None: show everything (a record without current)."""
+        if t_from_ms is None:
             self.plots[0].enableAutoRange(x=True)
             return
-        t_from = max(t_on_ms - 5.0, 0.0)
-        self.plots[0].setXRange(t_from, t_end_ms + 2.0, padding=0)
+        shown = (t_from_ms, t_to_ms)
+        if shown == self.x_range:
+            return  # a range set again re-lays every axis: only when it changes
+        self.x_range = shown
+        self.plots[0].setXRange(*shown, padding=0)
         for line in self.marks:  # an event before the view would print its label over the axis
-            line.setVisible(line.value() >= t_from)
+            line.setVisible(line.value() >= t_from_ms)
+        if self.fit_x is None or self.fit_x[0] != t_from_ms:
+            # fitted afresh from the weld's samples: what came before it (the approach, its
+            # -300 µm) no longer holds the range open
+            self.y_ranges = [None] * len(self.plots)
+        self.fit_x = shown
+        self._fit_all()
+
+
+def pulse_range(t_on_ms: float, pulse_ms: float) -> tuple[float, float]:
+    """Return the time range (ms) that shows a pulse of pulse_ms from t_on_ms, with a margin.
+
+    Why this range: what the operator judges is the pulse: the current's rise and its end, the
+    resistance falling at burn-through, the set-down's few µm growing inside the envelope.
+    Shown with the whole cycle (approach, squeeze, hold, retract: ~200 ms) a 25 ms weld took a
+    sixth of the width. The margin (8 %, 2 ms at least) shows the rise and the fall whole. The
+    cycle before the current is shown live until the current starts; all of it is in History.
+    """
+    margin = max(2.0, 0.08 * pulse_ms)
+    return t_on_ms - margin, t_on_ms + pulse_ms + margin

@@ -20,6 +20,23 @@ FEATURES = (
     ("r_end_mohm", "R at end (mΩ)"),
     ("weld_time_ms", "Weld time (ms)"),
 )
+
+
+class IntegerAxis(pg.AxisItem):
+    """An axis of whole numbers (weld ids): ticks only at integers (there is no weld 1.5)."""
+
+    def tickSpacing(  # noqa: N802 (pyqtgraph's name)
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, float]]:
+        """pyqtgraph's levels, less those finer than 1 or not a whole step; 1 at the finest."""
+        levels = [
+            (spacing, offset)
+            for spacing, offset in super().tickSpacing(minVal, maxVal, size)
+            if spacing >= 1.0 and float(spacing).is_integer() and float(offset).is_integer()
+        ]
+        return levels or [(1.0, 0.0)]
+
+
 VERDICT_BRUSH = {"PASS": "#2e7d32", "FAIL": "#c62828", "ABORTED": "#ef6c00", "NO-WELD": "#757575"}
 
 
@@ -41,7 +58,7 @@ class TrendScreen(QWidget):
         self.summary = QLabel("")
         top.addWidget(self.summary)
         layout.addLayout(top)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": IntegerAxis("bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "weld (log id)")
         layout.addWidget(self.plot, 1)

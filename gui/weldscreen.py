@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,9 +27,15 @@ from controller.qa.record import WeldIdentity
 from controller.weld.cycle import CycleResult
 from gui.bridge import StationBridge
 from gui.live import LiveTrace
-from gui.plots import WavePanel
+from gui.plots import WavePanel, pulse_range
 
 PLOT_HZ = 30  # the plot rate, apart from the data rate (50 kHz)
+# |I| (A) above which the current flows, for the plot's range (the monitor's default gate)
+CURRENT_GATE_A = 20.0
+SIDE_WIDTH = 340  # px: the side panel (identities, controls, verdict, features); plots get the rest
+# the latched E-STOP's two lines: one line ("E-STOP pressed: click to release") was cut off
+# at the button's 16 pt
+ESTOP_PRESSED = "E-STOP PRESSED\nclick to release"
 VERDICT_STYLE = {
     "PASS": "background:#2e7d32;color:white",
     "FAIL": "background:#c62828;color:white",
@@ -69,13 +77,12 @@ class WeldScreen(QWidget):
         side.addWidget(self._identities())
         self._controls(side, bridge)
         self._verdict(side)
-        side.addStretch(1)
 
         self.panel = WavePanel(grid=False)
         layout = QHBoxLayout(self)
         holder = QWidget()
         holder.setLayout(side)
-        holder.setFixedWidth(330)
+        holder.setFixedWidth(SIDE_WIDTH)
         layout.addWidget(holder)
         layout.addWidget(self.panel, 1)
 
@@ -152,8 +159,19 @@ class WeldScreen(QWidget):
         side.addWidget(self.verdict)
         self.reasons = QLabel("")
         self.reasons.setWordWrap(True)
+        self.reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        side.addWidget(self.reasons)
+        # scrolled: a FAIL's dozen reasons, wrapped, grew the panel (and so the window) past a
+        # 768-pixel screen
+        scroll = QScrollArea()
+        scroll.setWidget(self.reasons)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.viewport().setAutoFillBackground(False)
+        self.reasons.setAutoFillBackground(False)
+        scroll.setMinimumHeight(3 * self.reasons.fontMetrics().lineSpacing())
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        side.addWidget(scroll, 1)
         feats = QGroupBox("Features")
         fform = QFormLayout(feats)
         self.features: dict[str, QLabel] = {}
@@ -178,9 +196,13 @@ class WeldScreen(QWidget):
     def _started(self) -> None:
         self.start.setEnabled(False)
         self.message.setText("")
+        # the last weld's verdict and features go: shown through the next cycle they read as
+        # that cycle's
         self.verdict.setText("…")
         self.verdict.setStyleSheet(VERDICT_STYLE[""])
         self.reasons.setText("")
+        for label in self.features.values():
+            label.setText("—")
 
     def _finished(self, res: CycleResult) -> None:
         v = res.result.verdict
@@ -221,7 +243,7 @@ class WeldScreen(QWidget):
 
     def _estop(self, pressed: bool) -> None:
         self.bridge.set_estop(pressed)
-        self.estop.setText("E-STOP pressed: click to release" if pressed else "E-STOP")
+        self.estop.setText(ESTOP_PRESSED if pressed else "E-STOP")
         self.start.setEnabled(not pressed and self.bridge.is_open)
 
     # --- drawing ------------------------------------------------------------------------------
@@ -239,24 +261,42 @@ class WeldScreen(QWidget):
             self.panel.clear()
         last_t = self.live.last_t()
         if last_t is not None:
-            # once the current is on, only the weld is shown: draw only that
-            t_from = -np.inf if self._t_on_ms is None else (self._t_on_ms - 5.0) / 1e3
-            t_s, ys = self.live.curves(t_from)
-            self.panel.show_curves(t_s * 1e3, ys)
+            # once the current is on, only the weld is shown: draw only that (and a little
+            # after, where a pulse longer than the envelope would show): the plot's points go
+            # to the pulse, not to the hold and retract (decimated 6:1 they drew a zigzag)
+            t_from, t_to = -np.inf, np.inf
+            if self._t_on_ms is not None:
+                a, b = self._range()
+                t_from, t_to = a / 1e3, (b + 0.25 * (b - a)) / 1e3
+            t_s, ys = self.live.curves(t_from, t_to_s=t_to)
+            self.panel.show_curves(t_s * 1e3, ys, name="this weld")
             for name, t in self._events:
                 self.panel.mark(name, t * 1e3)
                 if name == "current on":
                     self._t_on_ms = t * 1e3
                     self.panel.show_window(self.process_window, self._t_on_ms)
             self._events = []
-            end = last_t * 1e3
-            env = self.process_window.envelope if self.process_window else None
-            band = env.current_a if env else None
-            env_ms = len(band.lo) * env.step_ms if env and band else 0.0
             if self._t_on_ms is None:
-                self.panel.follow(float(t_s[0]) * 1e3, end)
+                self.panel.follow(float(t_s[0]) * 1e3, last_t * 1e3)
             else:
-                end = max(end, self._t_on_ms + env_ms) if self.bridge.busy else end
-                self.panel.focus(self._t_on_ms, end)
+                self.panel.focus(*self._range(t_s, ys[0]))
         self.frame_times.append(time.perf_counter() - t0)
         del self.frame_times[:-1000]
+
+    def _range(
+        self, t_s: np.ndarray | None = None, current: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        """The times (ms) that show this weld's pulse (gui.plots.pulse_range): as long as the
+        window's envelope (taught from this schedule's welds), or up to the last sample the
+        current still flowed at, if later (or without a window)."""
+        assert self._t_on_ms is not None
+        env = self.process_window.envelope if self.process_window else None
+        band = env.current_a if env else None
+        pulse_ms = len(band.lo) * env.step_ms if env and band else 1.0
+        if t_s is not None and current is not None and len(current):
+            peak = float(np.nanmax(np.abs(current))) if np.isfinite(current).any() else 0.0
+            gate = max(0.1 * peak, CURRENT_GATE_A)
+            flowing = np.flatnonzero(np.abs(current) >= gate)
+            if len(flowing):
+                pulse_ms = max(pulse_ms, float(t_s[flowing[-1]]) * 1e3 - self._t_on_ms)
+        return pulse_range(self._t_on_ms, pulse_ms)

@@ -4,8 +4,9 @@ them), and what logs made before a column or a kind are brought up to."""
 from __future__ import annotations
 
 # What the audit trail records: a schedule or window changed, what was found at a station, a
-# part welded again by choice, a lot released by QA, an account added or changed.
-AUDIT_KINDS = ("schedule", "window", "station", "re-weld", "release", "account")
+# part welded again by choice, a failed part acknowledged and binned, a lot released by QA, an
+# account added or changed.
+AUDIT_KINDS = ("schedule", "window", "station", "re-weld", "reject", "release", "account")
 KIND_CHECK = "CHECK (kind IN (" + ", ".join(f"'{k}'" for k in AUDIT_KINDS) + "))"
 
 SQLITE_SCHEMA = """

@@ -103,3 +103,15 @@ def test_peak_decimate_spreads_its_buckets_evenly() -> None:
     starts = t2[0::2]
     assert len(starts) <= 700
     assert np.diff(starts).max() == np.diff(starts).min() == 10.0
+
+
+def test_curves_to_a_time_end_there_on_both_paths() -> None:
+    rng = np.random.default_rng(3)
+    ring = Ring(100_000, 7)
+    live = LiveTrace(100_000, 7)
+    ring.push(rows(0, 60_000, rng))
+    live.update(ring)
+    for t_from, t_to in ((0.1, 0.13), (0.05, 1.0), (0.2, 0.2 + 30_000 * DT)):
+        t, ys = live.curves(t_from, t_to_s=t_to)
+        assert t[0] >= t_from - BLOCK * DT and t[-1] <= t_to, (t_from, t_to)
+        assert t[-1] > t_to - BLOCK * DT and ys.shape == (6, len(t))

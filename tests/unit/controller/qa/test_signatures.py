@@ -49,7 +49,7 @@ def test_an_entry_sealed_before_meanings_still_verifies(qa_target: str) -> None:
 
 def test_the_audit_takes_the_signed_kinds_and_only_the_kinds_it_knows(qa_target: str) -> None:
     log = QaLog(qa_target)
-    for kind in ("re-weld", "release", "account"):
+    for kind in ("re-weld", "reject", "release", "account"):
         log.audit("quinn", kind, "x", "", "y", "approved")
     with pytest.raises(integrity_error(qa_target)):
         log.audit("ana", "firmware", "x", "a", "b")
@@ -66,7 +66,8 @@ def test_a_sealed_log_from_before_the_signed_kinds_is_widened_and_verifies(
     log.close()
     db = sqlite3.connect(path)  # back to the CHECK of the log before: three kinds
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()[0]
-    older = sql.replace(", 're-weld', 'release', 'account'", "").replace("audit", "audit_old", 1)
+    signed = ", 're-weld', 'reject', 'release', 'account'"
+    older = sql.replace(signed, "").replace("audit", "audit_old", 1)
     assert older != sql
     db.executescript(
         f"{older}; INSERT INTO audit_old SELECT * FROM audit; DROP TABLE audit;"
