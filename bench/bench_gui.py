@@ -113,7 +113,7 @@ def run() -> list[Figure]:
     spec, probe = session_maker("sim", None, None, None)
     bridge = StationBridge(spec)  # never started: the feeder process stands in for the session
     bridge.busy = True
-    screen = WeldScreen(bridge, probe.window)
+    screen = WeldScreen(bridge, probe.window, probe)
     screen.resize(1400, 860)
     screen.show()
     heap.settle()  # as `microweld gui` does once its window is up

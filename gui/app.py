@@ -27,7 +27,7 @@ class MainWindow(QMainWindow):
         self.probe = probe  # the configs, read here; the station is opened by the session process
         self.bridge = StationBridge(spec)
         self.tabs = QTabWidget()
-        self.weld = WeldScreen(self.bridge, probe.window)
+        self.weld = WeldScreen(self.bridge, probe.window, probe)
         self.status = StatusScreen(self.bridge)
         self.editor = EditorScreen(probe)
         self.history = HistoryScreen(probe)
@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         # a finished weld is in the log: the history and the trends show it
         self.bridge.weld_finished.connect(lambda _res: self.history.refresh())
         self.bridge.weld_finished.connect(lambda _res: self.trends.refresh())
+        # a dressing or a reject acknowledged is in the log too
+        self.weld.bench.changed.connect(self.history.refresh)
         self.history.taught.connect(self._taught)
         self.fit_to_screen()
         self._fitted_shown = False

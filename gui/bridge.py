@@ -66,9 +66,9 @@ class StationBridge(QObject):
         self._child_conn.close()  # the child holds its end: EOF here when it exits
         self._reader.start()
 
-    def weld(self, who: WeldIdentity) -> None:
-        """Ask for one weld."""
-        self._send("weld", who)
+    def weld(self, who: WeldIdentity, reweld: bool = False) -> None:
+        """Ask for one weld (reweld: of a part welded before, recorded as chosen)."""
+        self._send("weld", who, reweld)
 
     def stop(self) -> None:
         """End the running weld now: current stopped, supply disarmed, head retracted."""

@@ -32,8 +32,7 @@ def screenshots(win: MainWindow, out: Path, welds: int = 3) -> list[Path]:
     finished: list[object] = []
     win.bridge.weld_finished.connect(finished.append)
     for k in range(welds):
-        win.weld.part.setText(f"part-{k + 1:04d}")
-        win.weld.start.click()
+        win.weld.start.click()  # (the part id steps on by itself)
         want = k + 1
 
         def done(want: int = want) -> bool:
@@ -41,6 +40,9 @@ def screenshots(win: MainWindow, out: Path, welds: int = 3) -> list[Path]:
 
         if not _pump(app, done, 60.0):
             raise RuntimeError(f"weld {k + 1} did not finish within 60 s")
+        if k + 1 < welds and win.weld.bench.unacknowledged is not None:
+            win.weld.bench.acknowledge.click()  # a failed part binned, as the operator would
+            _pump(app, win.weld.start.isEnabled, 5.0)
     _pump(app, lambda: False, 0.5)  # the last status poll and redraw
     out.mkdir(parents=True, exist_ok=True)
     paths = []

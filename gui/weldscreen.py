@@ -25,6 +25,8 @@ from controller.monitor.window import Window
 from controller.qa.parts import next_part
 from controller.qa.record import WeldIdentity
 from controller.weld.cycle import CycleResult
+from controller.weld.session import WeldSession
+from gui.benchpanel import BenchPanel
 from gui.bridge import StationBridge
 from gui.live import LiveTrace
 from gui.plots import WavePanel, pulse_range
@@ -63,15 +65,20 @@ def fmt(value: float | None, digits: int) -> str:
 class WeldScreen(QWidget):
     """What the operator watches and touches for each weld."""
 
-    def __init__(self, bridge: StationBridge, window: Window | None) -> None:
+    def __init__(self, bridge: StationBridge, window: Window | None, probe: WeldSession) -> None:
         super().__init__()
         self.bridge = bridge
         self.process_window = window
+        self.bench = BenchPanel(probe)
+        self.bench.changed.connect(self._update_start)
         self.frame_times: list[float] = []  # (for the benchmark) seconds each redraw took
         self.live = LiveTrace(bridge.ring.buf.shape[0], bridge.ring.buf.shape[1])
         self._drawn = (-1, -1)
         self._t_on_ms: float | None = None
         self._events: list[tuple[str, float]] = []
+        self._held_texts: set[str] = (
+            set()
+        )  # what _update_start wrote (cleared once it holds no more)
 
         side = QVBoxLayout()
         side.addWidget(self._identities())
@@ -84,7 +91,10 @@ class WeldScreen(QWidget):
         holder.setLayout(side)
         holder.setFixedWidth(SIDE_WIDTH)
         layout.addWidget(holder)
-        layout.addWidget(self.panel, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.bench)  # the counters over the plots
+        right.addWidget(self.panel, 1)
+        layout.addLayout(right, 1)
 
         bridge.opened.connect(self._opened)
         bridge.weld_started.connect(self._started)
@@ -106,14 +116,21 @@ class WeldScreen(QWidget):
         self.station = QLabel("starting…")
         self.schedule = QLabel("—")
         self.window_name = QLabel("—")
-        self.part = QLineEdit("part-0001")
-        self.operator = QLineEdit("operator")
-        self.lot = QLineEdit("lot-1")
+        self.part = QLineEdit(self.bench.first_part())
+        self.operator, self.lot = self.bench.operator, self.bench.lot
+        self.reweld = QCheckBox("re-weld")
+        self.reweld.setToolTip("weld a part the QA log already holds; recorded in the audit trail")
         form.addRow("Station", self.station)
         form.addRow("Schedule", self.schedule)
         form.addRow("Window", self.window_name)
         self.part.returnPressed.connect(self._start)  # a scanner's Enter starts the weld
-        form.addRow("Part id", self.part)
+        part_row = QHBoxLayout()
+        part_row.setContentsMargins(0, 0, 0, 0)
+        part_row.addWidget(self.part, 1)
+        part_row.addWidget(self.reweld)
+        holder = QWidget()
+        holder.setLayout(part_row)
+        form.addRow("Part id", holder)
         form.addRow("Operator", self.operator)
         form.addRow("Lot", self.lot)
         return ids
@@ -191,7 +208,10 @@ class WeldScreen(QWidget):
         self.station.setText(f"{info['station']} ({info['clock']})")
         self.schedule.setText(info["schedule"])
         self.window_name.setText(info["window"] or "none")
-        self.start.setEnabled(not self.estop.isChecked())
+        if self.bench.probe.stale:  # (Start stays off: held_back says why)
+            self.window_name.setText(f"{info['window']}: stale, teach it again")
+            self.window_name.setStyleSheet("color:#c62828;font-weight:bold")
+        self._update_start()
 
     def _started(self) -> None:
         self.start.setEnabled(False)
@@ -213,7 +233,8 @@ class WeldScreen(QWidget):
         )
         for key, _, _, digits in FEATURES:
             self.features[key].setText(fmt(res.result.features.get(key), digits))
-        self.start.setEnabled(not self.estop.isChecked())
+        self.reweld.setChecked(False)  # chosen for one part, not for the next
+        self.bench.finished(res, self.part.text().strip())  # (Start: _update_start)
         # the weld is logged under this part: the next one gets the next id, selected so that
         # a scan (a barcode scanner types, then Enter) replaces it
         self.part.setText(next_part(self.part.text().strip()))
@@ -226,7 +247,20 @@ class WeldScreen(QWidget):
 
     def _error(self, text: str) -> None:
         self.message.setText(text)
-        self.start.setEnabled(self.bridge.is_open and not self.estop.isChecked())
+        self._update_start()
+
+    def _update_start(self) -> None:
+        """Enable Start when nothing holds it back; say what does."""
+        why = self.bench.held_back()
+        self.start.setEnabled(
+            self.bridge.is_open and not self.estop.isChecked() and not self.bridge.busy and not why
+        )
+        if why:
+            self.message.setText(why)
+        elif self.message.text() in self._held_texts:
+            self.message.setText("")
+        if why:
+            self._held_texts.add(why)
 
     # --- from the operator --------------------------------------------------------------------
 
@@ -237,14 +271,16 @@ class WeldScreen(QWidget):
         if not part:
             self.message.setText("enter a part id")
             return
-        self.bridge.weld(
-            WeldIdentity(operator=self.operator.text(), part_id=part, lot=self.lot.text())
-        )
+        if why := self.bench.held_back():
+            self.message.setText(why)
+            return
+        who = WeldIdentity(operator=self.bench.who(), part_id=part, lot=self.lot.text().strip())
+        self.bridge.weld(who, self.reweld.isChecked())
 
     def _estop(self, pressed: bool) -> None:
         self.bridge.set_estop(pressed)
         self.estop.setText(ESTOP_PRESSED if pressed else "E-STOP")
-        self.start.setEnabled(not pressed and self.bridge.is_open)
+        self._update_start()
 
     # --- drawing ------------------------------------------------------------------------------
 

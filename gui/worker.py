@@ -6,7 +6,7 @@ p99 was 11-34 % worse). Here the session, its cycle, its monitor and all device 
 process of their own; the GUI sends requests down a pipe, reads messages back, and draws the
 live samples from a shared-memory Ring the weld writes without ever waiting.
 
-Requests (GUI → session): ("weld", WeldIdentity), ("stop",), ("estop", bool),
+Requests (GUI → session): ("weld", WeldIdentity, reweld), ("stop",), ("estop", bool),
 ("weld_enabled", bool), ("reset",), ("quit",). Stop, e-stop and weld/no-weld act at once,
 during a weld too.
 Messages (session → GUI): ("opened", dict), ("state", str), ("started",), ("finished",
@@ -98,6 +98,7 @@ class SessionSpec:
             self.qa_log,
             clock=self.clock,
             keep_alive=False,  # this loop beats the heartbeats between welds itself
+            stale_window="hold",  # opened all the same: the screen says why it does not weld
         )
 
 
@@ -204,7 +205,7 @@ class _Served:
             if req[0] == "quit" or self.quitting:
                 return
             if req[0] == "weld":
-                self._weld(session, req[1])
+                self._weld(session, req[1], req[2])
                 next_status = 0.0
             elif req[0] == "reset":
                 self._reset(session)
@@ -219,7 +220,7 @@ class _Served:
                 self._poll(session)
                 next_status = time.monotonic() + STATUS_EVERY_S
 
-    def _weld(self, session: WeldSession, who: WeldIdentity) -> None:
+    def _weld(self, session: WeldSession, who: WeldIdentity, reweld: bool) -> None:
         assert session.bench is not None
         if self.estop:
             self.send("error", "weld refused: the e-stop is pressed (release it first)")
@@ -241,7 +242,7 @@ class _Served:
                 self.send("events", list(events))
 
         try:
-            res = session.weld(who, on_step=on_step, on_block=on_block)
+            res = session.weld(who, on_step=on_step, on_block=on_block, reweld=reweld)
         except SessionError as exc:
             self.send("error", str(exc))
             return

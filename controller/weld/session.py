@@ -79,21 +79,28 @@ class WeldSession:
         clock: str | None = None,
         mes: str | None = None,
         keep_alive: bool = True,
+        stale_window: str = "refuse",
     ) -> None:
         """Load and check the configs (ConfigError or SessionError on a bad one). mes: an
         opc.tcp:// endpoint to publish every logged weld on (default: the station's).
         keep_alive: beat the heartbeats between welds from a thread of the session's own, so
-        that the station stays this session's (False: the caller beats them itself)."""
+        that the station stays this session's (False: the caller beats them itself).
+        stale_window: a window taught for another version of the schedule is refused here
+        ("refuse"), or kept and said in `stale` ("hold": the GUI shows why, and no weld is
+        made until it is taught again)."""
         self.station: SimStation | TcpStation | RtuStation = load_station(station)
         self.schedule_file = schedule_path(schedule or self.station.schedule)
         self.schedule: Schedule = load_schedule(self.schedule_file)
         win_name = recipe_window(window, schedule, self.schedule.name, self.station.window)
         self.window: Window | None = load_window(window_path(win_name)) if win_name else None
+        self.stale = ""  # why the window may not judge production ("": it may)
         if self.window and self.window.schedule_hash not in ("", self.schedule.digest()):
-            raise SessionError(
+            self.stale = (
                 f"window {self.window.name} was taught for another version of schedule "
                 f"{self.schedule.name}; teach it again (see the command in the window file)"
             )
+            if stale_window != "hold":
+                raise SessionError(self.stale)
         wants = "cd_supply" if self.schedule.supply.kind == "cd" else "inverter_supply"
         # a simulated station is built to suit the schedule
         has = wants if isinstance(self.station, SimStation) else self.station.supply_model
@@ -333,6 +340,8 @@ class WeldSession:
             "open the session first"
         )
         who = dataclasses.replace(who, station=self.station.name)
+        if self.stale:
+            raise SessionError(f"not welding: {self.stale}")
         if problems := identity_problems(who):
             # before any current: a record must be logged under the names it was made for
             raise SessionError("weld refused: " + "; ".join(problems))

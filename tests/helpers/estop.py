@@ -72,7 +72,7 @@ class GuiSession:
         """Start a weld, press E-STOP `after_ms` into `state`, release it once the cycle is
         over, reset the devices; return what happened."""
         fires = len(self.control.truth()["fire_times_s"])
-        self.conn.send(("weld", WeldIdentity(part_id=part)))
+        self.conn.send(("weld", WeldIdentity(part_id=part), False))
         heard: list[tuple[Any, ...]] = []
         while not any(m[:2] == ("state", state) for m in heard):
             assert self.conn.poll(30.0), f"never reached {state}: {heard}"

@@ -50,6 +50,8 @@ def open_station(qtbot: QtBot, tmp_path: Path) -> Iterator[Open]:
 
 
 def weld(qtbot: QtBot, win: MainWindow) -> str:
+    if win.weld.bench.unacknowledged is not None:  # a failed part binned, as the operator would
+        win.weld.bench.acknowledge.click()
     with qtbot.waitSignal(win.bridge.weld_finished, timeout=30_000):
         qtbot.mouseClick(win.weld.start, Qt.MouseButton.LeftButton)
     return win.weld.verdict.text()
@@ -102,6 +104,11 @@ def test_a_failed_weld_shows_its_reasons(qtbot: QtBot, open_station: Open, tmp_p
     assert weld(qtbot, win) == "FAIL", win.weld.reasons.text()
     assert "setdown_um" in win.weld.reasons.text() and "30" in win.weld.reasons.text()
     assert "#c62828" in win.weld.verdict.styleSheet()  # shown in red
+    # the next Start waits for the failed part to be binned, and that is recorded
+    assert not win.weld.start.isEnabled() and "reject bin" in win.weld.message.text()
+    win.weld.bench.acknowledge.click()
+    assert win.weld.start.isEnabled()
+    assert [s[2] for s in QaLog(win.probe.qa_path).signatures("reject")] == ["part-0001"]
 
 
 def test_the_estop_aborts_nothing_fires_while_pressed(qtbot: QtBot, open_station: Open) -> None:
