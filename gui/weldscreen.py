@@ -214,6 +214,7 @@ class WeldScreen(QWidget):
         self._update_start()
 
     def _started(self) -> None:
+        self._events = []  # the last weld's, if any came after its last frame
         self.start.setEnabled(False)
         self.message.setText("")
         # the last weld's verdict and features go: shown through the next cycle they read as
@@ -292,8 +293,10 @@ class WeldScreen(QWidget):
             return  # nothing new since the last frame
         self._drawn = (ring.generation, ring.written)
         if self.live.update(ring):  # a new weld
+            # (its events are kept: they may have come before this frame saw the weld, and
+            # _started dropped the last weld's; dropped here, a "current on" was lost and the
+            # plot stayed on the whole cycle, seen at 1920x1080 under load)
             self._t_on_ms = None
-            self._events = []
             self.panel.clear()
         last_t = self.live.last_t()
         if last_t is not None:

@@ -121,3 +121,21 @@ def test_a_fail_with_many_reasons_keeps_the_window_on_the_screen(
     avail = win.screen().availableGeometry()
     assert win.minimumSizeHint().height() <= avail.height()
     assert avail.contains(win.frameGeometry())
+
+
+def test_a_current_on_that_comes_before_the_frame_sees_the_weld_is_kept(
+    station_window: MainWindow, simulated_wave: np.ndarray
+) -> None:
+    # under load the session's events can come before the next frame finds the new weld in
+    # the ring: they were dropped with the last weld's, and the plot stayed on the whole cycle
+    screen = station_window.weld
+    rows, events = cycle_rows(screen.process_window, simulated_wave)
+    screen._started()
+    ring = screen.bridge.ring
+    ring.clear()
+    ring.push(rows)  # the whole weld before one frame is drawn
+    screen._on_events(list(events.items()))
+    screen.redraw()
+    on_ms, end_ms = events["current on"] * 1e3, events["current end"] * 1e3
+    x0, x1 = screen.panel.plots[0].viewRange()[0]
+    assert x0 < on_ms and end_ms < x1 and (end_ms - on_ms) / (x1 - x0) >= 0.75, (x0, x1)
