@@ -3,12 +3,15 @@ Trends screens over one station (gui/main.py opens it)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from controller.monitor.window import Window
-from controller.weld.session import WeldSession
+from controller.weld.session import SessionError, WeldSession
 from controller.weld.stations import window_path
+from drivers.config.loader import ConfigError
 from gui.bridge import StationBridge
 from gui.historyscreen import HistoryScreen
 from gui.scheduleeditor import EditorScreen
@@ -23,6 +26,13 @@ class MainWindow(QMainWindow):
 
     def __init__(self, spec: SessionSpec, probe: WeldSession) -> None:
         super().__init__()
+        self._fitted_shown = False
+        self._build(spec, probe)
+        self.fit_to_screen()
+
+    def _build(self, spec: SessionSpec, probe: WeldSession) -> None:
+        """Make the screens over a session's configs and start its process."""
+        self.spec = spec
         self.setWindowTitle(f"microweld — {probe.station.name}")
         self.probe = probe  # the configs, read here; the station is opened by the session process
         self.bridge = StationBridge(spec)
@@ -47,9 +57,34 @@ class MainWindow(QMainWindow):
         # a dressing or a reject acknowledged is in the log too
         self.weld.bench.changed.connect(self.history.refresh)
         self.history.taught.connect(self._taught)
-        self.fit_to_screen()
-        self._fitted_shown = False
+        self.weld.recipe_chosen.connect(self.open_recipe)
+        self.editor.saved.connect(self._saved)
         self.bridge.start()
+
+    def open_recipe(self, schedule: str) -> str:
+        """Open the station again with a schedule and its own window (a recipe); return why
+        not ("" when done). The session welding now finishes first; a bad schedule is said
+        and the station stays as it was."""
+        if self.bridge.busy:
+            why = "a weld is running: choose the schedule once it is done"
+        else:
+            spec = dataclasses.replace(self.spec, schedule=schedule, window=None)
+            try:
+                probe = spec()
+            except (ConfigError, SessionError) as exc:
+                why = str(exc)
+            else:
+                self.bridge.shutdown()
+                self.tabs.deleteLater()
+                self._build(spec, probe)
+                return ""
+        self.weld.show_recipe_refused(why)
+        return why
+
+    def _saved(self, kind: str, name: str) -> None:
+        # the session welds with what it opened: the operator is offered the saved version
+        if kind == "schedule" and name == self.probe.schedule.name:
+            self.weld.offer_reopen(name)
 
     def fit_to_screen(self) -> None:
         """Take the whole of what the screen leaves for windows (its available geometry: less

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import tomli_w
 from pydantic import BaseModel
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -85,6 +85,7 @@ class EditorScreen(QWidget):
     """Edit the station's schedule or window with validation at each field."""
 
     KINDS: ClassVar[dict[str, type[BaseModel]]] = {"schedule": Schedule, "window": Window}
+    saved = Signal(str, str)  # (kind, name) of a file saved
 
     def __init__(self, session: WeldSession) -> None:
         super().__init__()
@@ -255,10 +256,11 @@ class EditorScreen(QWidget):
         note = ""
         if self.kind == "schedule":
             note = (
-                "; a window taught for the old version must be taught again, and the open "
-                "session welds with the schedule it opened until the station is opened again"
+                "; a window taught for the old version must be taught again; the Weld screen "
+                "offers to open the station with it"
             )
         self.message.setText(f"saved {self.path}; recorded in the audit trail{note}")
+        self.saved.emit(self.kind, name)
         return True
 
     def _signature(self) -> tuple[str, str]:

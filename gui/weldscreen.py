@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from controller.qa.parts import next_part
 from controller.qa.record import WeldIdentity
 from controller.weld.cycle import CycleResult
 from controller.weld.session import WeldSession
+from drivers.config.files import config_dir
 from gui.benchpanel import BenchPanel
 from gui.bridge import StationBridge
 from gui.live import LiveTrace
@@ -62,8 +64,16 @@ def fmt(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def schedule_names(probe: WeldSession) -> list[str]:
+    """Return the schedules the station may open: the config folder's, and the one open."""
+    names = sorted(p.stem for p in (config_dir() / "schedules").glob("*.toml"))
+    return names if probe.schedule.name in names else [probe.schedule.name, *names]
+
+
 class WeldScreen(QWidget):
     """What the operator watches and touches for each weld."""
+
+    recipe_chosen = Signal(str)  # a schedule name: open the station with it (MainWindow)
 
     def __init__(self, bridge: StationBridge, window: Window | None, probe: WeldSession) -> None:
         super().__init__()
@@ -93,6 +103,7 @@ class WeldScreen(QWidget):
         layout.addWidget(holder)
         right = QVBoxLayout()
         right.addWidget(self.bench)  # the counters over the plots
+        right.addWidget(self.reopen)  # (only once a schedule in use was saved)
         right.addWidget(self.panel, 1)
         layout.addLayout(right, 1)
 
@@ -114,7 +125,20 @@ class WeldScreen(QWidget):
         ids = QGroupBox("Station")
         form = QFormLayout(ids)
         self.station = QLabel("starting…")
-        self.schedule = QLabel("—")
+        # a recipe: choosing a schedule opens the station again with it and its own window
+        probe = self.bench.probe
+        self.schedule = QComboBox()
+        self.schedule.addItems(schedule_names(probe))
+        self.schedule.setCurrentText(probe.schedule.name)
+        self.schedule.setToolTip(
+            "choose a schedule: the station opens again with it and its window"
+        )
+        self.schedule.activated.connect(
+            lambda _i: self.recipe_chosen.emit(self.schedule.currentText())
+        )
+        self.reopen = QPushButton("")
+        self.reopen.setVisible(False)
+        self.reopen.clicked.connect(lambda: self.recipe_chosen.emit(self.reopen.property("name")))
         self.window_name = QLabel("—")
         self.part = QLineEdit(self.bench.first_part())
         self.operator, self.lot = self.bench.operator, self.bench.lot
@@ -171,7 +195,7 @@ class WeldScreen(QWidget):
         big.setPointSize(28)
         big.setBold(True)
         self.verdict.setFont(big)
-        self.verdict.setMinimumHeight(70)
+        self.verdict.setMinimumHeight(60)  # (28 pt bold: 45 px; 1366x768 has no height to spare)
         self.verdict.setStyleSheet(VERDICT_STYLE[""])
         side.addWidget(self.verdict)
         self.reasons = QLabel("")
@@ -206,7 +230,6 @@ class WeldScreen(QWidget):
 
     def _opened(self, info: dict[str, str]) -> None:
         self.station.setText(f"{info['station']} ({info['clock']})")
-        self.schedule.setText(info["schedule"])
         self.window_name.setText(info["window"] or "none")
         if self.bench.probe.stale:  # (Start stays off: held_back says why)
             self.window_name.setText(f"{info['window']}: stale, teach it again")
@@ -245,6 +268,17 @@ class WeldScreen(QWidget):
 
     def _on_events(self, events: list[tuple[str, float]]) -> None:
         self._events += events
+
+    def offer_reopen(self, name: str) -> None:
+        """Offer to open the station again with a schedule saved since it opened."""
+        self.reopen.setText(f"{name} was saved: open the station with it")
+        self.reopen.setProperty("name", name)
+        self.reopen.setVisible(True)
+
+    def show_recipe_refused(self, why: str) -> None:
+        """Say why a chosen schedule was not opened, and show the one still open again."""
+        self.message.setText(f"schedule not opened: {why}")
+        self.schedule.setCurrentText(self.bench.probe.schedule.name)
 
     def _error(self, text: str) -> None:
         self.message.setText(text)
