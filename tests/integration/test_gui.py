@@ -225,3 +225,19 @@ def test_export_selected_welds(qtbot: QtBot, open_station: Open, tmp_path: Path)
     files = win.history.export(tmp_path / "out")
     assert (tmp_path / "out" / "features.csv").read_text().count("\n") == 2  # header + 1 weld
     assert len(files) == 2 and files[1].suffix == ".npz"
+
+
+def test_a_recipe_chosen_on_the_weld_screen_welds_with_its_own_window(
+    qtbot: QtBot, open_station: Open, tmp_path: Path
+) -> None:
+    win = open_station()
+    assert weld(qtbot, win) == "PASS"
+    assert win.open_recipe("tc_cd_cu100_pb200") == ""
+    qtbot.waitUntil(win.weld.start.isEnabled, timeout=120_000)  # the station opened again
+    try:
+        assert weld(qtbot, win) == "PASS", win.weld.reasons.text()
+    finally:
+        print("MESSAGE", win.weld.message.text(), win.weld.state.text(), win.weld.reasons.text())
+    first, second = QaLog(tmp_path / "qa.sqlite").welds()
+    assert (first.schedule, second.schedule) == ("tc_inverter_cu100_pb200", "tc_cd_cu100_pb200")
+    assert second.window == "tc_cd_cu100_pb200" and second.part_id == "part-0002"
