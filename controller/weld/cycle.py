@@ -34,6 +34,9 @@ from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 # stream's clock, not by reads: a controller behind a paced station reads many blocks at a time.
 HEARTBEAT_S = 0.05
 WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
+# reads of a paced stream's backlog dropped at a cycle's start, at most (each takes up to 64 KiB,
+# some 150 ms of stream; a paced station lets a reader fall 4 MiB behind)
+MAX_SKIPPED_READS = 1000
 SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
 # the simulator by default) and a full retract
 
@@ -254,10 +257,24 @@ class Cycle:
             return f"fault: {fault}"
         return ""
 
+    def skip_backlog(self) -> None:
+        """Drop the frames a paced station streamed before this cycle, unread (its session
+        opening, the last weld's record committed): the cycle starts on the station's now.
+
+        Taken as the station's time, the oldest of them put the cycle seconds behind the
+        station: the sequencer, on the devices' status, was home again before the monitor saw
+        the pulse (FAIL: no current, from a supply that fired)."""
+        if self.bench.lockstep:
+            return  # (its time stands still between cycles: nothing is behind)
+        for _ in range(MAX_SKIPPED_READS):
+            if not self.bench.stream.read(0.0):
+                return
+
     def begin(self) -> str:
         """Learn the station's time, beat the heartbeats and ask the sequencer to start;
         return why the weld cannot start ("" if it started)."""
         try:
+            self.skip_backlog()
             self.take_block()  # the station's time, before the sequencer starts counting
         except LinkError as exc:
             return f"stream: {exc}"
