@@ -144,6 +144,10 @@ class Cycle:
         self._beaten_s = 0.0  # the station's time at the last heartbeat
         self.force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
         self._first: tuple[Command, ...] = ()  # the commands the start asked for
+        # the supply's weld counter before the cycle (None: unreadable), and whether the
+        # stream has brought the summary of a weld past it (this cycle's pulse, all of it)
+        self.count_before: int | None = None
+        self.pulse_streamed = False
         self.safe_delay_s: float | None = None  # a lost link: last good reply -> safe commands
         # what ended the cycle that is neither a lost link nor a refusal (a bug, a second
         # signal): raised again once the weld is logged
@@ -195,6 +199,7 @@ class Cycle:
             at_force=head.get("at_force", False),
             homed=head.get("homed", False),
             weld_done=supply.get("weld_done", False),
+            pulse_streamed=self.pulse_streamed,
             monitor_stop=stop,
             fault=fault,
         )
@@ -214,6 +219,8 @@ class Cycle:
         low, high = math.inf, -math.inf
         for f in frames:
             if f.summary is not None:
+                before = self.count_before
+                self.pulse_streamed |= before is None or f.summary.weld_count > before
                 continue
             # the force while the current flows (a paced stream may still be delivering
             # samples from the squeeze when the head already reports itself at force)
@@ -448,7 +455,7 @@ def _weld_and_log(
     """Run the started cycle to its end, then commit its record (`ident`: its identity, the
     schedule, window and electrode count); return the result."""
     bench = cycle.bench
-    count_before = _weld_count(bench)
+    cycle.count_before = count_before = _weld_count(bench)
     cycle.run(max_blocks, on_step)
     result = cycle.finish()
     wave = cycle.monitor.wave()

@@ -74,3 +74,28 @@ def test_a_weld_after_the_stream_went_unread_starts_on_fresh_samples(tmp_path: P
     assert row.supply_weld_count == 1
     # the record begins at the start, not at the backlog's oldest frame (2.5 s before it)
     assert len(res.waveform) / SAMPLE_RATE_HZ < truth["t_s"] - at_start + 0.1
+
+
+def test_a_controller_stalled_before_fire_still_sees_the_whole_pulse(tmp_path: Path) -> None:
+    # The controller stalls in the squeeze (a loaded machine): its stream is then seconds
+    # behind the devices' status, and FIRE goes out on that status. The supply reports its
+    # pulse done, the head home again, long before the stream brings the pulse: the verdict
+    # must wait for the stream to bring the pulse's end (its summary frame), or the record
+    # lacks the current
+    log = QaLog(tmp_path / "qa.sqlite")
+    stalled: list[State] = []
+
+    def stall(state: State) -> None:
+        if state is State.SQUEEZE and not stalled:
+            stalled.append(state)
+            time.sleep(3.0)
+
+    with paced() as (b, control):
+        res = weld(b, log, stall)
+        truth = control.truth()
+    assert stalled
+    assert res.state is State.VERDICT and res.result.verdict == "PASS", res.result.reasons
+    assert truth["weld_count"] == 1
+    # the whole pulse is in the record, its current ended before the record did
+    current = abs(res.waveform[:, 0]) > 50.0
+    assert current.any() and not current[-1]
