@@ -34,6 +34,9 @@ from drivers.wire.frames import SAMPLE_RATE_HZ, Frame
 # stream's clock, not by reads: a controller behind a paced station reads many blocks at a time.
 HEARTBEAT_S = 0.05
 WELD_MARGIN_S = 2.0  # past the supply's programmed time, before "never finished its pulse"
+# reads of a paced stream's backlog dropped at a cycle's start, at most (each takes up to 64 KiB,
+# some 150 ms of stream; a paced station lets a reader fall 4 MiB behind)
+MAX_SKIPPED_READS = 1000
 SETTLE_BLOCKS = 1500  # 1.5 s: past the devices' own watchdog (150 ms on hardware, 500 ms on
 # the simulator by default) and a full retract
 
@@ -141,6 +144,10 @@ class Cycle:
         self._beaten_s = 0.0  # the station's time at the last heartbeat
         self.force_seen = (math.inf, -math.inf)  # the last block's lowest and highest force, N
         self._first: tuple[Command, ...] = ()  # the commands the start asked for
+        # the supply's weld counter before the cycle (None: unreadable), and whether the
+        # stream has brought the summary of a weld past it (this cycle's pulse, all of it)
+        self.count_before: int | None = None
+        self.pulse_streamed = False
         self.safe_delay_s: float | None = None  # a lost link: last good reply -> safe commands
         # what ended the cycle that is neither a lost link nor a refusal (a bug, a second
         # signal): raised again once the weld is logged
@@ -192,6 +199,7 @@ class Cycle:
             at_force=head.get("at_force", False),
             homed=head.get("homed", False),
             weld_done=supply.get("weld_done", False),
+            pulse_streamed=self.pulse_streamed,
             monitor_stop=stop,
             fault=fault,
         )
@@ -211,6 +219,8 @@ class Cycle:
         low, high = math.inf, -math.inf
         for f in frames:
             if f.summary is not None:
+                before = self.count_before
+                self.pulse_streamed |= before is None or f.summary.weld_count > before
                 continue
             # the force while the current flows (a paced stream may still be delivering
             # samples from the squeeze when the head already reports itself at force)
@@ -254,10 +264,24 @@ class Cycle:
             return f"fault: {fault}"
         return ""
 
+    def skip_backlog(self) -> None:
+        """Drop the frames a paced station streamed before this cycle, unread (its session
+        opening, the last weld's record committed): the cycle starts on the station's now.
+
+        Taken as the station's time, the oldest of them put the cycle seconds behind the
+        station: the sequencer, on the devices' status, was home again before the monitor saw
+        the pulse (FAIL: no current, from a supply that fired)."""
+        if self.bench.lockstep:
+            return  # (its time stands still between cycles: nothing is behind)
+        for _ in range(MAX_SKIPPED_READS):
+            if not self.bench.stream.read(0.0):
+                return
+
     def begin(self) -> str:
         """Learn the station's time, beat the heartbeats and ask the sequencer to start;
         return why the weld cannot start ("" if it started)."""
         try:
+            self.skip_backlog()
             self.take_block()  # the station's time, before the sequencer starts counting
         except LinkError as exc:
             return f"stream: {exc}"
@@ -431,7 +455,7 @@ def _weld_and_log(
     """Run the started cycle to its end, then commit its record (`ident`: its identity, the
     schedule, window and electrode count); return the result."""
     bench = cycle.bench
-    count_before = _weld_count(bench)
+    cycle.count_before = count_before = _weld_count(bench)
     cycle.run(max_blocks, on_step)
     result = cycle.finish()
     wave = cycle.monitor.wave()

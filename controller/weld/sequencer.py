@@ -80,6 +80,10 @@ class Observation:
     at_force: bool = False
     homed: bool = True
     weld_done: bool = False  # the supply reports its pulse sequence finished
+    # the stream has brought the pulse's end (the supply's summary frame after its last
+    # samples): the monitor has seen all of the current. A stream behind the devices' status
+    # (a paced station, a stalled controller) brings it later than the status says done.
+    pulse_streamed: bool = True
     monitor_stop: bool = False  # the monitor orders STOP now
     fault: str | None = None  # any device fault, with its text
 
@@ -106,7 +110,10 @@ class Sequencer:
     weld_timeout_s: float = 2.0
     state: State = State.IDLE
     reason: str = ""
+    # how far the stream may run behind the supply's status at the pulse's end (s, stream time)
+    stream_lag_s: float = 5.0
     _t_state: float = 0.0
+    _t_done: float | None = None  # the stream's time when the supply was first seen done
 
     def start(self, obs: Observation) -> Step:
         """Ask for a weld; refuse (and say which permission is missing) unless all hold."""
@@ -124,7 +131,21 @@ class Sequencer:
     def _go(self, state: State, t: float, cmds: tuple[Command, ...], note: str) -> Step:
         self.state = state
         self._t_state = t
+        self._t_done = None
         return Step(state, cmds, note)
+
+    def _pulse_done(self, obs: Observation) -> Step:
+        # The supply says its pulse is done; the hold starts once the stream has brought the
+        # pulse's end too (the monitor has all of the current, and the hold is counted from
+        # the current's end in the station's time). A stream behind the status gets its own
+        # allowance, in its own time from here: the supply's timeout is not its to spend.
+        if obs.pulse_streamed:
+            return self._go(State.HOLD, obs.t_s, (), "current ended")
+        if self._t_done is None:
+            self._t_done = obs.t_s
+        if obs.t_s - self._t_done > self.stream_lag_s:
+            return self.abort(obs, "the stream never brought the end of the pulse")
+        return Step(State.WELD)
 
     def abort(self, obs: Observation, why: str) -> Step:
         """Make everything safe now and end the cycle as ABORTED."""
@@ -168,7 +189,7 @@ class Sequencer:
         if s is State.WELD:
             # on STOP the supply still has to wind down: the hold starts when it reports done
             if obs.weld_done:
-                return self._go(State.HOLD, obs.t_s, (), "current ended")
+                return self._pulse_done(obs)
             if obs.monitor_stop:
                 return Step(s, (Command.SUPPLY_STOP,), "monitor: STOP")
             if elapsed > self.weld_timeout_s:

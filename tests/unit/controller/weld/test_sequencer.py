@@ -129,6 +129,28 @@ def test_a_device_fault_aborts_and_a_monitor_stop_cuts_the_current() -> None:
     assert step.state is State.ABORTED and "over-temperature" in step.note
 
 
+def test_the_hold_waits_for_the_stream_to_bring_the_pulses_end() -> None:
+    # a stream behind the supply's status: the monitor has not seen all of the current yet
+    seq = Sequencer(weld_timeout_s=0.1, stream_lag_s=1.0)
+    seq.start(Observation(0.0))
+    seq.step(Observation(0.01, contact=True))
+    seq.step(Observation(0.02, contact=True, at_force=True))
+    late = Observation(0.5, at_force=True, weld_done=True, pulse_streamed=False)
+    # past the supply's own timeout (the stream's time ran on while it caught up): no abort
+    assert seq.step(late).state is State.WELD
+    assert seq.step(replace(late, t_s=1.4)).state is State.WELD
+    assert seq.step(replace(late, t_s=1.45, pulse_streamed=True)).state is State.HOLD
+    # a stream that never brings it, within its allowance from the supply's done
+    seq = Sequencer(weld_timeout_s=0.1, stream_lag_s=1.0)
+    seq.start(Observation(2.0))
+    seq.step(Observation(2.01, contact=True))
+    seq.step(Observation(2.02, contact=True, at_force=True))
+    seq.step(Observation(2.03, at_force=True, weld_done=True, pulse_streamed=False))
+    step = seq.step(Observation(3.04, at_force=True, weld_done=True, pulse_streamed=False))
+    assert step.state is State.ABORTED and "stream never brought" in step.note
+    assert step.commands == SAFE
+
+
 # Mostly-true permissions and rare faults, so that random runs reach the weld often.
 mostly = st.sampled_from([True] * 7 + [False])
 LOCKS = st.tuples(*[mostly] * len(NAMES))
