@@ -3,7 +3,7 @@
 Prints a table per schedule (n, mean, σ, the window's limits, Cp, Cpk, the first EWMA and CUSUM
 alarm) and writes one PNG per feature: the individuals chart with its control limits and the
 window's limits, the EWMA and the CUSUM with theirs, alarms marked. The numbers come from
-controller.spc, as on the GUI's Trends screen.
+controller.analysis.spc, as on the GUI's Trends screen.
 """
 
 from __future__ import annotations
@@ -59,9 +59,12 @@ def table(results: Sequence[spc.FeatureSpc]) -> str:
 def judging_window(
     welds: Sequence[LoggedWeld], given: str | None = None
 ) -> tuple[Window | None, str]:
-    """Return the window to judge against (the one given, else the one the newest weld was
-    judged by, from configs/windows) and a note on it."""
-    name = given or welds[-1].window
+    """Return the window to judge against (the one given, else the one the newest judged weld
+    was judged by, from configs/windows) and a note on it. A no-weld cycle is not judged: one
+    run with `--window none` after the welds no longer hides their window."""
+    judged = [w for w in welds if w.verdict in JUDGED and w.window]
+    newest = judged[-1] if judged else welds[-1]
+    name = given or newest.window
     if not name:
         return None, "no window: Cp and Cpk need limits"
     path = window_path(name)
@@ -69,7 +72,7 @@ def judging_window(
         return None, f"window {name} not found at {path}: no limits"
     win = load_window(path)
     note = f"window {win.name} ({path})"
-    if not given and win.digest() != welds[-1].window_hash:
+    if not given and win.digest() != newest.window_hash:
         note += ", changed since these welds were judged: limits as the file has them now"
     return win, note
 
