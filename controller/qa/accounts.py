@@ -20,6 +20,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -62,12 +63,7 @@ def accounts_path() -> Path:
 def load_accounts(path: Path | None = None) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Return each account's password hash and roles ({} if there is no file: an open station)."""
     path = path or accounts_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise AccountsError(f"{path}: {exc}") from None
+    data = read_private(path, AccountsError)
     found: dict[str, tuple[str, tuple[str, ...]]] = {}
     for name, entry in data.get("accounts", {}).items():
         digest = entry.get("hash") if isinstance(entry, dict) else None
@@ -146,6 +142,16 @@ def set_account(
     write_private(
         path, {"accounts": {n: {"hash": h, "roles": list(r)} for n, (h, r) in accounts.items()}}
     )
+
+
+def read_private(path: Path, error: type[ValueError]) -> dict[str, Any]:
+    """Return a TOML file's tables ({} if there is none); raise `error` naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise error(f"{path}: {exc}") from None
 
 
 def write_private(path: Path, data: dict[str, object]) -> None:

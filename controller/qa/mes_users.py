@@ -11,10 +11,9 @@ the MES's trust list).
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
-from controller.qa.accounts import write_private
+from controller.qa.accounts import read_private, write_private
 from controller.qa.seal import data_dir
 
 MIN_PASSWORD = 12  # characters
@@ -37,12 +36,7 @@ def users_path() -> Path:
 def load_users(path: Path | None = None) -> dict[str, str]:
     """Return each user name with its password hash ({} if the file does not exist)."""
     path = path or users_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise MesUsersError(f"{path}: {exc}") from None
+    data = read_private(path, MesUsersError)
     users = data.get("users", {})
     if not isinstance(users, dict) or not all(
         isinstance(h, str) and h.startswith("$argon2") for h in users.values()

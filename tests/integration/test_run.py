@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from controller.qa.log import QaLog
+from tests.helpers.accounts import make_accounts, password
 from tests.helpers.paths import WINDOWS
 
 
@@ -233,18 +234,16 @@ def test_a_part_welded_before_is_refused_unless_reweld_is_chosen_and_recorded(
 
 
 def test_a_station_with_accounts_welds_only_for_a_signed_in_operator(tmp_path: Path) -> None:
-    from controller.qa import accounts  # the test's data folder: MICROWELD_DATA_DIR
 
-    accounts.set_account("quinn", "quinn's password 1", ("qa",))
-    accounts.set_account("ana", "ana's password 12", ("operator",))
+    make_accounts("ana")
     nobody = _run(tmp_path, "--count", "1", "--png", "")
     assert nobody.returncode == 2 and "give --operator NAME" in nobody.stderr
     wrong = _run_in(tmp_path, "not her password\n", "--operator", "ana", "--count", "1")
     assert wrong.returncode == 2 and "wrong name or password for ana" in wrong.stderr
-    qa_only = _run_in(tmp_path, "quinn's password 1\n", "--operator", "quinn", "--count", "1")
+    qa_only = _run_in(tmp_path, password("quinn") + "\n", "--operator", "quinn", "--count", "1")
     assert qa_only.returncode == 2 and "quinn may not weld" in qa_only.stderr
     assert not (tmp_path / "qa.sqlite").exists()  # refused before the station started
-    ok = _run_in(tmp_path, "ana's password 12\n", "--operator", "ana", "--count", "1")
+    ok = _run_in(tmp_path, password("ana") + "\n", "--operator", "ana", "--count", "1")
     assert ok.returncode == 0, ok.stderr
     assert [w.operator for w in QaLog(tmp_path / "qa.sqlite").welds()] == ["ana"]
 

@@ -13,6 +13,7 @@ from controller.monitor.window import judge, load_window
 from controller.qa.log import QaLog
 from controller.qa.record import WeldRecord
 from drivers.config.schedule import load_schedule
+from tests.helpers.accounts import make_accounts, password
 from tests.helpers.paths import REPO
 from tests.helpers.records import weld_record
 
@@ -115,11 +116,8 @@ def test_welds_that_disagree_in_schedule_are_refused(tmp_path: Path) -> None:
 def test_on_a_station_with_accounts_a_window_is_signed_by_an_engineer(
     logged: Path, tmp_path: Path
 ) -> None:
-    from controller.qa import accounts  # the test's data folder: MICROWELD_DATA_DIR
 
-    accounts.set_account("quinn", "quinn's password 1", ("qa",))
-    accounts.set_account("ana", "ana's password 12", ("operator",))
-    accounts.set_account("eve", "eve's password 123", ("engineer",))
+    make_accounts("ana", "eve")
     out_file = tmp_path / "w.toml"
     argv = ["teach", "--log", str(logged), "--min-count", "10", "--out", str(out_file)]
 
@@ -127,10 +125,10 @@ def test_on_a_station_with_accounts_a_window_is_signed_by_an_engineer(
         cmd = [sys.executable, "-m", "controller.cli", *argv, "--who", who]
         return subprocess.run(cmd, input=password, capture_output=True, text=True, timeout=600)
 
-    refused = teach("ana", "ana's password 12\n")
+    refused = teach("ana", password("ana") + "\n")
     assert refused.returncode == 2 and "ana may not change schedules or windows" in refused.stderr
     assert not out_file.exists()
-    signed = teach("eve", "eve's password 123\n")
+    signed = teach("eve", password("eve") + "\n")
     assert signed.returncode == 0, signed.stderr
     (*_, (_, who, name, meaning)) = QaLog(logged).signatures("window")
     assert (who, meaning) == ("eve", "authored") and name == load_window(out_file).name

@@ -5,16 +5,21 @@ station with accounts, re-weld passed on, the part id numbered on from the log."
 
 from __future__ import annotations
 
+import tomllib
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import tomli_w
 
-from controller.qa import accounts
 from controller.qa.log import QaLog
 from controller.qa.parts import day_lot
 from gui.app import MainWindow
+from gui.benchpanel import BenchPanel
 from gui.bridge import StationBridge
+from gui.main import session_maker
+from tests.helpers.accounts import make_accounts, password
+from tests.helpers.paths import REPO
 from tests.helpers.records import weld_record
 
 
@@ -104,29 +109,21 @@ def test_the_part_id_is_numbered_on_from_the_log(station_window: MainWindow, tmp
 def test_on_a_station_with_accounts_the_operator_signs_in(
     station_window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gui.benchpanel import BenchPanel
-
-    accounts.set_account("quinn", "quinn's password 1", ("qa",))
-    accounts.set_account("ana", "ana's password 12", ("operator",))
+    make_accounts("ana")
     monkeypatch.setattr(StationBridge, "is_open", property(lambda self: True))
     bench = BenchPanel(station_window.probe)
     assert bench.operator.isReadOnly() and bench.operator.text() == ""
     assert bench.held_back() == "sign in to weld (this station signs every weld)"
-    bench.ask = lambda title, prompt: ("quinn", "quinn's password 1")  # type: ignore[method-assign]
+    bench.ask = lambda title, prompt: ("quinn", password("quinn"))  # type: ignore[method-assign]
     assert not bench.sign_in() and "quinn may not weld" in bench.electrode.text()
-    bench.ask = lambda title, prompt: ("ana", "ana's password 12")  # type: ignore[method-assign]
+    bench.ask = lambda title, prompt: ("ana", password("ana"))  # type: ignore[method-assign]
     assert bench.sign_in() and bench.who() == "ana" and bench.held_back() == ""
 
 
 def test_a_stale_window_is_shown_with_its_reason_and_welds_nothing(
     qtbot: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tomllib
-
-    import tomli_w
-
-    from gui.main import session_maker
-    from tests.helpers.paths import REPO
+    data = tomllib.loads((REPO / "configs/windows/tc_inverter_cu100_pb200.toml").read_text())
 
     data = tomllib.loads((REPO / "configs/windows/tc_inverter_cu100_pb200.toml").read_text())
     data["schedule_hash"] = "0123456789abcdef"  # taught for another version of the schedule

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from controller.qa import accounts
 from controller.qa.log import QaLog
 from controller.weld.session import WeldSession
 from gui.scheduleeditor import EditorScreen
+from tests.helpers.accounts import make_accounts, password
 from tests.helpers.paths import REPO
 
 SCHEDULE = REPO / "configs" / "schedules" / "tc_inverter_cu100_pb200.toml"
@@ -54,15 +54,13 @@ def test_every_problem_is_shown_at_once(editor: EditorScreen) -> None:
 def test_on_a_station_with_accounts_a_change_is_signed_by_an_engineer(
     editor: EditorScreen, tmp_path: Path
 ) -> None:
-    accounts.set_account("quinn", "quinn's password 1", ("qa",))
-    accounts.set_account("ana", "ana's password 12", ("operator",))
-    accounts.set_account("eve", "eve's password 123", ("engineer",))
+    make_accounts("ana", "eve")
     before = editor.path.read_text()
     typed: list[str | None] = []
     editor.ask_password = lambda prompt: typed.pop(0)  # type: ignore[method-assign]
     editor.set_value("supply.hold_ms", "25.0")
     editor.who.setText("ana")
-    typed.append("ana's password 12")
+    typed.append(password("ana"))
     assert not editor.save() and "ana may not change schedules" in editor.message.text()
     editor.who.setText("eve")
     typed.append(None)  # the dialog cancelled
@@ -70,7 +68,7 @@ def test_on_a_station_with_accounts_a_change_is_signed_by_an_engineer(
     typed.append("not eve's password")
     assert not editor.save() and "wrong name or password" in editor.message.text()
     assert editor.path.read_text() == before
-    typed.append("eve's password 123")
+    typed.append(password("eve"))
     assert editor.save(), editor.message.text()
     assert "hold_ms = 25.0" in editor.path.read_text()
     ((_, who, _name, meaning),) = QaLog(tmp_path / "qa.sqlite").signatures("schedule")
