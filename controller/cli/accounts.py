@@ -8,6 +8,7 @@ import argparse
 import collections
 import sys
 
+from controller.cli.argtypes import add_qa_log
 from controller.cli.signin import SignInError, password, signed
 from controller.qa import accounts
 from controller.qa.log import QaLog, QaLogUnavailableError, open_existing
@@ -101,13 +102,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "windows, qa signs releases and accounts",
     )
     u.add_argument("--remove", action="store_true", help="remove the account")
-    u.add_argument("--by", help="the qa account that signs the change (once accounts exist)")
+    u.add_argument(
+        "--by", metavar="NAME", help="the qa account that signs the change (once accounts exist)"
+    )
     u.add_argument("--station", default="sim", help="station whose QA log records it")
-    u.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(u)
     u.set_defaults(func=cmd_user)
     r = sub.add_parser("release", help="sign a lot's release (a qa account)")
     r.add_argument("--lot", required=True, help="the lot released")
-    r.add_argument("--by", help="the qa account that signs it")
+    r.add_argument("--by", metavar="NAME", help="the qa account that signs it")
     r.add_argument("--station", default="sim", help="station whose QA log holds the lot")
-    r.add_argument("--qa-log", help="QA log file or postgresql:// URL (default: the station's)")
+    add_qa_log(r)
     r.set_defaults(func=cmd_release)
