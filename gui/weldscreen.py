@@ -282,6 +282,11 @@ class WeldScreen(QWidget):
 
     def _error(self, text: str) -> None:
         self.message.setText(text)
+        if not self.bridge.is_open:
+            # the station did not open, or its session ended: no "starting…" left behind
+            self.station.setText("not open: see the message below")
+            self.station.setStyleSheet("color:#c62828;font-weight:bold")
+            self.message.setStyleSheet("color:#c62828;font-weight:bold")
         self._update_start()
 
     def _update_start(self) -> None:

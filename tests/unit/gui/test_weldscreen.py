@@ -139,3 +139,13 @@ def test_a_current_on_that_comes_before_the_frame_sees_the_weld_is_kept(
     on_ms, end_ms = events["current on"] * 1e3, events["current end"] * 1e3
     x0, x1 = screen.panel.plots[0].viewRange()[0]
     assert x0 < on_ms and end_ms < x1 and (end_ms - on_ms) / (x1 - x0) >= 0.75, (x0, x1)
+
+
+def test_a_station_that_does_not_open_says_so_where_starting_was(
+    station_window: MainWindow,
+) -> None:
+    screen = station_window.weld
+    assert screen.station.text() == "starting…"
+    screen._error("cannot open the station: the waveform stream at socket://192.0.2.10:5020: …")
+    assert screen.station.text() == "not open: see the message below"
+    assert "bold" in screen.message.styleSheet() and not screen.start.isEnabled()
