@@ -156,7 +156,8 @@ def test_a_bad_schedule_value_is_shown_at_its_field(
         if a != b
     ]
     assert [b.split("#")[0].strip() for _, b in changed] == ["force_n = 12.5"], changed
-    assert "until the station is opened again" in ed.message.text()
+    assert "the Weld screen offers to open the station with it" in ed.message.text()
+    assert not win.weld.reopen.isHidden()  # the session welds with the old one until then
 
 
 def test_screenshots_of_every_screen(qtbot: QtBot, open_station: Open, tmp_path: Path) -> None:
