@@ -138,7 +138,7 @@ def test_the_gui_weld_session_signalled_mid_weld_ends_safe(tmp_path: Path, recor
     sched = long_pulse(tmp_path)
     heard: list[Any] = []
     with gui_session(tmp_path, sched) as gui:
-        gui.conn.send(("weld", WeldIdentity(part_id="gui-part")))
+        gui.conn.send(("weld", WeldIdentity(part_id="gui-part"), False))
         _wait_welding(gui.control, None, 30.0)
         time.sleep(0.1)
         t_signal = float(gui.control.truth()["t_s"])
@@ -274,7 +274,7 @@ def test_a_signal_stops_microweld_map_and_all_its_stations(
     try:
         assert proc.stderr is not None
         for line in proc.stderr:  # welding: its workers and their stations are up
-            if " welds, " in line and not line.lstrip("\r[").startswith("...."):
+            if line.startswith("welded ") and "/s, " in line:  # the progress, off a terminal
                 break
         deadline = time.monotonic() + 30.0
         while len(before := _group_alive(proc.pid)) < 3 and time.monotonic() < deadline:
