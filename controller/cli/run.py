@@ -14,10 +14,9 @@ from pathlib import Path
 
 from controller.cli.argtypes import add_qa_log, positive
 from controller.cli.progress import Progress
-from controller.cli.signin import SignInError, signed
+from controller.cli.signin import SignInError, signed_name
 from controller.cli.tables import print_table, verdict_table
 from controller.qa import parts
-from controller.qa.accounts import login_name
 from controller.qa.log import QaLog
 from controller.qa.record import WeldIdentity
 from controller.qa.stores import shown
@@ -59,11 +58,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Weld count parts and report."""
     try:
         # a station with accounts welds only for an operator signed in, before it starts
-        signer = signed(args.operator, "weld", "--operator")
+        args.operator = signed_name(args.operator, "weld", "--operator")
     except SignInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.operator = signer.name if signer else args.operator or login_name()
     day_lot = args.lot is None
     if day_lot:
         args.lot = parts.day_lot()
@@ -202,11 +200,10 @@ def cmd_dress(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        signer = signed(args.who, "dress", "--who")
+        args.who = signed_name(args.who, "dress", "--who")
     except SignInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.who = signer.name if signer else args.who or login_name()
     if why := name_problem(args.who):
         print(f"error: --who {why}", file=sys.stderr)
         return 2

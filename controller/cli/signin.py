@@ -8,6 +8,7 @@ import getpass
 import sys
 
 from controller.qa import accounts
+from controller.qa.accounts import login_name
 
 
 class SignInError(RuntimeError):
@@ -38,3 +39,10 @@ def signed(name: str | None, act: str, flag: str) -> accounts.Account | None:
         return accounts.sign_in(name, password(f"password of {name}: "), act)
     except (accounts.AccountsError, accounts.NotPermittedError) as exc:
         raise SignInError(str(exc)) from None
+
+
+def signed_name(name: str | None, act: str, flag: str) -> str:
+    """Return who does the act: the account signed in (see `signed`), or on an open station the
+    name given, else the login name. Raise SignInError as `signed` does."""
+    signer = signed(name, act, flag)
+    return signer.name if signer else name or login_name()
