@@ -120,6 +120,10 @@ class InverterSettings(Strict):
         0.5, ge=0.0, le=1000.0, description="output resistance referred to the secondary, mΩ"
     )
     feedback_khz: float = Field(25.0, ge=1.0, le=100.0, description="feedback rate, kHz")
+    # 2000 A is an estimate for a bench micro-inverter (48 V bus, 12:1): no rating of a real
+    # supply was found to cite (Amada 990-371, the HF-2500A manual, gives its sampling, 40 µs,
+    # and setpoint units, not the most current it delivers). Simulator-only, as bus_voltage_v
+    # and turns_ratio: a supply's rating is its hardware, not a register a session writes.
     current_limit_a: float = Field(
         2000.0,
         gt=0.0,
