@@ -1,4 +1,5 @@
-"""Supplies on a resistor load: the analytic RLC discharge, energy, truncation, inverter control."""
+"""Supplies on a resistor load and the hot tip: the analytic RLC discharge, energy, truncation, and
+the inverter's PI loop (regulation, ramps, current limit, anti-windup)."""
 
 from __future__ import annotations
 
