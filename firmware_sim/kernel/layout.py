@@ -61,7 +61,7 @@ P_INV_PWM_PERIOD_S = PARAMS.slot("s", "inverter: output pulse period (half the P
 P_INV_CTRL_PERIOD_S = PARAMS.slot("s", "inverter: feedback period")
 P_INV_MODE = PARAMS.slot("", "code of the inverter's feedback mode (MODE_*)")
 P_INV_DUTY_MAX = PARAMS.slot("1", "inverter: largest duty")
-P_INV_GAIN = PARAMS.slot("1", "inverter: share of the step to the feedback's target per tick")
+P_INV_GAIN = PARAMS.slot("1", "inverter: feedback loop gain, its crossover ω_c times the period")
 P_SEG_SQUEEZE_S = PARAMS.slot("s", "squeeze before the current (CD: before pulse 1)")
 P_SEG_UP1_S = PARAMS.slot("s", "inverter: up-slope 1")
 P_SEG_WELD1_S = PARAMS.slot("s", "inverter: weld 1")
@@ -158,6 +158,8 @@ P_INV_SPAN = PARAMS.slot("1", "inverter: one step as a share of the output pulse
 P_INV_INV_SPAN = PARAMS.slot("1", "inverter: 1 / P_INV_SPAN")
 P_DT_OVER_L = PARAMS.slot("1/Ω", "step over loop inductance (s/H)")
 P_INV_STEPS_PER_TICK = PARAMS.slot("", "count of steps per feedback tick, less half a step")
+# set by firmware_sim.model.pack_supply (appended here, after the derived slots)
+P_INV_I_MAX_A = PARAMS.slot("A", "inverter: current limit, in every feedback mode")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -306,6 +308,9 @@ S_R_EC1 = STATE.slot("Ω", "direct: resistance of the contact of electrode 1, he
 S_R_EC2 = STATE.slot("Ω", "direct: resistance of the contact of electrode 2, held")
 S_R_B1 = STATE.slot("Ω", "direct: bulk resistance of wire 1, held")
 S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
+S_INV_INTEG = STATE.slot(
+    "A, V or √W", "inverter: the feedback's integral, in its mode's linearised unit"
+)
 N_STATE = len(STATE)
 
 # process kinds
