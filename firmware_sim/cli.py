@@ -176,6 +176,42 @@ def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the validation checks, print their table; exit 1 if one does not hold."""
+    from firmware_sim import validation
+
+    unknown = sorted(set(args.only or ()) - set(validation.CHECKS))
+    if unknown:
+        print(
+            f"error: no check named {', '.join(unknown)}; the checks: "
+            f"{', '.join(validation.CHECKS)}",
+            file=sys.stderr,
+        )
+        return 2
+    if not kernel_cached():
+        print("compiling the simulator kernel (first run only, about 20 s) ...", file=sys.stderr)
+    table = validation.rows(args.only)
+    if args.markdown:
+        print(validation.markdown(table), end="")
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        view = Table(*validation.HEADER)
+        for row in table:
+            view.add_row(*(c.replace("**", "") for c in row.cells()))
+        Console().print(view)
+    if args.plots:
+        from firmware_sim.validation_plots import write_plots
+
+        for path in write_plots(Path(args.plots)):
+            print(f"wrote {path}")
+    failed = [r.name for r in table if not r.holds]
+    if failed:
+        print(f"{len(failed)} of {len(table)} checks do not hold", file=sys.stderr)
+    return 1 if failed else 0
+
+
 PROG_ENV = "MICROWELD_PROG"  # how `microweld` named the command it handed over
 
 
@@ -254,6 +290,17 @@ def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser
         help="inject a fault, e.g. drop_reply_every=5, supply=not_charged",
     )
     st.set_defaults(func=cmd_station)
+    va = sub.add_parser(
+        "validate",
+        prog=progs.get("validate"),
+        help="hold the physics to published data and closed forms (docs/VALIDATION.md)",
+    )
+    va.add_argument("--only", action="append", metavar="CHECK", help="run only this check")
+    va.add_argument("--plots", metavar="DIR", help="also write the validation plots into DIR")
+    va.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown (as the doc holds it)"
+    )
+    va.set_defaults(func=cmd_validate)
     return ap
 
 

@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the simulated station: Modbus TCP/RTU and the stream (see: microweld sim --help)",
     )
     sub.add_parser(
+        "validate",
+        add_help=False,
+        help="hold the simulator to published data (see: microweld validate --help)",
+    )
+    sub.add_parser(
         "gui",
         add_help=False,
         help="open the operator station (Qt; see: microweld gui --help)",
@@ -157,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         return _forward("firmware_sim", argv, "microweld simulate")
     if argv and argv[0] == "sim":
         return _forward("firmware_sim", ["station", *argv[1:]], "microweld sim")
+    if argv and argv[0] == "validate":
+        return _forward("firmware_sim", argv, "microweld validate")
     if argv and argv[0] == "gui":
         # its own process: the controller never imports Qt
         return _forward("gui", argv[1:], "")  # (it names itself)
