@@ -158,6 +158,22 @@ P_INV_SPAN = PARAMS.slot("1", "inverter: one step as a share of the output pulse
 P_INV_INV_SPAN = PARAMS.slot("1", "inverter: 1 / P_INV_SPAN")
 P_DT_OVER_L = PARAMS.slot("1/Ω", "step over loop inductance (s/H)")
 P_INV_STEPS_PER_TICK = PARAMS.slot("", "count of steps per feedback tick, less half a step")
+# direct welding's bounded physics (firmware_sim.model._pack_direct_bounds)
+P_DW_T_CURIE = PARAMS.slot("°C", "direct: wire's Curie point, where its resistivity slope changes")
+P_DW_SLOPE_LO = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope below the Curie point")
+P_DW_RHO_CURIE = PARAMS.slot("Ω·m", "direct: wire's resistivity at the Curie point")
+P_DW_SLOPE_HI = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope from Curie to melting")
+P_DW_RHO_SMELT = PARAMS.slot("Ω·m", "direct: wire's resistivity, solid at its melting point")
+P_DW_RHO_LIQ = PARAMS.slot("Ω·m", "direct: wire's resistivity, liquid at its melting point")
+P_DW_SLOPE_LIQ = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope in the liquid")
+P_WIRE_TB = PARAMS.slot("°C", "direct: wire's boiling point (no node goes above it)")
+P_WIRE_LV_PER_M = PARAMS.slot("J/m", "direct: wire's latent heat of vaporisation per length")
+P_EL_TM = PARAMS.slot("°C", "direct: electrode's melting point (liquidus: the plateau)")
+P_EL_LAT = PARAMS.slot("J", "direct: latent heat of fusion of each electrode node")
+P_EL_TB = PARAMS.slot("°C", "direct: electrode's boiling point")
+P_EL_K = PARAMS.slot("W/(m·K)", "direct: electrode's thermal conductivity (spreading at its face)")
+P_EL_RHO = PARAMS.slot("Ω·m", "direct: electrode's resistivity (its side of each contact)")
+P_EXPEL_DEFECT = PARAMS.slot("1", "judge: share of the junction's metal lost that is expulsion")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -279,7 +295,7 @@ S_T_EL_PEAK = STATE.slot(
     "°C",
     {
         "thermocompression": "peak temperature of the tip/wire interface (missing wire: the tip)",
-        "direct": "peak temperature of the wire at the electrodes",
+        "direct": "peak temperature of the electrode faces (at most their melting point)",
         "resistor": "ambient: not followed",
     },
 )
@@ -291,7 +307,7 @@ S_BURN_T = STATE.slot(
         "resistor": "unused: stays -1",
     },
 )
-S_EXPELLED = STATE.slot("", "flag: direct: molten metal was expelled")
+S_EXPELLED = STATE.slot("", "flag: direct: molten metal was expelled (at least once)")
 S_R_LAST = STATE.slot("Ω", "unused: nothing writes or reads it")
 S_V_LAST = STATE.slot("V", "unused: nothing writes or reads it")
 S_ENERGY_TIP = STATE.slot("J", "unused: nothing writes or reads it")
@@ -306,6 +322,8 @@ S_R_EC1 = STATE.slot("Ω", "direct: resistance of the contact of electrode 1, he
 S_R_EC2 = STATE.slot("Ω", "direct: resistance of the contact of electrode 2, held")
 S_R_B1 = STATE.slot("Ω", "direct: bulk resistance of wire 1, held")
 S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
+S_J_LOST = STATE.slot("1", "direct: share of the junction's metal expelled or boiled away")
+S_EXPEL_N = STATE.slot("", "count of expulsions (direct)")
 N_STATE = len(STATE)
 
 # process kinds
