@@ -113,6 +113,7 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
         _pack_thermocompression(p, mats, schedule, part)
     elif pr.kind == "direct":
         _pack_direct(p, mats, pr.wire, pr.model)
+        _pack_direct_bounds(p, mats, pr.wire, pr.electrode)
     else:
         p[K.P_COATING_SOLIDUS_C] = 1e9
     if pr.kind == "thermocompression":
@@ -220,10 +221,45 @@ def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel) -> 
     p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9
     p[K.P_EL_CAP] = m.electrode_heat_capacity_j_k
     p[K.P_EL_G_SINK] = m.electrode_sink_w_k
-    p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M]
-    p[K.P_STICK_C] = m.stick_c
+    p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M] * m.heated_length_d
     p[K.P_EXPEL_FRAC0] = m.expulsion_melt_fraction
+    p[K.P_EXPEL_DEFECT] = m.expulsion_defect_pct / 100.0
     p[K.P_COATING_SOLIDUS_C] = 1e9
+
+
+# Boiling points and heats of vaporisation (°C, J/g) for metals whose entry does not carry them:
+# a wire or electrode without them boils nowhere below this (the nodes stay bounded all the same).
+NO_BOILING_C, NO_VAPOUR_J_G = 5000.0, 6000.0
+
+
+def _pack_direct_bounds(p: np.ndarray, mats: Materials, wire_name: str, el_name: str) -> None:
+    """Write what bounds direct welding's nodes: the wire's resistivity through its Curie point
+    and melting, its boiling point, and the electrodes' melting and boiling."""
+    wire = mats.get("wires", wire_name)
+    t0, tm = p[K.P_T0_C], p[K.P_WIRE_TM]
+    rho0, alpha = wire.resistivity_ohm_m, wire.temp_coeff_per_k
+    # Without data the linear law runs to the melting point (no Curie point, no jump on melting).
+    tc = wire.curie_c if wire.curie_c is not None else tm
+    rho_c = wire.resistivity_curie_ohm_m or rho0 * (1.0 + alpha * (tc - t0))
+    rho_sm = wire.resistivity_solid_melt_ohm_m or rho_c + rho0 * alpha * (tm - tc)
+    p[K.P_DW_T_CURIE] = tc
+    p[K.P_DW_SLOPE_LO] = (rho_c - rho0) / (tc - t0)
+    p[K.P_DW_RHO_CURIE] = rho_c
+    p[K.P_DW_SLOPE_HI] = (rho_sm - rho_c) / (tm - tc) if tm > tc else 0.0
+    p[K.P_DW_RHO_SMELT] = rho_sm
+    p[K.P_DW_RHO_LIQ] = wire.resistivity_liquid_ohm_m or rho_sm
+    p[K.P_DW_SLOPE_LIQ] = wire.resistivity_liquid_slope_ohm_m_k or 0.0
+    p[K.P_WIRE_TB] = wire.boiling_c or NO_BOILING_C
+    lv = wire.vaporization_j_g or NO_VAPOUR_J_G
+    p[K.P_WIRE_LV_PER_M] = p[K.P_WIRE_CAP_PER_M] / wire.specific_heat_j_kgk * lv * 1e3
+    el = mats.get("electrodes", el_name)
+    p[K.P_EL_TM] = el.liquidus_c
+    p[K.P_EL_LAT] = p[K.P_EL_CAP] / el.specific_heat_j_kgk * _latent_j_g(el_name, el) * 1e3
+    p[K.P_EL_TB] = el.boiling_c or NO_BOILING_C
+    p[K.P_EL_K] = el.conductivity_w_mk
+    p[K.P_EL_RHO] = el.resistivity_ohm_m
+    # the weld sticks where the electrode's face begins to melt
+    p[K.P_STICK_C] = el.solidus_c
 
 
 def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:

@@ -69,6 +69,28 @@ def _heel_factor(p: np.ndarray, setdown_frac: float, t_wire_peak: float) -> floa
     return g * soft
 
 
+def _direct_jbf(weld: Weld, frac: float) -> float:
+    """Return the crossed wires' joint strength (N) at set-down frac of the stack height 2 d.
+
+    The weaker of the bonded area at the bond's strength and the wire beside the joint: its
+    breaking force thinned by set-down past the knee, softened by its peak temperature, and
+    short of the metal the junction lost (expelled or boiled: a crater in its section). The
+    area in contact is the larger of the indentation's footprint (π d δ / 2) and what the force
+    holds at the junction's hottest (F / H(T), the interface's hot hardness), at most the
+    crossing's d × d.
+    """
+    p, s = weld.params, weld.state
+    d = p[K.P_WIRE_D_M]
+    t0, tm = p[K.P_T0_C], p[K.P_WIRE_TM]
+    theta = min(max((s[K.S_T_IF_PEAK] - t0) / (tm - t0), 0.0), 1.0)
+    hot_h = p[K.P_DW_HARDNESS0_PA] * max((1.0 - theta) ** p[K.P_WIRE_SOFT_EXP], 0.01)
+    held = p[K.P_HEAD_FORCE_N] / hot_h
+    area = min(max(math.pi * d * s[K.S_SETDOWN_M] / 2.0, held), d * d)
+    f_bond = s[K.S_BOND] * p[K.P_BOND_STRENGTH_PA] * area
+    f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
+    return min(f_bond, f_heel * (1.0 - s[K.S_J_LOST]))
+
+
 def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     """Return the weld's ground truth from the kernel's final state and its clean waveform."""
     p, s = weld.params, weld.state
@@ -90,10 +112,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
         jbf = min(f_bond, f_heel)
     elif kind == K.PROC_DIRECT and not missing:
-        area = min(math.pi * d * setdown / 2.0, math.pi * d * d / 2.0)
-        f_bond = bond * p[K.P_BOND_STRENGTH_PA] * area
-        f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
-        jbf = min(f_bond, f_heel) * (0.5 if s[K.S_EXPELLED] > 0.5 else 1.0)
+        jbf = _direct_jbf(weld, frac)
     defect = _defect(weld, frac, removed)
     if defect in ("wire_cut", "missing_wire"):
         jbf = 0.0
@@ -141,8 +160,14 @@ def _defect(weld: Weld, frac: float, removed: float) -> str:
         return "none"
     if p[K.P_MISSING_WIRE] > 0.5:
         return "missing_wire"
-    if s[K.S_EXPELLED] > 0.5:
-        return "expulsion"
+    if kind == K.PROC_DIRECT:
+        # a melted electrode face welds the electrode to the part: the first thing to fix
+        if s[K.S_T_EL_PEAK] >= p[K.P_STICK_C]:
+            return "electrode_stick"
+        # squeezing a little melt out cleans the interface (Fukumoto's crossed Ni); losing a
+        # share of the junction is the defect
+        if s[K.S_J_LOST] >= p[K.P_EXPEL_DEFECT]:
+            return "expulsion"
     if frac >= p[K.P_CUT_FRAC] or (
         kind == K.PROC_THERMOCOMPRESSION and s[K.S_T_WIRE_PEAK] >= p[K.P_WIRE_TM]
     ):

@@ -43,6 +43,9 @@ Cte = Annotated[float, Field(gt=0.0, le=1.0e-4, description="1/K, linear, near 2
 StressMpa = Annotated[float, Field(gt=0.0, le=3_000.0, description="MPa")]
 HardeningN = Annotated[float, Field(ge=0.0, le=1.0)]
 LatentHeat = Annotated[float, Field(gt=0.0, le=1_000.0, description="J/g")]
+VapourHeat = Annotated[float, Field(gt=100.0, le=20_000.0, description="J/g, at the boiling point")]
+BoilC = Annotated[float, Field(gt=100.0, le=6_000.0, description="°C, at 1 atm")]
+RhoSlope = Annotated[float, Field(ge=0.0, le=1.0e-8, description="Ω·m/K")]
 BuildUm = Annotated[float, Field(gt=0.0, le=200.0, description="µm, radial")]
 WtPct = Annotated[float, Field(gt=0.0, le=100.0, description="mass %")]
 
@@ -139,6 +142,10 @@ class Metal(Thermal):
     youngs_gpa: Youngs
     poisson: Poisson
     cte_per_k: Cte
+    # what bounds a node of it in a weld that melts it (direct welding)
+    latent_heat_j_g: LatentHeat | None = None
+    boiling_c: BoilC | None = None
+    vaporization_j_g: VapourHeat | None = None
 
     @field_validator("liquidus_c")
     @classmethod
@@ -189,7 +196,14 @@ class Structural(Metal):
 
 
 class Wire(Structural):
-    """A wire conductor (bare metal; the enamel is a separate entry)."""
+    """A wire conductor (bare metal; the enamel is a separate entry). The optional resistivity
+    points replace the linear law above the Curie point and through melting (direct welding)."""
+
+    curie_c: TempC | None = None
+    resistivity_curie_ohm_m: Resistivity | None = None
+    resistivity_solid_melt_ohm_m: Resistivity | None = None
+    resistivity_liquid_ohm_m: Resistivity | None = None
+    resistivity_liquid_slope_ohm_m_k: RhoSlope | None = None
 
 
 class Terminal(Structural):

@@ -102,10 +102,24 @@ class ProcessModel(Strict):
         1000.0,
         gt=0.0,
         le=5000.0,
-        description="electrode/wire interface temperature that sticks, °C",
+        description="thermocompression: tip/wire interface temperature that sticks, °C "
+        "(direct welding sticks where the electrode face melts: the electrode's solidus)",
     )
     expulsion_melt_fraction: float = Field(
         0.5, gt=0.0, le=1.0, description="molten share of the junction that expels at force_ref_n"
+    )
+    expulsion_defect_pct: float = Field(
+        10.0,
+        gt=0.0,
+        le=100.0,
+        description="share of the junction's metal expelled or boiled off that is the defect, %",
+    )
+    heated_length_d: float = Field(
+        1.0,
+        gt=0.0,
+        le=10.0,
+        description="length of each wire a direct weld's node holds and its current spreads "
+        "over, in wire diameters",
     )
     wire_fin_length_mm: float = Field(
         1.0, gt=0.0, le=100.0, description="diffusion length along the wire out of the joint, mm"

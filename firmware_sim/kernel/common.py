@@ -48,6 +48,14 @@ def _temp(h: float, cap: float, tm: float, lat: float, t0: float) -> float:
 
 
 @njit(**_INLINE)
+def _boil_excess(h: float, cap: float, lat: float, t0: float, tb: float) -> float:
+    """Return the enthalpy (J) of a node above its state at the boiling point tb (°C), or 0."""
+    # Boiling is a plateau far longer than melting (vaporisation takes ~20 times the latent heat
+    # of fusion); the vapour leaves the joint, so what is above the boiling state is lost.
+    return max(h - (cap * (tb - t0) + lat), 0.0)
+
+
+@njit(**_INLINE)
 def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else (hi if x > hi else x)
 

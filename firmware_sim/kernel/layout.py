@@ -85,7 +85,7 @@ P_TIP_TM = PARAMS.slot("°C", "TC: tip's melting point")
 P_TIP_LAT = PARAMS.slot("J", "TC: tip's latent heat of fusion")
 P_WIRE_D_M = PARAMS.slot("m", "wire diameter (this part's)")
 P_WIRE_RHO0 = PARAMS.slot("Ω·m", "wire resistivity at ambient, not read (direct: P_DW_RHO0)")
-P_WIRE_ALPHA = PARAMS.slot("1/K", "wire's temperature coefficient, not read (direct: P_DW_ALPHA)")
+P_WIRE_ALPHA = PARAMS.slot("1/K", "wire's temperature coefficient, not read (direct: P_DW_SLOPE_*)")
 P_WIRE_CAP_PER_M = PARAMS.slot("J/(K·m)", "wire's heat capacity per length")
 P_WIRE_TM = PARAMS.slot("°C", "wire's melting point")
 P_WIRE_LAT_PER_M = PARAMS.slot("J/m", "wire's latent heat of fusion per length")
@@ -122,7 +122,7 @@ P_OVERDEFORM_FRAC = PARAMS.slot("1", "judge: share of set-down that is over-defo
 P_CUT_FRAC = PARAMS.slot("1", "judge: share of set-down that cuts the wire")
 P_MISSING_WIRE = PARAMS.slot("", "flag: no wire under the electrode")
 P_DW_RHO0 = PARAMS.slot("Ω·m", "direct: wire resistivity at ambient")
-P_DW_ALPHA = PARAMS.slot("1/K", "direct: wire's temperature coefficient of resistance")
+P_DW_ALPHA = PARAMS.slot("1/K", "direct: wire's temperature coefficient, not read (P_DW_SLOPE_LO)")
 P_DW_HARDNESS0_PA = PARAMS.slot("Pa", "direct: wire's hardness at ambient (3 × yield)")
 P_FILM_RHO_OHM_M2 = PARAMS.slot("Ω·m²", "direct: film resistance of the wire/wire contact, cold")
 P_FILM_DECAY_C = PARAMS.slot("K", "direct: temperature rise over which that film falls e-fold")
@@ -160,6 +160,22 @@ P_DT_OVER_L = PARAMS.slot("1/Ω", "step over loop inductance (s/H)")
 P_INV_STEPS_PER_TICK = PARAMS.slot("", "count of steps per feedback tick, less half a step")
 # set by firmware_sim.model.pack_supply (appended here, after the derived slots)
 P_INV_I_MAX_A = PARAMS.slot("A", "inverter: current limit, in every feedback mode")
+# direct welding's bounded physics (firmware_sim.model._pack_direct_bounds)
+P_DW_T_CURIE = PARAMS.slot("°C", "direct: wire's Curie point, where its resistivity slope changes")
+P_DW_SLOPE_LO = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope below the Curie point")
+P_DW_RHO_CURIE = PARAMS.slot("Ω·m", "direct: wire's resistivity at the Curie point")
+P_DW_SLOPE_HI = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope from Curie to melting")
+P_DW_RHO_SMELT = PARAMS.slot("Ω·m", "direct: wire's resistivity, solid at its melting point")
+P_DW_RHO_LIQ = PARAMS.slot("Ω·m", "direct: wire's resistivity, liquid at its melting point")
+P_DW_SLOPE_LIQ = PARAMS.slot("Ω·m/K", "direct: wire's resistivity slope in the liquid")
+P_WIRE_TB = PARAMS.slot("°C", "direct: wire's boiling point (no node goes above it)")
+P_WIRE_LV_PER_M = PARAMS.slot("J/m", "direct: wire's latent heat of vaporisation per length")
+P_EL_TM = PARAMS.slot("°C", "direct: electrode's melting point (liquidus: the plateau)")
+P_EL_LAT = PARAMS.slot("J", "direct: latent heat of fusion of each electrode node")
+P_EL_TB = PARAMS.slot("°C", "direct: electrode's boiling point")
+P_EL_K = PARAMS.slot("W/(m·K)", "direct: electrode's thermal conductivity (spreading at its face)")
+P_EL_RHO = PARAMS.slot("Ω·m", "direct: electrode's resistivity (its side of each contact)")
+P_EXPEL_DEFECT = PARAMS.slot("1", "judge: share of the junction's metal lost that is expulsion")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -281,7 +297,7 @@ S_T_EL_PEAK = STATE.slot(
     "°C",
     {
         "thermocompression": "peak temperature of the tip/wire interface (missing wire: the tip)",
-        "direct": "peak temperature of the wire at the electrodes",
+        "direct": "peak temperature of the electrode faces (at most their melting point)",
         "resistor": "ambient: not followed",
     },
 )
@@ -293,7 +309,7 @@ S_BURN_T = STATE.slot(
         "resistor": "unused: stays -1",
     },
 )
-S_EXPELLED = STATE.slot("", "flag: direct: molten metal was expelled")
+S_EXPELLED = STATE.slot("", "flag: direct: molten metal was expelled (at least once)")
 S_R_LAST = STATE.slot("Ω", "unused: nothing writes or reads it")
 S_V_LAST = STATE.slot("V", "unused: nothing writes or reads it")
 S_ENERGY_TIP = STATE.slot("J", "unused: nothing writes or reads it")
@@ -311,6 +327,8 @@ S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
 S_INV_INTEG = STATE.slot(
     "A, V or √W", "inverter: the feedback's integral, in its mode's linearised unit"
 )
+S_J_LOST = STATE.slot("1", "direct: share of the junction's metal expelled or boiled away")
+S_EXPEL_N = STATE.slot("", "count of expulsions (direct)")
 N_STATE = len(STATE)
 
 # process kinds

@@ -139,7 +139,7 @@ def test_over_deformation_says_set_down_too_high(tc_window: Window) -> None:
 
 
 def test_expulsion_fails_with_its_event(ni_window: Window) -> None:
-    mon, res = watch(DIRECT, "supply.charge_voltage_v=50", seed=7, window=ni_window)
+    mon, res = watch(DIRECT, "supply.charge_voltage_v=40", seed=7, window=ni_window)
     assert res.outcome.defect == "expulsion"
     result = mon.finish()
     assert result.verdict == "FAIL" and "event: expulsion" in result.reasons

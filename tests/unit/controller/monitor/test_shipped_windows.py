@@ -16,7 +16,7 @@ from tests.helpers.physics import simulate
 CASES = {
     "tc_inverter_cu100_pb200": ("supply.weld1_voltage_v=1.4", "enamel_residue"),
     "tc_cd_cu100_pb200": ("supply.charge_voltage_v=35", "enamel_residue"),
-    "direct_cd_ni400_crossed": ("supply.charge_voltage_v=50", "expulsion"),
+    "direct_cd_ni400_crossed": ("supply.charge_voltage_v=40", "expulsion"),
 }
 
 
