@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 import configs
 from drivers.config.files import config_dir
@@ -36,7 +36,14 @@ _MAX_SIGMAS = 6.0
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class _Entry(Strict):
+class _Frozen(Strict):
+    """A part of the file, shared by every weld that draws from it: never changed in place
+    (switched_off and model_copy give changed copies)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+
+class _Entry(_Frozen):
     """One source of spread: what the file says of every one of them."""
 
     source: Source
@@ -48,7 +55,7 @@ class _Entry(Strict):
         return [("source", self.source)] + [(f"sources.{k}", v) for k, v in self.sources.items()]
 
 
-class ToleranceRow(Strict):
+class ToleranceRow(_Frozen):
     """One row of a dimensional tolerance table: nominal sizes up to a bound, their tolerance."""
 
     up_to_mm: float = Field(gt=0.0, le=100.0, description="largest nominal size of the row, mm")
@@ -62,7 +69,9 @@ class Toleranced(_Entry):
     sd_of_tolerance: Fraction = Field(
         description="1σ as a share of the ± tolerance (1/3: a process just capable, Cp = 1)"
     )
-    rows: list[ToleranceRow] = Field(min_length=1, description="rows by nominal size, ascending")
+    rows: tuple[ToleranceRow, ...] = Field(
+        min_length=1, description="rows by nominal size, ascending"
+    )
 
     @model_validator(mode="after")
     def _ascending(self) -> Toleranced:
@@ -135,10 +144,10 @@ class TipHeat(_Entry):
     )
 
 
-class Variation(Strict):
+class Variation(_Frozen):
     """The whole variation file: one table per source of spread, and the ones switched off."""
 
-    off: list[SourceName] = Field(default_factory=list, description="sources kept nominal")
+    off: tuple[SourceName, ...] = Field((), description="sources kept nominal")
     wire_diameter: Toleranced
     enamel_build: Banded
     terminal_thickness: Toleranced
@@ -153,7 +162,7 @@ class Variation(Strict):
 
     def switched_off(self, *names: SourceName) -> Variation:
         """Return a copy with these sources switched off as well."""
-        return self.model_copy(update={"off": sorted({*self.off, *names})})
+        return self.model_copy(update={"off": tuple(sorted({*self.off, *names}))})
 
     def entries(self) -> list[tuple[str, _Entry]]:
         """Return every (source name, entry) in file order."""
@@ -175,7 +184,7 @@ def load_variation(path: str | Path | None = None, materials: Materials | None =
     except OSError as exc:
         raise ConfigError(str(path), [("(file)", f"cannot read: {exc.strerror or exc}")]) from None
     refs = frozenset((materials or load_materials()).references)
-    return _parsed(str(path), text, refs).model_copy(deep=True)
+    return _parsed(str(path), text, refs)  # (frozen: one copy serves every caller)
 
 
 @functools.lru_cache(maxsize=4)

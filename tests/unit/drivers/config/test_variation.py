@@ -23,10 +23,12 @@ def _with(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_the_shipped_file_loads_with_every_source_on() -> None:
     var = load_variation(SHIPPED)
-    assert var.off == [] and all(var.on(name) for name, _ in var.entries())
+    assert var.off == () and all(var.on(name) for name, _ in var.entries())
     assert var.wire_diameter.tolerance_mm(0.100) == 0.003
     assert var.wire_diameter.tolerance_mm(0.400) == 0.005
     assert not var.switched_off("head_force").on("head_force")
+    with pytest.raises(ValueError, match="frozen"):
+        var.head_force.sd_pct = 2.0  # shared by every weld: never changed in place
 
 
 @pytest.mark.parametrize(
