@@ -104,6 +104,6 @@ def _head_command(st: Station, name: str, value: float) -> int | None:
     else:
         st.head.set(name, value)
         if not st.homed:
-            pack_head(st.weld.params, st._settings_schedule().head)
+            pack_head(st.weld.params, st._settings_schedule().head, st.weld.part.force_factor)
             K.derive(st.weld.params)
     return None

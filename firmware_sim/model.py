@@ -1,7 +1,8 @@
 """Turn a schedule and the materials database into the kernel's parameters, run a weld, judge it.
 
 Everything random (part spread, missing wire, ADC noise) is drawn from one seeded generator, in
-a fixed order, so the same seed gives the same bits.
+a fixed order, so the same seed gives the same bits: the part first (firmware_sim/spread.py, from
+configs/variation.toml), then the noise of the converters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from drivers.config.schedule import (
     Schedule,
 )
 from drivers.config.simulated import ProcessModel
+from drivers.config.variation import Variation, load_variation
 from firmware_sim import kernel as K
+from firmware_sim.spread import Part, draw_part
 
 TAP_FACTOR = {"short": 1.0, "medium": 4.0, "long": 16.0}
 MODE_CODE = {"current": K.MODE_CURRENT, "voltage": K.MODE_VOLTAGE, "power": K.MODE_POWER}
@@ -38,17 +41,6 @@ RESISTOR_HEAT_CAPACITY_J_K = 1.0e3  # a shorting bar: massive, stays near ambien
 # is in firmware_sim/kernel/feedback.py).
 INV_LOOP_GAIN = 0.25
 SCR_HOLDING_A = 0.05  # primary-side SCR holding current, A (typical for a 50 A-class SCR)
-
-
-@dataclass
-class Part:
-    """The part actually under the electrode for one weld (drawn from the schedule's spread)."""
-
-    wire_diameter_mm: float
-    enamel_um: float
-    missing_wire: bool
-    misplaced: bool
-    contact_length_mm: float
 
 
 @dataclass
@@ -71,30 +63,18 @@ def _latent_j_g(name: str, material: Any) -> float:
     return LATENT_J_G.get(name, 250.0)
 
 
-def draw_part(schedule: Schedule, rng: np.random.Generator) -> Part:
-    """Draw this weld's part from the schedule's nominal values and spread."""
-    pr, nz = schedule.process, schedule.noise
-    # Always draw the same number of variates in the same order: the seed fixes every weld.
-    z = rng.standard_normal(2)
-    u = rng.random(2)
-    d = pr.wire_diameter_mm * (1.0 + nz.wire_diameter_sd_pct / 100.0 * float(z[0]))
-    enamel = 0.0
-    misplaced = bool(u[0] < nz.misplaced_probability)
-    length = pr.tip.contact_length_mm * (0.4 if misplaced else 1.0)
-    return Part(
-        wire_diameter_mm=max(d, 0.2 * pr.wire_diameter_mm),
-        enamel_um=enamel + float(z[1]),  # replaced below once the grade's build is known
-        missing_wire=pr.missing_wire or bool(u[1] < nz.missing_probability),
-        misplaced=misplaced,
-        contact_length_mm=length,
-    )
-
-
-def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = None) -> Weld:
-    """Build the kernel parameters and initial state for one weld of this schedule."""
+def prepare(
+    schedule: Schedule,
+    seed: int = 0,
+    materials: Materials | None = None,
+    variation: Variation | None = None,
+) -> Weld:
+    """Build the kernel parameters and initial state for one weld of this schedule, its part
+    drawn from the variation file (default: configs/variation.toml)."""
     mats = materials or load_materials()
+    var = variation or load_variation(materials=mats)
     rng = np.random.default_rng(seed)
-    part = draw_part(schedule, rng)
+    part = draw_part(schedule, rng, mats, var)
     pr, sim = schedule.process, schedule.sim
     p = np.zeros(K.N_PARAMS)
     dt = sim.step_us * 1e-6
@@ -106,13 +86,16 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     p[K.P_MISSING_WIRE] = 1.0 if (part.missing_wire and pr.kind != "resistor") else 0.0
     pack_supply(p, schedule.supply)
     _pack_model(p, pr.model, pr.load_mohm)
+    if pr.kind == "thermocompression":
+        # an oxide film on the part resists heat as it resists current
+        p[K.P_H_METAL] *= part.conductance_factor
     wire_strength = 0.0
     if pr.kind != "resistor":
         wire_strength = _pack_wire(p, mats, pr.wire, part.wire_diameter_mm, pr.model)
     if pr.kind == "thermocompression":
         _pack_thermocompression(p, mats, schedule, part)
     elif pr.kind == "direct":
-        _pack_direct(p, mats, pr.wire, pr.model)
+        _pack_direct(p, mats, pr.wire, pr.model, part)
         _pack_direct_bounds(p, mats, pr.wire, pr.electrode)
     else:
         p[K.P_COATING_SOLIDUS_C] = 1e9
@@ -121,7 +104,7 @@ def prepare(schedule: Schedule, seed: int = 0, materials: Materials | None = Non
     # the resistor load keeps its heat in node 0 of a massive bar
     p[K.P_TIP_CAP] = p[K.P_TIP_CAP] if pr.kind != "resistor" else RESISTOR_HEAT_CAPACITY_J_K
     p[K.P_TIP_TM] = p[K.P_TIP_TM] if pr.kind != "resistor" else 1e9
-    pack_head(p, schedule.head)
+    pack_head(p, schedule.head, part.force_factor)
     s = np.zeros(K.N_STATE)
     K.init_state(p, s)
     return Weld(schedule, p, s, part, rng, wire_strength)
@@ -183,14 +166,11 @@ def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, 
     p[K.P_TIP_TM] = tip_mat.liquidus_c
     p[K.P_TIP_LAT] = tip.mass_mg * 1e-3 * _latent_j_g(pr.electrode, tip_mat)
     p[K.P_CONTACT_LEN_M] = part.contact_length_mm * 1e-3
-    if pr.enamel is None:
-        build = 0.05
+    if not pr.enamel:
         enamel_k, soft, dec = 0.2, 150.0, 300.0
     else:
         en = mats.get("enamels", pr.enamel)
-        build = en.build_um(pr.enamel_grade)
         enamel_k, soft, dec = en.conductivity_w_mk, en.softening_c, en.decomposition_c
-    part.enamel_um = max(build * (1.0 + nz.enamel_sd_pct / 100.0 * part.enamel_um), 0.05)
     p[K.P_ENAMEL_H0_M] = part.enamel_um * 1e-6
     p[K.P_ENAMEL_K] = enamel_k
     p[K.P_ENAMEL_SOFT_C] = soft
@@ -199,7 +179,7 @@ def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, 
     p[K.P_ENAMEL_FLOW_DT_C] = m.enamel_flow_span_c
     p[K.P_ENAMEL_DEC_RATE] = m.enamel_decomposition_per_s
     term = mats.get("terminals", pr.terminal)
-    t = pr.terminal_thickness_mm * 1e-3
+    t = part.terminal_thickness_mm * 1e-3
     lc = part.contact_length_mm * 1e-3
     # The terminal zone under the joint: a patch a few wire widths across; it spreads heat
     # radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
@@ -210,15 +190,16 @@ def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, 
     p[K.P_COATING_SOLIDUS_C] = mats.get("coatings", pr.coating).solidus_c if pr.coating else 1e9
 
 
-def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel) -> None:
-    """Write the crossed wires' contacts and the electrodes into the parameters."""
+def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel, part: Part) -> None:
+    """Write the crossed wires' contacts (their films as this part's) and the electrodes into
+    the parameters."""
     wire = mats.get("wires", name)
     p[K.P_DW_RHO0] = wire.resistivity_ohm_m
     p[K.P_DW_ALPHA] = wire.temp_coeff_per_k
     p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
-    p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9
+    p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9 * part.film_factor
     p[K.P_FILM_DECAY_C] = m.film_decay_c
-    p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9
+    p[K.P_EC_FILM_OHM_M2] = m.electrode_film_nohm_m2 * 1e-9 * part.electrode_film_factor
     p[K.P_EL_CAP] = m.electrode_heat_capacity_j_k
     p[K.P_EL_G_SINK] = m.electrode_sink_w_k
     p[K.P_JUNCTION_LEN_M] = p[K.P_WIRE_D_M] * m.heated_length_d
@@ -303,9 +284,10 @@ def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:
         p[K.P_SP2] = sup.setpoint(2)
 
 
-def pack_head(p: np.ndarray, hd: HeadSettings) -> None:
-    """Write the force head's settings into the kernel parameters."""
-    p[K.P_HEAD_FORCE_N] = hd.force_n
+def pack_head(p: np.ndarray, hd: HeadSettings, force_factor: float = 1.0) -> None:
+    """Write the force head's settings into the kernel parameters; the force the head really
+    holds is its setpoint times this part's force_factor (the servo's repeatability)."""
+    p[K.P_HEAD_FORCE_N] = hd.force_n * force_factor
     p[K.P_HEAD_APPROACH_M_S] = hd.approach_speed_mm_s * 1e-3
     p[K.P_HEAD_SEARCH_M_S] = hd.search_speed_mm_s * 1e-3
     p[K.P_HEAD_START_GAP_M] = hd.start_gap_mm * 1e-3

@@ -23,6 +23,7 @@ from drivers.config.schedule import (
     Schedule,
     apply_overrides,
 )
+from drivers.config.variation import Variation, load_variation
 from drivers.wire import frames
 from drivers.wire.frames import SAMPLE_RATE_HZ
 from drivers.wire.modbus import DEVICE_BUSY, ILLEGAL_ADDRESS, ILLEGAL_VALUE
@@ -40,7 +41,8 @@ from firmware_sim.devices import (
     Device,
 )
 from firmware_sim.faults import Faults
-from firmware_sim.model import Weld, prepare
+from firmware_sim.model import Weld
+from firmware_sim.population import next_weld
 from firmware_sim.run import Adc, judge, measure
 
 
@@ -63,6 +65,7 @@ class Station:
         materials: Materials | None = None,
         faults: Faults | None = None,
         wear: bool = False,
+        variation: Variation | None = None,
     ) -> None:
         self.schedule = schedule
         self.seed = seed
@@ -73,10 +76,12 @@ class Station:
         self.devices = {SUPPLY_UNIT: self.supply, HEAD_UNIT: self.head}
         self.weld_index = 0
         # wear=True: the tip wears with every weld fired and is new again after a dressing (see
-        # dress), starting from the schedule's wear state. Off by default: the shipped windows
-        # are signature windows taught on one tip state, which a few dozen welds of wear leave
+        # dress), starting from the schedule's wear state (the default station, sim.toml, has
+        # it on; off here, for tests that want one tip state)
         self.wear = wear
         self.welds_since_dressing = schedule.noise.welds_since_dressing
+        # every part drawn from the variation file; the tip's heat carried from part to part
+        self.variation = variation or load_variation(materials=self.materials)
         self.weld: Weld = self._new_weld(schedule)
         self.weld_count = 0
         self.armed = False
@@ -223,18 +228,12 @@ class Station:
         self.welds_since_dressing = 0
 
     def _new_weld(self, schedule: Schedule) -> Weld:
-        # Each weld gets its own part (spread, noise) from the station seed and the weld index,
-        # and the tip as worn by the welds fired since the last dressing (a copy of the noise
-        # block, not a validated schedule: this runs at every approach)
-        if self.wear:
-            noise = schedule.noise.model_copy(
-                update={"welds_since_dressing": self.welds_since_dressing}
-            )
-            schedule = schedule.model_copy(update={"noise": noise})
-        weld = prepare(
-            schedule,
-            seed=self.seed * 1_000_003 + self.weld_index,
-            materials=self.materials,
+        # Each weld a new part from the station seed and the weld index; the tip's wear (if
+        # on) and heat carried over from the welds before it
+        worn = self.welds_since_dressing if self.wear else None
+        last: Weld | None = getattr(self, "weld", None)  # (none before the first part)
+        weld = next_weld(
+            schedule, self.seed, self.weld_index, self.materials, self.variation, last, worn
         )
         self.weld_index += 1
         self.adc = Adc.of(weld)

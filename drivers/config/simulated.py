@@ -127,7 +127,8 @@ class ProcessModel(Strict):
 
 
 class Noise(Strict):
-    """Measurement noise, part spread and drift; all drawn from the seed."""
+    """Measurement noise, defects and the tip's wear; all drawn from the seed. The part-to-part
+    spread (wire, enamel, terminal, films, placement, force) is configs/variation.toml's."""
 
     current_full_scale_a: float = Field(5000.0, gt=0.0, description="ADC full scale, A")
     voltage_full_scale_v: float = Field(10.0, gt=0.0, description="ADC full scale, V")
@@ -138,8 +139,10 @@ class Noise(Strict):
     force_noise_n: float = Field(0.01, ge=0.0, description="rms noise, N")
     position_noise_um: float = Field(0.1, ge=0.0, description="rms noise, µm")
     position_resolution_um: float = Field(0.1, gt=0.0, description="encoder step, µm")
-    wire_diameter_sd_pct: float = Field(0.5, ge=0.0, le=20.0, description="1σ spread, %")
-    enamel_sd_pct: float = Field(5.0, ge=0.0, le=50.0, description="1σ spread of build, %")
+    # Unused: the part spread is configs/variation.toml's. Kept until the shipped windows are
+    # taught again, because the schedule's hash (in every window and QA record) covers them.
+    wire_diameter_sd_pct: float = Field(0.5, ge=0.0, le=20.0, description="unused (see above)")
+    enamel_sd_pct: float = Field(5.0, ge=0.0, le=50.0, description="unused (see above)")
     misplaced_probability: float = Field(0.0, ge=0.0, le=1.0, description="wire off-centre")
     missing_probability: float = Field(0.0, ge=0.0, le=1.0, description="no wire at all")
     welds_since_dressing: int = Field(0, ge=0, le=10_000_000, description="tip wear state")

@@ -162,9 +162,11 @@ def test_same_seed_same_bits(path) -> None:
 
 
 def test_part_spread_and_tip_wear_come_from_the_seed() -> None:
-    outs = [simulate(TC_INV, "noise.wire_diameter_sd_pct=2", seed=k).outcome for k in range(5)]
+    # each seed its own part (configs/variation.toml), the same seed the same part
+    outs = [simulate(TC_INV, seed=k).outcome for k in range(5)]
     diameters = {round(o.wire_diameter_mm, 6) for o in outs}
     assert len(diameters) == 5
+    assert simulate(TC_INV, seed=3).outcome == outs[3]
     fresh = simulate(TC_INV).outcome
     worn = simulate(TC_INV, "noise.welds_since_dressing=20000").outcome
     # a worn tip has more resistance: at constant voltage it takes less power

@@ -10,6 +10,7 @@ from drivers.config.files import materials_path
 from drivers.config.loader import ConfigError
 from drivers.config.materials import Materials, load_materials, materials_schema
 from drivers.config.references import bracketed_keys, parse_citation
+from drivers.config.variation import load_variation
 
 SHIPPED_TEXT = materials_path().read_text(encoding="utf-8")
 
@@ -91,7 +92,12 @@ def test_every_cited_key_is_a_reference(mats: Materials) -> None:
         assert set(keys) <= set(mats.references), f"{kind}.{name}.note cites {keys}"
         cited.update(keys)
     assert cited == mats.cited_references()
-    # A reference no entry cites is stale, or an entry lost its citation.
+    # configs/variation.toml cites this file's references too
+    for _, entry in load_variation(materials=mats).entries():
+        for _, text in entry.citations():
+            cited.update(parse_citation(text).keys)
+        cited.update(bracketed_keys(entry.note or ""))
+    # A reference nothing cites is stale, or an entry lost its citation.
     assert set(mats.references) == cited, f"never cited: {sorted(set(mats.references) - cited)}"
 
 
