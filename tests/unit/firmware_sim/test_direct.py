@@ -44,6 +44,7 @@ def cc_schedule(amps: float, weld_ms: float = 10.0, force_n: float = FORCE_N) ->
         weld1_ms=weld_ms - 1.0,
         hold_ms=10.0,
         weld1_current_a=amps,
+        current_limit_a=5000.0,  # the sweep's top (2.5 kA) within what the supply holds
     )
     return sch.model_copy(update={"supply": inv})
 
