@@ -158,6 +158,8 @@ P_INV_SPAN = PARAMS.slot("1", "inverter: one step as a share of the output pulse
 P_INV_INV_SPAN = PARAMS.slot("1", "inverter: 1 / P_INV_SPAN")
 P_DT_OVER_L = PARAMS.slot("1/Ω", "step over loop inductance (s/H)")
 P_INV_STEPS_PER_TICK = PARAMS.slot("", "count of steps per feedback tick, less half a step")
+P_CD_INV_LM = PARAMS.slot("1/H", "CD: 1 / magnetising inductance, referred (0: ideal transformer)")
+P_CD_IM_SAT_A = PARAMS.slot("A", "CD: magnetising current where the core saturates (1e30: never)")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -306,6 +308,11 @@ S_R_EC1 = STATE.slot("Ω", "direct: resistance of the contact of electrode 1, he
 S_R_EC2 = STATE.slot("Ω", "direct: resistance of the contact of electrode 2, held")
 S_R_B1 = STATE.slot("Ω", "direct: bulk resistance of wire 1, held")
 S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
+S_IM = STATE.slot("A", "CD: magnetising current of the pulse transformer, referred")
+S_CD_SATURATED = STATE.slot("", "flag: CD: the transformer's core saturated in this pulse")
+S_E_CD_LOSS = STATE.slot(
+    "J", "CD: bank energy that missed the load (winding, core, charge dumped or left unused)"
+)
 N_STATE = len(STATE)
 
 # process kinds
