@@ -195,7 +195,10 @@ def _cd_steps(p: np.ndarray, s: np.ndarray, n: int, dt: float, r: float) -> floa
         ia = mid[0] * i0 + mid[1] * im + mid[2] * vc
         if (i1 <= 0.0 and i0 > 0.0) or (0.0 < i1 < hold and i1 < i0):
             # The SCR blocks reverse current, and turns off below its holding current; the
-            # magnetising energy and the bank's remaining charge never reach the load.
+            # magnetising energy and the bank's remaining charge never reach the load. (Judged
+            # on the load current, as before the transformer was modelled: the primary's SCR
+            # carries i + i_m, which would let an under-damped load's current ring below zero
+            # for a while; the shipped, over-damped pulses never reverse.)
             frac = i0 / (i0 - i1) if i1 <= 0.0 else 1.0
             i2 += i0 * i0 * dt * frac / 3.0
             vc = vc + (v1 - vc) * frac
