@@ -263,6 +263,10 @@ def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:
         p[K.P_CD_HOLD_A] = SCR_HOLDING_A * n
         p[K.P_L_H] = sup.inductance_uh * 1e-6 * TAP_FACTOR[sup.pulse_tap]
         p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
+        # The core saturates when its flux linkage Lm·i_m reaches its volt-second capacity.
+        lm = sup.magnetising_uh * 1e-6
+        p[K.P_CD_INV_LM] = 0.0 if sup.ideal_transformer else 1.0 / lm
+        p[K.P_CD_IM_SAT_A] = 1e30 if sup.ideal_transformer else sup.core_mvs * 1e-3 / lm
         p[K.P_SEG_SQUEEZE_S] = sup.squeeze_ms * 1e-3
         p[K.P_SEG_HOLD_S] = sup.hold_ms * 1e-3
     else:

@@ -78,6 +78,33 @@ class CDSettings(Strict):
     pulse_tap: Literal["short", "medium", "long"] = Field(
         "short", description="pulse-width tap: multiplies the inductance by 1, 4 or 16"
     )
+    # The pulse transformer's core: what ends a CD pulse within milliseconds although the bank,
+    # referred to the secondary (C·n², farads), would take tens of ms to empty through milliohms.
+    # Stored-energy supplies give one short pulse of 1 to 16 ms whose length the transformer's
+    # taps set, and deliver considerably less than ½CV² to the electrodes ("Stored Energy
+    # (Capacitive Discharge)", MS Cable knowledge base, Power Supply Technologies;
+    # www.ms-cable.com/knowledge/70); a saturated welding transformer passes no more energy to the
+    # secondary and its primary inductance drops to the air-core value (S. Belkin, "Saturation",
+    # Digiweld, 1999; www.euro-science.com/SATURATION.htm). Not registers: like the leakage and
+    # the turns, these are the hardware's construction, which a session cannot set.
+    magnetising_uh: float = Field(
+        50.0,
+        gt=0.0,
+        le=100_000.0,
+        description="magnetising inductance of the pulse transformer referred to the secondary, µH",
+    )
+    core_mvs: float = Field(
+        5.0,
+        gt=0.0,
+        le=1000.0,
+        description="core's volt-second capacity from reset to saturation referred to the "
+        "secondary (the flux of a 1-turn secondary), mV·s: ends the pulse's drive",
+    )
+    ideal_transformer: bool = Field(
+        False,
+        description="model an ideal transformer (no magnetising current, no saturation): the "
+        "bank then discharges as a series RLC, as in calibration against the closed form",
+    )
     first_pulse_pct: float = Field(
         0.0, ge=0.0, le=30.0, description="dual pulse: share of the energy in pulse 1, %"
     )

@@ -6,7 +6,8 @@ runs per step. Parameters and state are flat float64 vectors (their slots are de
 carried between blocks, copied and compared bit for bit.
 
 By subsystem: `layout` (the vectors' slots and the codes), `common` (what all parts use),
-`supply` (CD circuit and inverter), `feedback` (the inverter's PI loop), `thermo`
+`cd` (the CD circuit and its pulse transformer), `supply` (the inverter), `feedback` (its PI
+loop), `thermo`
 (thermocompression), `direct` (direct welding), `head` (the servo head) and `weld`, the entry
 that puts them together in `advance`.
 """

@@ -176,6 +176,8 @@ P_EL_TB = PARAMS.slot("°C", "direct: electrode's boiling point")
 P_EL_K = PARAMS.slot("W/(m·K)", "direct: electrode's thermal conductivity (spreading at its face)")
 P_EL_RHO = PARAMS.slot("Ω·m", "direct: electrode's resistivity (its side of each contact)")
 P_EXPEL_DEFECT = PARAMS.slot("1", "judge: share of the junction's metal lost that is expulsion")
+P_CD_INV_LM = PARAMS.slot("1/H", "CD: 1 / magnetising inductance, referred (0: ideal transformer)")
+P_CD_IM_SAT_A = PARAMS.slot("A", "CD: magnetising current where the core saturates (1e30: never)")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -329,6 +331,11 @@ S_INV_INTEG = STATE.slot(
 )
 S_J_LOST = STATE.slot("1", "direct: share of the junction's metal expelled or boiled away")
 S_EXPEL_N = STATE.slot("", "count of expulsions (direct)")
+S_IM = STATE.slot("A", "CD: magnetising current of the pulse transformer, referred")
+S_CD_SATURATED = STATE.slot("", "flag: CD: the transformer's core saturated in this pulse")
+S_E_CD_LOSS = STATE.slot(
+    "J", "CD: bank energy that missed the load (winding, core, charge dumped or left unused)"
+)
 N_STATE = len(STATE)
 
 # process kinds

@@ -1,5 +1,5 @@
-"""The weld supplies: the capacitor-discharge (CD) circuit and the inverter's bridge (its feedback
-loop is in `feedback`)."""
+"""The inverter weld supply: its bridge at the PWM edges, closed-form runs between feedback ticks
+(the feedback loop is in `feedback`, the capacitor-discharge circuit in `cd`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ from firmware_sim.kernel.layout import (
     MODE_CURRENT,
     MODE_POWER,
     MODE_VOLTAGE,
-    P_CD_C_F,
-    P_CD_HOLD_A,
-    P_CD_T2_S,
-    P_CD_TRUNCATABLE,
-    P_CD_V1,
-    P_CD_V2,
     P_DT_OVER_L,
     P_INV_INV_SPAN,
     P_INV_MODE,
@@ -35,7 +29,6 @@ from firmware_sim.kernel.layout import (
     S_I,
     S_I_PEAK,
     S_N_FIRE,
-    S_PULSE_IDX,
     S_PWM_PHASE,
     S_STOP_REQ,
     S_SUPPLY_STATE,
@@ -43,173 +36,8 @@ from firmware_sim.kernel.layout import (
     S_T_FIRE,
     S_T_I_END,
     S_T_I_START,
-    S_T_SUPPLY_END,
-    S_VC,
-    SS_DONE,
     SS_RUNNING,
 )
-
-
-@njit(**_INLINE)
-def _rk4_map(
-    r: float, ll: float, c: float, h: float
-) -> tuple[float, float, float, float, float, float]:
-    """Return RK4's step h (s) of the RLC, linear in (i A, vc V): M by rows, then its midpoint i."""
-    # RK4 of the linear RLC with R frozen is a fixed 2x2 map: precompute it once per block.
-    # x' = A x with x = (i, vc): A = [[-r/L, 1/L], [-1/C, 0]]
-    a11, a12, a21 = -r / ll, 1.0 / ll, -1.0 / c
-    # M = I + hA + (hA)^2/2 + (hA)^3/6 + (hA)^4/24, built by Horner on 2x2 matrices
-    m11, m12, m21, m22 = 1.0, 0.0, 0.0, 1.0
-    for k in (4.0, 3.0, 2.0, 1.0):
-        # M <- I + (h/k) A M
-        n11 = 1.0 + h / k * (a11 * m11 + a12 * m21)
-        n12 = h / k * (a11 * m12 + a12 * m22)
-        n21 = h / k * (a21 * m11)
-        n22 = 1.0 + h / k * (a21 * m12)
-        m11, m12, m21, m22 = n11, n12, n21, n22
-    # RK4's midpoint current (i_a + i_b)/2 is linear in (i, vc) too; Simpson on i² uses it.
-    q = 0.5 * h
-    ia_i, ia_v = 1.0 + q * a11, q * a12
-    va_i, va_v = q * a21, 1.0
-    ib_i = 1.0 + q * (a11 * ia_i + a12 * va_i)
-    ib_v = q * (a11 * ia_v + a12 * va_v)
-    mid_i, mid_v = 0.5 * (ia_i + ib_i), 0.5 * (ia_v + ib_v)
-    return m11, m12, m21, m22, mid_i, mid_v
-
-
-@njit(**_INLINE)
-def _power(
-    m11: float, m12: float, m21: float, m22: float, n: int
-) -> tuple[float, float, float, float]:
-    """Return the 2x2 matrix M to the power n ≥ 1 (by squaring)."""
-    p11, p12, p21, p22 = 1.0, 0.0, 0.0, 1.0
-    b11, b12, b21, b22 = m11, m12, m21, m22
-    e = n
-    while e > 0:
-        if e & 1:
-            p11, p12, p21, p22 = (
-                b11 * p11 + b12 * p21,
-                b11 * p12 + b12 * p22,
-                b21 * p11 + b22 * p21,
-                b21 * p12 + b22 * p22,
-            )
-        e >>= 1
-        if e:
-            b11, b12, b21, b22 = (
-                b11 * b11 + b12 * b21,
-                b11 * b12 + b12 * b22,
-                b21 * b11 + b22 * b21,
-                b21 * b12 + b22 * b22,
-            )
-    return p11, p12, p21, p22
-
-
-@njit(**_INLINE)
-def _cd_steps(
-    p: np.ndarray,
-    s: np.ndarray,
-    n: int,
-    dt: float,
-    i0: float,
-    vc: float,
-    on: bool,
-    rk4: tuple[float, float, float, float, float, float],
-) -> float:
-    """Step the CD circuit n times from i0 (A), vc (V) by the RK4 map; return ∫i² dt (A²·s)."""
-    m11, m12, m21, m22, mid_i, mid_v = rk4
-    idx = int(s[S_PULSE_IDX])
-    t = s[S_T]
-    t_fire = s[S_T_FIRE]
-    truncate = s[S_STOP_REQ] > 0.5 and p[P_CD_TRUNCATABLE] > 0.5
-    hold = p[P_CD_HOLD_A]
-    i2 = 0.0
-    peak = s[S_I_PEAK]
-    for _ in range(n):
-        if not on:
-            v = p[P_CD_V1] if idx == 0 else p[P_CD_V2]
-            if idx >= 2 or v <= 0.0 or s[S_STOP_REQ] > 0.5:
-                s[S_SUPPLY_STATE] = SS_DONE
-                s[S_T_SUPPLY_END] = t
-                t += dt
-                continue
-            start = t_fire + (0.0 if idx == 0 else p[P_CD_T2_S])
-            if t < start:
-                t += dt
-                continue
-            vc = v
-            i0 = 0.0
-            on = True
-            s[S_N_FIRE] += 1.0
-            if s[S_T_I_START] < 0.0:
-                s[S_T_I_START] = t
-        if truncate:
-            # A truncating switch commutates the pulse off at once.
-            i0 = 0.0
-            on = False
-            idx = 2
-            t += dt
-            continue
-        i1 = m11 * i0 + m12 * vc
-        v1 = m21 * i0 + m22 * vc
-        im = mid_i * i0 + mid_v * vc
-        if (i1 <= 0.0 and i0 > 0.0) or (0.0 < i1 < hold and i1 < i0):
-            # The SCR blocks reverse current, and turns off below its holding current.
-            frac = i0 / (i0 - i1) if i1 <= 0.0 else 1.0
-            i2 += i0 * i0 * dt * frac / 3.0
-            vc = vc + (v1 - vc) * frac
-            i0 = 0.0
-            on = False
-            idx += 1
-            s[S_T_I_END] = t + dt * frac
-            t += dt
-            continue
-        i2 += dt / 6.0 * (i0 * i0 + 4.0 * im * im + i1 * i1)
-        i0 = i1
-        vc = v1
-        if i0 > peak:
-            peak = i0
-        t += dt
-    s[S_I] = i0
-    s[S_VC] = vc
-    s[S_CURRENT_ON] = 1.0 if on else 0.0
-    s[S_PULSE_IDX] = idx
-    s[S_I_PEAK] = peak
-    s[S_T] = t
-    return i2
-
-
-@njit(**_INLINE)
-def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> float:
-    """Run n electrical steps of the CD circuit with the load held; return ∫i² dt (A²·s)."""
-    if s[S_SUPPLY_STATE] != SS_RUNNING:
-        s[S_T] += n * dt
-        return 0.0
-    r = r_load + p[P_RW_OHM]
-    ll = p[P_L_H]
-    c = p[P_CD_C_F]
-    rk4 = _rk4_map(r, ll, c, dt)
-    i0 = s[S_I]
-    vc = s[S_VC]
-    on = s[S_CURRENT_ON] > 0.5
-    if on and n > 1 and s[S_STOP_REQ] < 0.5:
-        # Mid-pulse the block is M^n applied once; its Joule energy is the drop of the stored
-        # energy ½Li² + ½Cv² over R. Taken only when the current stays above the SCR's holding
-        # current and is monotone over the block (the peak then sits at an end); otherwise the
-        # block is stepped one by one below.
-        m11, m12, m21, m22, _, _ = rk4
-        p11, p12, p21, p22 = _power(m11, m12, m21, m22, n)
-        i_n = p11 * i0 + p12 * vc
-        v_n = p21 * i0 + p22 * vc
-        d0 = vc - r * i0
-        d_n = v_n - r * i_n
-        if i_n > p[P_CD_HOLD_A] and (d0 >= 0.0) == (d_n >= 0.0):
-            e_drop = 0.5 * ll * (i0 * i0 - i_n * i_n) + 0.5 * c * (vc * vc - v_n * v_n)
-            s[S_I] = i_n
-            s[S_VC] = v_n
-            s[S_I_PEAK] = max(s[S_I_PEAK], i_n)
-            s[S_T] += n * dt
-            return max(e_drop / r, 0.0)
-    return _cd_steps(p, s, n, dt, i0, vc, on, rk4)
 
 
 @njit(**_INLINE)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from firmware_sim.kernel.cd import _fast_cd
 from firmware_sim.kernel.common import _INLINE, _JIT, _temp
 from firmware_sim.kernel.direct import _direct_missing_r, _direct_resistances, _direct_step
 from firmware_sim.kernel.head import _head_step
@@ -94,7 +95,7 @@ from firmware_sim.kernel.layout import (
     SUP_CD,
     SUP_INVERTER,
 )
-from firmware_sim.kernel.supply import _fast_cd, _fast_inverter
+from firmware_sim.kernel.supply import _fast_inverter
 from firmware_sim.kernel.thermo import _tc_step
 
 # Every function here is cached. numba keeps a cached function while its file stays the same
@@ -102,7 +103,7 @@ from firmware_sim.kernel.thermo import _tc_step
 # code and constants frozen into it. So this file holds the SHA-256 of those modules: an edit to
 # any of them must edit this file too, which discards the cached `advance`
 # (tests/unit/firmware_sim/test_kernel_layout.py recomputes it, and gives the new value when stale).
-SOURCES_SHA256 = "3bd8ad391934e574098718cb7178d7448c65b62d6abb2d58214640abb52e9381"
+SOURCES_SHA256 = "10fefbe4ecf1171019d31795531d67af5c91fe64b8e47776b5de7f91e4afd448"
 _CACHED: Any = {**_JIT, "cache": True}
 
 
