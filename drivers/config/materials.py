@@ -45,6 +45,9 @@ HardeningN = Annotated[float, Field(ge=0.0, le=1.0)]
 LatentHeat = Annotated[float, Field(gt=0.0, le=1_000.0, description="J/g")]
 BuildUm = Annotated[float, Field(gt=0.0, le=200.0, description="µm, radial")]
 WtPct = Annotated[float, Field(gt=0.0, le=100.0, description="mass %")]
+Activation = Annotated[float, Field(gt=5.0, le=1_000.0, description="kJ/mol")]
+Avrami = Annotated[float, Field(gt=0.2, le=5.0)]
+StressExponent = Annotated[float, Field(ge=1.0, le=15.0)]
 
 # IEC 60085 thermal classes: a value off this list is a typo, not a new class.
 ThermalClass = Literal[90, 105, 120, 130, 155, 180, 200, 220, 240, 250]
@@ -189,7 +192,15 @@ class Structural(Metal):
 
 
 class Wire(Structural):
-    """A wire conductor (bare metal; the enamel is a separate entry)."""
+    """A wire conductor (bare metal; the enamel is a separate entry). The optional kinetics say
+    how time at temperature changes it: its softening (recrystallisation and grain growth, JMAK
+    with an Arrhenius rate) down to softened_uts_mpa, and its power-law creep."""
+
+    softening_activation_kj_mol: Activation | None = None
+    softening_avrami_n: Avrami | None = None
+    softened_uts_mpa: StressMpa | None = None
+    creep_activation_kj_mol: Activation | None = None
+    creep_stress_exponent: StressExponent | None = None
 
 
 class Terminal(Structural):
