@@ -66,6 +66,7 @@ class Outcome:
     enamel_um: float
     peak_tip_temp_c: float  # TC: the hot tip's own node; direct and resistor: ambient
     heel_softened_fraction: float  # TC: share of the heel softened by time at temperature
+    fracture: str  # where a pull test breaks it: "interface" (the bond), "heel" (the wire), ""
 
 
 def _heel_factor(p: np.ndarray, setdown_frac: float, soft: float) -> float:
@@ -102,6 +103,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     frac = setdown / ref if ref > 0 else 0.0
     removed = 1.0
     jbf = 0.0
+    f_bond = f_heel = 0.0
     bond = s[K.S_BOND]
     if kind == K.PROC_THERMOCOMPRESSION and not missing:
         h0 = p[K.P_ENAMEL_H0_M]
@@ -118,6 +120,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         f_heel = weld.wire_strength_n * _heel_factor(p, frac, soft)
         jbf = min(f_bond, f_heel) * (0.5 if s[K.S_EXPELLED] > 0.5 else 1.0)
     defect = _defect(weld, frac, removed)
+    fracture = ("interface" if f_bond <= f_heel else "heel") if f_heel > 0.0 else ""
     if defect in ("wire_cut", "missing_wire"):
         jbf = 0.0
     t_start = s[K.S_T_I_START]
@@ -154,6 +157,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         enamel_um=float(weld.part.enamel_um),
         peak_tip_temp_c=float(max(s[K.S_T_TIP_PEAK], t0)),  # its slot starts at 0
         heel_softened_fraction=float(softened_share(p, s) if tc else 0.0),
+        fracture=fracture,
     )
 
 

@@ -100,6 +100,15 @@ def test_cui_2021_optimum_is_an_optimum_in_each_factor(tc_times) -> None:
     assert tc_times[16].jbf_n < 0.95 * best and tc_times[48].jbf_n < 0.95 * best
 
 
+def test_fracture_moves_from_the_interface_to_the_heel_as_the_voltage_rises() -> None:
+    """Cui2021 (abstract): with rising welding voltage the fracture mode changed from
+    interfacial fracture to (partial) pull-out of the wire; below the optimum the bond is what
+    breaks, above it the wire's heel."""
+    cold = simulate(TC_INV, "supply.weld1_voltage_v=1.8").outcome
+    hot = simulate(TC_INV, "supply.weld1_voltage_v=2.4").outcome
+    assert (cold.fracture, hot.fracture) == ("interface", "heel")
+
+
 def test_thermocompression_over_welds_with_time_at_the_same_voltage(tc_times) -> None:
     """Past its optimum a joint weakens with time at temperature, as with heat: the heel
     softens (recrystallisation and grain growth, JMAK with Cu's 123 kJ/mol, Vandermeer2004)
