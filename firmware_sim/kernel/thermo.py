@@ -96,8 +96,9 @@ def _flatten(p: np.ndarray, s: np.ndarray, dt: float, force: float, tw: float, w
     if force > f_req:
         sw += p[P_FLOW_V0] * min(force / f_req - 1.0, 10.0) * dt
     elif force > 0.0 and tw > p[P_T0_C] + _KINETIC_RISE_K:
-        arr = math.exp(-p[P_CREEP_Q_K] / (tw + _KELVIN))
-        sw += h * p[P_CREEP_K0] * arr * math.exp(p[P_CREEP_N] * math.log(force / f_req)) * dt
+        # Arrhenius and power law in one exp: this runs every hot step
+        x = p[P_CREEP_N] * math.log(force / f_req) - p[P_CREEP_Q_K] / (tw + _KELVIN)
+        sw += h * p[P_CREEP_K0] * math.exp(x) * dt
     s[S_S_WIRE] = min(sw, 0.98 * d)
     return eps
 
@@ -133,17 +134,15 @@ def _tc_step(p: np.ndarray, s: np.ndarray, dt: float, q_joule: float, force: flo
     g_tw = area / (s[S_E_TOP] / ke + 1.0 / p[P_H_METAL])
     g_wt = area / (s[S_E_BOT] / ke + 1.0 / p[P_H_METAL])
     # The wire is the smallest node (its time constant falls to tens of µs on bare metal, near
-    # the step): it relaxes exponentially toward its equilibrium between tip, terminal and fins
-    # over the step, and the flows use its mean temperature over the step, so that it cannot
-    # oscillate and the three nodes' ledger stays exact.
+    # the step): it steps implicitly (backward Euler) toward its equilibrium between tip,
+    # terminal and fins, and every flow uses its new temperature, so that it cannot oscillate
+    # and the three nodes' ledger stays exact. (A division, not an exp: this runs every step.)
     g_f = p[P_WIRE_G_FIN]
-    g_sum = g_tw + g_wt + g_f
-    t_eq = (g_tw * tt + g_wt * tm + g_f * t0) / g_sum
-    x = g_sum * dt / cap_w
-    tw_mean = t_eq + (tw - t_eq) * ((1.0 - math.exp(-x)) / x if x > 1e-6 else 1.0 - 0.5 * x)
-    q_tw = g_tw * (tt - tw_mean)
-    q_wt = g_wt * (tw_mean - tm)
-    q_wf = g_f * (tw_mean - t0)
+    k = dt / cap_w
+    tw_new = (tw + k * (g_tw * tt + g_wt * tm + g_f * t0)) / (1.0 + k * (g_tw + g_wt + g_f))
+    q_tw = g_tw * (tt - tw_new)
+    q_wt = g_wt * (tw_new - tm)
+    q_wf = g_f * (tw_new - t0)
     s[S_H0] += (q_joule - q_tw - q_ts) * dt
     s[S_H1] += (q_tw - q_wt - q_wf) * dt
     s[S_H2] += (q_wt - q_tb) * dt
