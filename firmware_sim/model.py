@@ -34,6 +34,9 @@ PROC_CODE = {
 # Source: CRC Handbook of Chemistry and Physics, 97th ed., "Heat of fusion of the elements".
 LATENT_J_G = {"Cu": 205.0, "Ni": 298.0, "Mo": 390.0, "W": 285.0, "316LVM": 270.0, "Pt-10Ir": 110.0}
 RESISTOR_HEAT_CAPACITY_J_K = 1.0e3  # a shorting bar: massive, stays near ambient
+# The inverter's feedback loop gain g = ω_c·T: critically damped with a tick's delay (the design
+# is in firmware_sim/kernel/feedback.py).
+INV_LOOP_GAIN = 0.25
 SCR_HOLDING_A = 0.05  # primary-side SCR holding current, A (typical for a 50 A-class SCR)
 
 
@@ -287,7 +290,8 @@ def pack_supply(p: np.ndarray, sup: CDSettings | InverterSettings) -> None:
         p[K.P_INV_CTRL_PERIOD_S] = 1e-3 / sup.feedback_khz
         p[K.P_INV_MODE] = MODE_CODE[sup.mode]
         p[K.P_INV_DUTY_MAX] = MAX_DUTY
-        p[K.P_INV_GAIN] = 0.35
+        p[K.P_INV_GAIN] = INV_LOOP_GAIN
+        p[K.P_INV_I_MAX_A] = sup.current_limit_a
         p[K.P_L_H] = sup.inductance_uh * 1e-6
         p[K.P_RW_OHM] = sup.resistance_mohm * 1e-3
         for name in ("squeeze", "up1", "weld1", "down1", "cool", "up2", "weld2", "down2", "hold"):

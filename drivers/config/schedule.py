@@ -120,6 +120,17 @@ class InverterSettings(Strict):
         0.5, ge=0.0, le=1000.0, description="output resistance referred to the secondary, mΩ"
     )
     feedback_khz: float = Field(25.0, ge=1.0, le=100.0, description="feedback rate, kHz")
+    # 2000 A is an estimate for a bench micro-inverter (48 V bus, 12:1): no rating of a real
+    # supply was found to cite (Amada 990-371, the HF-2500A manual, gives its sampling, 40 µs,
+    # and setpoint units, not the most current it delivers). Simulator-only, as bus_voltage_v
+    # and turns_ratio: a supply's rating is its hardware, not a register a session writes.
+    current_limit_a: float = Field(
+        2000.0,
+        gt=0.0,
+        le=20_000.0,
+        description="largest secondary current, A: the feedback caps the current there in "
+        "every mode (the supply's rating)",
+    )
     mode: Literal["current", "voltage", "power"] = Field(description="feedback quantity")
     squeeze_ms: Ms = 0.0
     up1_ms: Ms = 0.0
@@ -160,6 +171,13 @@ class InverterSettings(Strict):
             raise ValueError(f"mode {self.mode!r} needs weld1_{unit}")
         if self.weld2_ms > 0.0 and getattr(self, f"weld2_{unit}") is None:
             raise ValueError(f"weld2_ms > 0 needs weld2_{unit}")
+        for k in (1, 2):
+            amps = self.weld1_current_a if k == 1 else self.weld2_current_a
+            if amps is not None and amps > self.current_limit_a:
+                raise ValueError(
+                    f"weld{k}_current_a {amps:g} A is above current_limit_a "
+                    f"{self.current_limit_a:g} A: the supply holds the current at its limit"
+                )
         if self.feedback_khz > self.pwm_khz * 2:
             raise ValueError("feedback_khz above twice pwm_khz has nothing new to measure")
         return self

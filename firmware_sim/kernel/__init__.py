@@ -6,8 +6,9 @@ runs per step. Parameters and state are flat float64 vectors (their slots are de
 carried between blocks, copied and compared bit for bit.
 
 By subsystem: `layout` (the vectors' slots and the codes), `common` (what all parts use),
-`supply` (CD circuit and inverter), `thermo` (thermocompression), `direct` (direct welding),
-`head` (the servo head) and `weld`, the entry that puts them together in `advance`.
+`supply` (CD circuit and inverter), `feedback` (the inverter's PI loop), `thermo`
+(thermocompression), `direct` (direct welding), `head` (the servo head) and `weld`, the entry
+that puts them together in `advance`.
 """
 
 from firmware_sim.kernel.common import flow_stress_pa as flow_stress_pa

@@ -61,7 +61,7 @@ P_INV_PWM_PERIOD_S = PARAMS.slot("s", "inverter: output pulse period (half the P
 P_INV_CTRL_PERIOD_S = PARAMS.slot("s", "inverter: feedback period")
 P_INV_MODE = PARAMS.slot("", "code of the inverter's feedback mode (MODE_*)")
 P_INV_DUTY_MAX = PARAMS.slot("1", "inverter: largest duty")
-P_INV_GAIN = PARAMS.slot("1", "inverter: share of the step to the feedback's target per tick")
+P_INV_GAIN = PARAMS.slot("1", "inverter: feedback loop gain, its crossover ω_c times the period")
 P_SEG_SQUEEZE_S = PARAMS.slot("s", "squeeze before the current (CD: before pulse 1)")
 P_SEG_UP1_S = PARAMS.slot("s", "inverter: up-slope 1")
 P_SEG_WELD1_S = PARAMS.slot("s", "inverter: weld 1")
@@ -166,6 +166,8 @@ P_REX_SOFT_FRAC = PARAMS.slot("1", "judge: strength of a fully softened heel ove
 P_CREEP_K0 = PARAMS.slot("1/s", "TC: Arrhenius prefactor of the wire's creep under the tip")
 P_CREEP_Q_K = PARAMS.slot("K", "TC: activation temperature of that creep (Q/R)")
 P_CREEP_N = PARAMS.slot("1", "TC: stress exponent of that creep")
+# set by firmware_sim.model.pack_supply (appended here, after the derived slots)
+P_INV_I_MAX_A = PARAMS.slot("A", "inverter: current limit, in every feedback mode")
 N_PARAMS = len(PARAMS)
 
 # The state vector s (float64), carried between blocks. Times are since the weld was prepared;
@@ -317,6 +319,9 @@ S_R_B1 = STATE.slot("Ω", "direct: bulk resistance of wire 1, held")
 S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
 S_REX_TAU = STATE.slot("1", "TC: the heel's softening rate integrated over time (JMAK k·t)")
 S_T_TIP_PEAK = STATE.slot("°C", "TC: peak temperature of the tip itself (its own node)")
+S_INV_INTEG = STATE.slot(
+    "A, V or √W", "inverter: the feedback's integral, in its mode's linearised unit"
+)
 N_STATE = len(STATE)
 
 # process kinds

@@ -1,4 +1,5 @@
-"""The weld supplies: the capacitor-discharge (CD) circuit and the inverter with its feedback."""
+"""The weld supplies: the capacitor-discharge (CD) circuit and the inverter's bridge (its feedback
+loop is in `feedback`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 import numpy as np
 from numba import njit
 
-from firmware_sim.kernel.common import _INLINE, _clip
+from firmware_sim.kernel.common import _INLINE
+from firmware_sim.kernel.feedback import _inverter_control
 from firmware_sim.kernel.layout import (
     MODE_CURRENT,
     MODE_POWER,
@@ -19,8 +21,6 @@ from firmware_sim.kernel.layout import (
     P_CD_V1,
     P_CD_V2,
     P_DT_OVER_L,
-    P_INV_DUTY_MAX,
-    P_INV_GAIN,
     P_INV_INV_SPAN,
     P_INV_MODE,
     P_INV_SPAN,
@@ -28,17 +28,6 @@ from firmware_sim.kernel.layout import (
     P_INV_VSRC_V,
     P_L_H,
     P_RW_OHM,
-    P_SEG_COOL_S,
-    P_SEG_DOWN1_S,
-    P_SEG_DOWN2_S,
-    P_SEG_HOLD_S,
-    P_SEG_SQUEEZE_S,
-    P_SEG_UP1_S,
-    P_SEG_UP2_S,
-    P_SEG_WELD1_S,
-    P_SEG_WELD2_S,
-    P_SP1,
-    P_SP2,
     S_CTRL_ACC,
     S_CTRL_N,
     S_CURRENT_ON,
@@ -48,7 +37,6 @@ from firmware_sim.kernel.layout import (
     S_N_FIRE,
     S_PULSE_IDX,
     S_PWM_PHASE,
-    S_SEG_IDX,
     S_STOP_REQ,
     S_SUPPLY_STATE,
     S_T,
@@ -60,42 +48,6 @@ from firmware_sim.kernel.layout import (
     SS_DONE,
     SS_RUNNING,
 )
-
-
-@njit(**_INLINE)
-def _seg_setpoint(p: np.ndarray, t: float) -> tuple[float, int]:
-    """Inverter setpoint at time t since fire, and the segment index (9 = finished)."""
-    edges = (
-        p[P_SEG_SQUEEZE_S],
-        p[P_SEG_UP1_S],
-        p[P_SEG_WELD1_S],
-        p[P_SEG_DOWN1_S],
-        p[P_SEG_COOL_S],
-        p[P_SEG_UP2_S],
-        p[P_SEG_WELD2_S],
-        p[P_SEG_DOWN2_S],
-        p[P_SEG_HOLD_S],
-    )
-    t0 = 0.0
-    for k in range(9):
-        dur = edges[k]
-        if t < t0 + dur:
-            x = (t - t0) / dur
-            if k == 1:
-                return p[P_SP1] * x, k
-            if k == 2:
-                return p[P_SP1], k
-            if k == 3:
-                return p[P_SP1] * (1.0 - x), k
-            if k == 5:
-                return p[P_SP2] * x, k
-            if k == 6:
-                return p[P_SP2], k
-            if k == 7:
-                return p[P_SP2] * (1.0 - x), k
-            return 0.0, k
-        t0 += dur
-    return 0.0, 9
 
 
 @njit(**_INLINE)
@@ -258,42 +210,6 @@ def _fast_cd(p: np.ndarray, s: np.ndarray, r_load: float, n: int, dt: float) -> 
             s[S_T] += n * dt
             return max(e_drop / r, 0.0)
     return _cd_steps(p, s, n, dt, i0, vc, on, rk4)
-
-
-@njit(**_INLINE)
-def _inverter_control(p: np.ndarray, s: np.ndarray, r_load: float, y: float, tf: float) -> None:
-    """Update the PWM duty at a feedback tick from the period's mean measurement y."""
-    sp, seg = _seg_setpoint(p, tf)
-    stop = s[S_STOP_REQ] > 0.5
-    s[S_SEG_IDX] = seg
-    duty = s[S_DUTY]
-    if stop or sp <= 0.0 or seg not in (1, 2, 3, 5, 6, 7):
-        duty = 0.0
-    else:
-        mode = int(p[P_INV_MODE])
-        lin_sp = math.sqrt(sp) if mode == MODE_POWER else sp
-        lin_y = math.sqrt(max(y, 0.0)) if mode == MODE_POWER else max(y, 0.0)
-        if duty <= 0.0 or lin_y <= 1e-3 * lin_sp:
-            # From rest: feed-forward on the present load; feedback corrects it.
-            r_tot = r_load + p[P_RW_OHM]
-            rl = max(r_load, 1e-6)
-            if mode == MODE_CURRENT:
-                v_need = sp * r_tot
-            elif mode == MODE_VOLTAGE:
-                v_need = sp * r_tot / rl
-            else:
-                v_need = math.sqrt(sp * rl) * r_tot / rl
-            duty = v_need / p[P_INV_VSRC_V]
-        else:
-            # The output is proportional to duty on a resistive load: a ratio step is
-            # gain-free, and damping keeps it stable against the L/R lag.
-            target = min(duty * lin_sp / lin_y, 2.0 * duty + 0.02)
-            duty = duty + p[P_INV_GAIN] * (target - duty)
-        duty = _clip(duty, 0.0, p[P_INV_DUTY_MAX])
-    s[S_DUTY] = duty
-    if (seg >= 9 or stop) and s[S_I] <= 0.0 and duty <= 0.0:
-        s[S_SUPPLY_STATE] = SS_DONE
-        s[S_T_SUPPLY_END] = s[S_T]
 
 
 @njit(**_INLINE)

@@ -1,4 +1,5 @@
-"""Supplies on a resistor load: the analytic RLC discharge, energy, truncation, inverter control."""
+"""Supplies on a resistor load and the hot tip: the analytic RLC discharge, energy, truncation, and
+the inverter's PI loop (regulation, ramps, current limit, anti-windup)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from drivers.config.schedule import load_schedule
 from firmware_sim import kernel as K
 from firmware_sim.model import prepare
+from firmware_sim.run import run
 from tests.helpers.paths import TC_CD, TC_INV
 from tests.helpers.physics import simulate
 
@@ -176,3 +178,142 @@ def test_inverter_stops_within_one_control_period() -> None:
     assert np.all(np.diff(currents) <= 0.0)
     K.advance(p, s, np.zeros((6000, K.N_OUT)), 6000)  # the L/R tail (≈0.36 ms) dies out
     assert s[K.S_I] == 0.0
+
+
+# The inverter's PI loop (firmware_sim/kernel/feedback.py). The goal, a real supply's: the
+# regulated quantity within about 10 % of its setpoint (Amada/Miyachi HF-2500A class, 990-371).
+# Measured on the kernel's clean output at 50 kHz: current, voltage i·R_load, power v·i. The
+# regulated quantity is the mean; the bridge's ripple rides on it at the output pulse rate
+# (40 kHz), so `steady` averages 5 samples (100 µs = 4 output pulse periods, which it cancels).
+RESISTOR = ("process.kind=resistor", "process.load_mohm=5")
+SETPOINT = {"current": "weld1_current_a", "voltage": "weld1_voltage_v", "power": "weld1_power_w"}
+UP_MS = (0.0, 1.0)
+
+
+def regulated(mode: str, value: float, *overrides: str) -> tuple[np.ndarray, ...]:
+    """Run TC_INV in `mode` at `value` (A, V or W); return t since the up-slope's end (s), the
+    quantity's raw samples, their 100 µs mean, and the current (A)."""
+    weld = prepare(
+        load_schedule(
+            TC_INV,
+            [
+                f"supply.mode={mode}",
+                "~supply.weld1_voltage_v",
+                f"supply.{SETPOINT[mode]}={value}",
+                *overrides,
+            ],
+        )
+    )
+    res = run(weld)
+    sup = weld.schedule.supply
+    i = res.clean[:, K.OUT_CURRENT]
+    v = res.clean[:, K.OUT_VOLTAGE]
+    y = {"current": i, "voltage": v, "power": i * v}[mode]
+    steady = np.convolve(y, np.ones(5) / 5.0, mode="same")
+    t = res.t_s - weld.state[K.S_T_FIRE] - (sup.squeeze_ms + sup.up1_ms) * 1e-3
+    return t, y, steady, i
+
+
+def settling_s(t: np.ndarray, y: np.ndarray, setpoint: float, until_s: float) -> float:
+    """Return when y last left ±5 % of the setpoint before until_s (s after the up-slope)."""
+    out = np.flatnonzero((t > 0.0) & (t < until_s) & (np.abs(y - setpoint) > 0.05 * setpoint))
+    return float(t[out[-1]]) if len(out) else 0.0
+
+
+CASES = [
+    ("resistor", "current", 200.0, RESISTOR),
+    ("resistor", "voltage", 2.1, RESISTOR),
+    ("resistor", "power", 800.0, RESISTOR),
+    ("tip", "voltage", 2.1, ()),  # the shipped schedule (with its 1 ms up-slope)
+    # about its final current and power at 2.1 V (the tip of phys-thermo's calibration, 4.5 mΩ
+    # at 20 °C: 153 A, 320 W; 200 A would run it away, I²·R0·α above its 0.70 W/K sink)
+    ("tip", "current", 150.0, ()),
+    ("tip", "power", 320.0, ()),
+]
+
+
+@pytest.mark.parametrize("up_ms", UP_MS)
+@pytest.mark.parametrize("load, mode, value, overrides", CASES)
+def test_inverter_step_overshoots_under_10_pct_and_settles_within_1_ms(
+    load: str, mode: str, value: float, overrides: tuple[str, ...], up_ms: float
+) -> None:
+    """A step (up1 0) and a 1 ms up-slope, on a 5 mΩ resistor and on the hot Mo tip: the mean
+    stays within 10 % above its setpoint and is within ±5 % (and stays) 1 ms after the slope.
+
+    Tolerance: the HF-2500A class regulates within about 10 % (990-371). The raw samples carry
+    the PWM ripple on top (±1.5 % of a voltage, up to ±7 % of a power on the tip): 12 %. Before
+    the PI (main at 7e72f7b) the 200 A step on the resistor peaked at 359 A (+80 %) and the
+    shipped schedule's tip voltage at 2.85 V (+36 %), 1.9 ms to within ±5 %.
+    """
+    t, y, steady, _ = regulated(mode, value, *overrides, f"supply.up1_ms={up_ms}")
+    weld_s = 24e-3
+    during = (t > -up_ms * 1e-3) & (t < weld_s)
+    assert steady[during].max() <= 1.10 * value
+    assert y[during].max() <= 1.12 * value
+    assert settling_s(t, steady, value, weld_s) <= 1e-3
+    # and the up-slope is tracked from below: no sample of the mean above its ramping setpoint
+    if up_ms > 0.0:
+        ramp = (t > -up_ms * 1e-3) & (t < 0.0)
+        target = value * (1.0 + t[ramp] / (up_ms * 1e-3))  # linear in A, V or W
+        assert np.all(steady[ramp] <= target + 0.05 * value)
+
+
+@pytest.mark.parametrize(
+    "mode, value, overrides, limit_a",
+    [
+        # a near short in constant voltage: 0.8 V asks 4 kA of 0.2 mΩ; the default limit holds
+        ("voltage", 0.8, ("process.kind=resistor", "process.load_mohm=0.2"), 2000.0),
+        # constant power: 800 W on 5 mΩ asks 400 A
+        ("power", 800.0, (*RESISTOR, "supply.current_limit_a=300"), 300.0),
+        # the cold tip in constant voltage draws 700 A at first
+        ("voltage", 2.1, ("supply.current_limit_a=400",), 400.0),
+    ],
+)
+def test_inverter_current_limit_holds_in_every_mode(
+    mode: str, value: float, overrides: tuple[str, ...], limit_a: float
+) -> None:
+    """The supply's current limit caps the current whatever the mode asks: the current's mean
+    within 2 % of the limit, its samples (the PWM ripple on top) within 4 % (design: the loop
+    does not overshoot its reference, here the limit)."""
+    t, _, _, i = regulated(mode, value, *overrides)
+    steady = np.convolve(i, np.ones(5) / 5.0, mode="same")
+    assert i.max() <= 1.04 * limit_a
+    assert steady.max() <= 1.02 * limit_a
+    if mode != "voltage" or limit_a > 1000.0:  # (the tip's demand falls below 400 A as it heats)
+        held = (t > 1e-3) & (t < 20e-3)
+        assert np.mean(steady[held]) == pytest.approx(limit_a, rel=0.02)
+
+
+def test_inverter_leaves_saturation_without_windup() -> None:
+    """Weld 1 asks 100 A of 40 mΩ, more than the bus can drive (3.8 V / 40.5 mΩ = 94 A): the duty
+    sits at its limit for 5 ms. Weld 2 then asks 50 A: the current comes down to it without
+    undershooting by more than 10 % and is within ±5 % after 1 ms (an integrator wound up over
+    the 5 ms would hold the duty high and then dive)."""
+    t, _, steady, _ = regulated(
+        "current",
+        100.0,
+        "process.kind=resistor",
+        "process.load_mohm=40",
+        "supply.up1_ms=0",
+        "supply.weld1_ms=5",
+        "supply.weld2_ms=5",
+        "supply.weld2_current_a=50",
+    )
+    at_limit = (t > 1e-3) & (t < 5e-3)
+    assert np.mean(steady[at_limit]) == pytest.approx(0.95 * 48.0 / 12.0 / 40.5e-3, rel=0.02)
+    t2 = t - 5e-3
+    assert steady[(t2 > 0.0) & (t2 < 5e-3)].min() >= 45.0
+    assert settling_s(t2, steady, 50.0, 5e-3) <= 1e-3
+
+
+def test_inverter_refuses_a_current_setpoint_above_its_limit() -> None:
+    with pytest.raises(ValueError, match="above current_limit_a"):
+        load_schedule(
+            TC_INV,
+            [
+                "supply.mode=current",
+                "~supply.weld1_voltage_v",
+                "supply.weld1_current_a=600",
+                "supply.current_limit_a=500",
+            ],
+        )
