@@ -51,7 +51,8 @@ def _summary_lines(result: Result, rate_khz: float) -> list[str]:
         f"set-down           {o.setdown_um:9.1f} µm     ({o.setdown_pct:.1f} %)",
         f"burn-through       {burn:>12}   enamel removed {100 * o.enamel_removed_fraction:.0f} %",
         f"peak temperatures  interface {o.peak_interface_temp_c:.0f} °C, wire "
-        f"{o.peak_wire_temp_c:.0f} °C, electrode/wire {o.peak_electrode_temp_c:.0f} °C",
+        f"{o.peak_wire_temp_c:.0f} °C, electrode/wire {o.peak_electrode_temp_c:.0f} °C"
+        + (f", tip {o.peak_tip_temp_c:.0f} °C" if o.peak_tip_temp_c > o.peak_wire_temp_c else ""),
         f"joint              {o.jbf_n:9.3f} N      ({o.jbf_pct_of_wire:.1f} % of the wire's "
         f"{o.wire_strength_n:.2f} N)",
         f"defect             {o.defect}",

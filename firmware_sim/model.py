@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from drivers.config.materials import Materials, load_materials
+from drivers.config.materials import Materials, Wire, load_materials
 from drivers.config.schedule import (
     MAX_DUTY,
     CDSettings,
@@ -136,8 +136,8 @@ def _pack_wire(
     d = diameter_mm * 1e-3
     a0 = math.pi * d * d / 4.0
     p[K.P_WIRE_D_M] = d
-    p[K.P_WIRE_RHO0] = wire.resistivity_ohm_m
-    p[K.P_WIRE_ALPHA] = wire.temp_coeff_per_k
+    p[K.P_WIRE_RHO0] = wire.resistivity_at_ohm_m(p[K.P_T0_C])
+    p[K.P_WIRE_ALPHA] = alpha_about_ambient(wire.temp_coeff_per_k, p[K.P_T0_C])
     p[K.P_WIRE_CAP_PER_M] = wire.density_kg_m3 * wire.specific_heat_j_kgk * a0
     p[K.P_WIRE_TM] = wire.liquidus_c
     p[K.P_WIRE_LAT_PER_M] = wire.density_kg_m3 * a0 * _latent_j_g(name, wire) * 1e3
@@ -149,7 +149,39 @@ def _pack_wire(
     p[K.P_WIRE_SOFT_EXP] = 1.5
     strength = wire.uts_mpa * 1e6 * a0
     p[K.P_WIRE_BREAKING_N] = strength
+    _pack_time_at_temperature(p, wire, m)
     return strength
+
+
+def at_ambient(alpha_per_k: float, t0_c: float) -> float:
+    """Return R(t0)/R20 for a temperature coefficient stated about 20 °C (materials.toml)."""
+    return 1.0 + alpha_per_k * (t0_c - 20.0)
+
+
+def alpha_about_ambient(alpha_per_k: float, t0_c: float) -> float:
+    """Return the coefficient (1/K) about t0 of R = R20·(1 + α·(T − 20)): the kernel's
+    R(t0)·(1 + α'·(T − t0)) is then the same line."""
+    return alpha_per_k / at_ambient(alpha_per_k, t0_c)
+
+
+def _pack_time_at_temperature(p: np.ndarray, wire: Wire, m: ProcessModel) -> None:
+    """Write the wire's softening (JMAK) and creep kinetics: activation energies and exponents
+    from its materials data, the time scales from the process model; none without the data."""
+    r = 8.314462618e-3  # gas constant, kJ/(mol·K)
+    if wire.softening_activation_kj_mol is not None and wire.softening_avrami_n is not None:
+        q_k = wire.softening_activation_kj_mol / r
+        n = wire.softening_avrami_n
+        # X = 1 - exp(-(k t)^n) is one half at k·t = (ln 2)^(1/n)
+        k_ref = math.log(2.0) ** (1.0 / n) / (m.heel_softening_half_ms * 1e-3)
+        p[K.P_REX_K0] = k_ref * math.exp(q_k / (m.heel_softening_ref_c + 273.15))
+        p[K.P_REX_Q_K] = q_k
+        p[K.P_REX_N] = n
+    p[K.P_REX_SOFT_FRAC] = (wire.softened_uts_mpa or wire.uts_mpa) / wire.uts_mpa
+    if wire.creep_activation_kj_mol is not None and wire.creep_stress_exponent is not None:
+        q_k = wire.creep_activation_kj_mol / r
+        p[K.P_CREEP_K0] = m.creep_rate_per_s * math.exp(q_k / (m.creep_ref_c + 273.15))
+        p[K.P_CREEP_Q_K] = q_k
+        p[K.P_CREEP_N] = wire.creep_stress_exponent
 
 
 def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, part: Part) -> None:
@@ -158,9 +190,10 @@ def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, 
     pr, nz, m = schedule.process, schedule.noise, schedule.process.model
     tip_mat = mats.get("electrodes", pr.electrode)
     tip = pr.tip
-    r0 = (tip.cold_resistance_mohm + tip.wear_mohm_per_weld * nz.welds_since_dressing) * 1e-3
-    p[K.P_TIP_R0_OHM] = r0
-    p[K.P_TIP_ALPHA] = tip_mat.temp_coeff_per_k
+    r20 = (tip.cold_resistance_mohm + tip.wear_mohm_per_weld * nz.welds_since_dressing) * 1e-3
+    # The kernel counts resistance from ambient; the tip's is stated at 20 °C.
+    p[K.P_TIP_R0_OHM] = r20 * at_ambient(tip_mat.temp_coeff_per_k, p[K.P_T0_C])
+    p[K.P_TIP_ALPHA] = alpha_about_ambient(tip_mat.temp_coeff_per_k, p[K.P_T0_C])
     p[K.P_TIP_CAP] = tip.mass_mg * 1e-6 * tip_mat.specific_heat_j_kgk
     p[K.P_TIP_G_SINK] = tip.sink_conductance_w_k
     p[K.P_TIP_TM] = tip_mat.liquidus_c
@@ -181,8 +214,8 @@ def _pack_thermocompression(p: np.ndarray, mats: Materials, schedule: Schedule, 
     term = mats.get("terminals", pr.terminal)
     t = part.terminal_thickness_mm * 1e-3
     lc = part.contact_length_mm * 1e-3
-    # The terminal zone under the joint: a patch a few wire widths across; it spreads heat
-    # radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
+    # The terminal zone under the joint: a patch three wire widths across (thermo._ZONE_WIDTHS);
+    # it spreads heat radially into the rest of the strip (conductance of an annulus, r2/r1 = 20).
     vol = lc * 3.0 * p[K.P_WIRE_D_M] * t
     p[K.P_TERM_CAP] = term.density_kg_m3 * term.specific_heat_j_kgk * vol
     p[K.P_TERM_G_SINK] = 2.0 * math.pi * term.conductivity_w_mk * t / math.log(20.0)
@@ -194,8 +227,8 @@ def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel, par
     """Write the crossed wires' contacts (their films as this part's) and the electrodes into
     the parameters."""
     wire = mats.get("wires", name)
-    p[K.P_DW_RHO0] = wire.resistivity_ohm_m
-    p[K.P_DW_ALPHA] = wire.temp_coeff_per_k
+    p[K.P_DW_RHO0] = wire.resistivity_at_ohm_m(p[K.P_T0_C])  # the kernel counts from ambient
+    p[K.P_DW_ALPHA] = alpha_about_ambient(wire.temp_coeff_per_k, p[K.P_T0_C])
     p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
     p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9 * part.film_factor
     p[K.P_FILM_DECAY_C] = m.film_decay_c

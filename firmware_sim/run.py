@@ -35,7 +35,14 @@ DEFECTS = (
 
 @dataclass
 class Outcome:
-    """Ground truth of one weld (for tests and sweeps; never shown to the controller)."""
+    """Ground truth of one weld (for tests and sweeps; never shown to the controller).
+
+    Peak temperatures (°C) of thermocompression: peak_tip_temp_c the hot tip's own node,
+    peak_electrode_temp_c the tip/wire face (the mean of tip and wire, where the top enamel
+    film shears), peak_wire_temp_c the wire under the tip, peak_interface_temp_c the
+    wire/terminal interface. Of direct welding: peak_electrode_temp_c the wire at the
+    electrodes, peak_interface_temp_c the junction, peak_tip_temp_c ambient (no hot tip).
+    """
 
     jbf_n: float
     wire_strength_n: float
@@ -44,7 +51,7 @@ class Outcome:
     setdown_pct: float
     peak_interface_temp_c: float
     peak_wire_temp_c: float
-    peak_electrode_temp_c: float
+    peak_electrode_temp_c: float  # TC: the tip/wire face (mean of both); direct: wire at electrode
     enamel_removed_fraction: float
     defect: str
     burn_through_ms: float | None
@@ -57,20 +64,35 @@ class Outcome:
     bond_fraction: float
     wire_diameter_mm: float
     enamel_um: float
+    peak_tip_temp_c: float  # TC: the hot tip's own node; direct and resistor: ambient
+    heel_softened_fraction: float  # TC: share of the heel softened by time at temperature
+    fracture: str  # where a pull test breaks it: "interface" (the bond), "heel" (the wire), ""
 
 
-def _heel_factor(p: np.ndarray, setdown_frac: float, t_wire_peak: float) -> float:
+def _heel_factor(p: np.ndarray, setdown_frac: float, soft: float) -> float:
     # The wire breaks at the heel where it leaves the joint: thinned by set-down beyond a knee,
-    # and softened (grain growth) once it ran hot.
+    # and softened (grain growth) by its time at temperature: soft is its remaining strength.
     knee = p[K.P_HEEL_KNEE]
     g = 1.0 if setdown_frac <= knee else max(0.0, (1.0 - setdown_frac) / (1.0 - knee))
-    x = (t_wire_peak - p[K.P_HEEL_ANNEAL_C]) / p[K.P_HEEL_ANNEAL_SPAN_C]
-    soft = 1.0 - 0.4 * min(max(x, 0.0), 1.0)
     return g * soft
 
 
-def _direct_jbf(weld: Weld, frac: float) -> float:
-    """Return the crossed wires' joint strength (N) at set-down frac of the stack height 2 d.
+def _peak_softening(p: np.ndarray, t_wire_peak: float) -> float:
+    # Direct welding's heel: a few ms at temperature, judged by the peak (its full 40 % loss).
+    x = (t_wire_peak - p[K.P_HEEL_ANNEAL_C]) / p[K.P_HEEL_ANNEAL_SPAN_C]
+    return 1.0 - 0.4 * min(max(x, 0.0), 1.0)
+
+
+def softened_share(p: np.ndarray, s: np.ndarray) -> float:
+    """Return the share of the thermocompression heel softened (JMAK: 1 - exp(-(k·t)^n), its
+    Arrhenius rate k integrated over the wire's temperature history); 0 without kinetics."""
+    tau = s[K.S_REX_TAU]
+    return 1.0 - math.exp(-(tau ** p[K.P_REX_N])) if tau > 0.0 else 0.0
+
+
+def _direct_jbf(weld: Weld, frac: float) -> tuple[float, float]:
+    """Return the crossed wires' (bond, heel) strengths (N) at set-down frac of the stack height
+    2 d; the joint breaks at the weaker.
 
     The weaker of the bonded area at the bond's strength and the wire beside the joint: its
     breaking force thinned by set-down past the knee, softened by its peak temperature, and
@@ -87,14 +109,16 @@ def _direct_jbf(weld: Weld, frac: float) -> float:
     held = p[K.P_HEAD_FORCE_N] / hot_h
     area = min(max(math.pi * d * s[K.S_SETDOWN_M] / 2.0, held), d * d)
     f_bond = s[K.S_BOND] * p[K.P_BOND_STRENGTH_PA] * area
-    f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
-    return min(f_bond, f_heel * (1.0 - s[K.S_J_LOST]))
+    soft = _peak_softening(p, s[K.S_T_WIRE_PEAK])
+    f_heel = weld.wire_strength_n * _heel_factor(p, frac, soft)
+    return f_bond, f_heel * (1.0 - s[K.S_J_LOST])
 
 
 def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     """Return the weld's ground truth from the kernel's final state and its clean waveform."""
     p, s = weld.params, weld.state
     kind = int(p[K.P_PROCESS_KIND])
+    tc = kind == K.PROC_THERMOCOMPRESSION
     t0 = p[K.P_T0_C]
     d = p[K.P_WIRE_D_M]
     missing = p[K.P_MISSING_WIRE] > 0.5
@@ -103,17 +127,21 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     frac = setdown / ref if ref > 0 else 0.0
     removed = 1.0
     jbf = 0.0
+    f_bond = f_heel = 0.0
     bond = s[K.S_BOND]
     if kind == K.PROC_THERMOCOMPRESSION and not missing:
         h0 = p[K.P_ENAMEL_H0_M]
         removed = 1.0 - s[K.S_E_BOT] / h0
         area = K.stadium_width_m(d, s[K.S_S_WIRE]) * p[K.P_CONTACT_LEN_M]
         f_bond = bond * max(removed, 0.0) * p[K.P_BOND_STRENGTH_PA] * area
-        f_heel = weld.wire_strength_n * _heel_factor(p, frac, s[K.S_T_WIRE_PEAK])
+        soft = 1.0 - (1.0 - p[K.P_REX_SOFT_FRAC]) * softened_share(p, s)
+        f_heel = weld.wire_strength_n * _heel_factor(p, frac, soft)
         jbf = min(f_bond, f_heel)
     elif kind == K.PROC_DIRECT and not missing:
-        jbf = _direct_jbf(weld, frac)
+        f_bond, f_heel = _direct_jbf(weld, frac)
+        jbf = min(f_bond, f_heel)
     defect = _defect(weld, frac, removed)
+    fracture = ("interface" if f_bond <= f_heel else "heel") if f_heel > 0.0 else ""
     if defect in ("wire_cut", "missing_wire"):
         jbf = 0.0
     t_start = s[K.S_T_I_START]
@@ -148,6 +176,9 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         bond_fraction=float(bond),
         wire_diameter_mm=float(weld.part.wire_diameter_mm),
         enamel_um=float(weld.part.enamel_um),
+        peak_tip_temp_c=float(max(s[K.S_T_TIP_PEAK], t0)),  # its slot starts at 0
+        heel_softened_fraction=float(softened_share(p, s) if tc else 0.0),
+        fracture=fracture,
     )
 
 

@@ -157,7 +157,8 @@ class Station:
             return None
         o = judge(self.weld, np.zeros((0, K.N_OUT)))
         keep = ("jbf_n", "jbf_pct_of_wire", "defect", "setdown_um", "setdown_pct")
-        more = ("peak_interface_temp_c", "peak_wire_temp_c", "enamel_removed_fraction", "energy_j")
+        temps = ("peak_interface_temp_c", "peak_wire_temp_c", "peak_electrode_temp_c")
+        more = (*temps, "peak_tip_temp_c", "enamel_removed_fraction", "energy_j")
         return {k: getattr(o, k) for k in keep + more}
 
     def faults_changed(self) -> None:

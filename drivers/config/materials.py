@@ -48,6 +48,9 @@ BoilC = Annotated[float, Field(gt=100.0, le=6_000.0, description="°C, at 1 atm"
 RhoSlope = Annotated[float, Field(ge=0.0, le=1.0e-8, description="Ω·m/K")]
 BuildUm = Annotated[float, Field(gt=0.0, le=200.0, description="µm, radial")]
 WtPct = Annotated[float, Field(gt=0.0, le=100.0, description="mass %")]
+Activation = Annotated[float, Field(gt=5.0, le=1_000.0, description="kJ/mol")]
+Avrami = Annotated[float, Field(gt=0.2, le=5.0)]
+StressExponent = Annotated[float, Field(ge=1.0, le=15.0)]
 
 # IEC 60085 thermal classes: a value off this list is a typo, not a new class.
 ThermalClass = Literal[90, 105, 120, 130, 155, 180, 200, 220, 240, 250]
@@ -197,13 +200,21 @@ class Structural(Metal):
 
 class Wire(Structural):
     """A wire conductor (bare metal; the enamel is a separate entry). The optional resistivity
-    points replace the linear law above the Curie point and through melting (direct welding)."""
+    points replace the linear law above the Curie point and through melting (direct welding).
+    The optional kinetics say how time at temperature changes it: its softening
+    (recrystallisation and grain growth, JMAK with an Arrhenius rate) down to softened_uts_mpa,
+    and its power-law creep."""
 
     curie_c: TempC | None = None
     resistivity_curie_ohm_m: Resistivity | None = None
     resistivity_solid_melt_ohm_m: Resistivity | None = None
     resistivity_liquid_ohm_m: Resistivity | None = None
     resistivity_liquid_slope_ohm_m_k: RhoSlope | None = None
+    softening_activation_kj_mol: Activation | None = None
+    softening_avrami_n: Avrami | None = None
+    softened_uts_mpa: StressMpa | None = None
+    creep_activation_kj_mol: Activation | None = None
+    creep_stress_exponent: StressExponent | None = None
 
 
 class Terminal(Structural):

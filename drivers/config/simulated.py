@@ -16,10 +16,12 @@ from drivers.config.loader import Strict
 class Tip(Strict):
     """Hot thermocompression tip (Mo or W): a resistor the current loops through."""
 
-    cold_resistance_mohm: float = Field(3.0, gt=0.0, le=100.0, description="at ambient, mΩ")
+    cold_resistance_mohm: float = Field(
+        4.5, gt=0.0, le=100.0, description="at 20 °C (as materials.toml states resistivity), mΩ"
+    )
     mass_mg: float = Field(14.0, gt=0.0, le=10_000.0, description="heated mass, mg")
     sink_conductance_w_k: float = Field(
-        0.55, gt=0.0, le=100.0, description="conductance of the tip legs to the holder, W/K"
+        0.70, gt=0.0, le=100.0, description="conductance of the tip legs to the holder, W/K"
     )
     contact_length_mm: float = Field(
         0.80, gt=0.0, le=10.0, description="length of wire under the tip face, mm"
@@ -36,7 +38,7 @@ class ProcessModel(Strict):
         5.0e5, gt=0.0, le=1e9, description="bare metal contact conductance, W/(m²·K)"
     )
     enamel_flow_per_s: float = Field(
-        20.0, ge=0.0, le=1e9, description="enamel squeeze-out rate at softening + 1 ΔT, 1/s"
+        60.0, ge=0.0, le=1e9, description="enamel squeeze-out rate at softening + 1 ΔT, 1/s"
     )
     enamel_flow_span_c: float = Field(
         40.0, gt=0.0, le=1000.0, description="temperature rise that multiplies flow by e, °C"
@@ -123,6 +125,26 @@ class ProcessModel(Strict):
     )
     wire_fin_length_mm: float = Field(
         1.0, gt=0.0, le=100.0, description="diffusion length along the wire out of the joint, mm"
+    )
+    # time at temperature (thermocompression); the activation energies, the Avrami and stress
+    # exponents and the softened strength are the wire's materials data
+    heel_softening_half_ms: float = Field(
+        40.0,
+        gt=0.0,
+        le=1e7,
+        description="time at heel_softening_ref_c that softens half the heel (JMAK), ms",
+    )
+    heel_softening_ref_c: float = Field(
+        400.0, gt=0.0, le=2000.0, description="reference temperature of that time, °C"
+    )
+    creep_rate_per_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=1e9,
+        description="wire's creep strain rate under the tip at its flow load at creep_ref_c, 1/s",
+    )
+    creep_ref_c: float = Field(
+        400.0, gt=0.0, le=2000.0, description="reference temperature of that rate, °C"
     )
 
 

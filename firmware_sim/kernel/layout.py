@@ -77,8 +77,8 @@ P_L_H = PARAMS.slot("H", "inductance of the secondary loop (CD: of the pulse tap
 P_RW_OHM = PARAMS.slot("Ω", "resistance of supply and cables in series with the load")
 P_RES_LOAD_OHM = PARAMS.slot("Ω", "resistor process: the load")
 P_RES_HEAT_CAP = PARAMS.slot("J/K", "unused: nothing writes or reads it")
-P_TIP_R0_OHM = PARAMS.slot("Ω", "TC: tip resistance at ambient (with its wear)")
-P_TIP_ALPHA = PARAMS.slot("1/K", "TC: tip's temperature coefficient of resistance")
+P_TIP_R0_OHM = PARAMS.slot("Ω", "TC: tip resistance at ambient (20 °C value and wear, at P_T0_C)")
+P_TIP_ALPHA = PARAMS.slot("1/K", "TC: tip's temperature coefficient of resistance about P_T0_C")
 P_TIP_CAP = PARAMS.slot("J/K", "TC: tip's heat capacity")
 P_TIP_G_SINK = PARAMS.slot("W/K", "TC: conductance from the tip to its holder at ambient")
 P_TIP_TM = PARAMS.slot("°C", "TC: tip's melting point")
@@ -116,13 +116,13 @@ P_BOND_STRENGTH_PA = PARAMS.slot("Pa", "judge: strength of a fully bonded interf
 P_FLOW_V0 = PARAMS.slot("m/s", "plastic flow speed at twice the force the flow needs")
 P_CONSTRAINT = PARAMS.slot("1", "TC: plastic constraint factor of the wire under the tip")
 P_HEEL_KNEE = PARAMS.slot("1", "judge: share of set-down beyond which the heel thins")
-P_HEEL_ANNEAL_C = PARAMS.slot("°C", "judge: peak wire temperature where the heel softens")
-P_HEEL_ANNEAL_SPAN_C = PARAMS.slot("K", "judge: span of that softening to its full 40 %")
+P_HEEL_ANNEAL_C = PARAMS.slot("°C", "judge, direct: peak wire temperature where the heel softens")
+P_HEEL_ANNEAL_SPAN_C = PARAMS.slot("K", "judge, direct: span of that softening to its full 40 %")
 P_OVERDEFORM_FRAC = PARAMS.slot("1", "judge: share of set-down that is over-deformation")
 P_CUT_FRAC = PARAMS.slot("1", "judge: share of set-down that cuts the wire")
 P_MISSING_WIRE = PARAMS.slot("", "flag: no wire under the electrode")
-P_DW_RHO0 = PARAMS.slot("Ω·m", "direct: wire resistivity at ambient")
-P_DW_ALPHA = PARAMS.slot("1/K", "direct: wire's temperature coefficient, not read (P_DW_SLOPE_LO)")
+P_DW_RHO0 = PARAMS.slot("Ω·m", "direct: wire resistivity at ambient (its 20 °C value at P_T0_C)")
+P_DW_ALPHA = PARAMS.slot("1/K", "direct: wire's coefficient about P_T0_C, not read (P_DW_SLOPE_LO)")
 P_DW_HARDNESS0_PA = PARAMS.slot("Pa", "direct: wire's hardness at ambient (3 × yield)")
 P_FILM_RHO_OHM_M2 = PARAMS.slot("Ω·m²", "direct: film resistance of the wire/wire contact, cold")
 P_FILM_DECAY_C = PARAMS.slot("K", "direct: temperature rise over which that film falls e-fold")
@@ -158,6 +158,14 @@ P_INV_SPAN = PARAMS.slot("1", "inverter: one step as a share of the output pulse
 P_INV_INV_SPAN = PARAMS.slot("1", "inverter: 1 / P_INV_SPAN")
 P_DT_OVER_L = PARAMS.slot("1/Ω", "step over loop inductance (s/H)")
 P_INV_STEPS_PER_TICK = PARAMS.slot("", "count of steps per feedback tick, less half a step")
+# time at temperature (thermocompression): the heel's softening and the wire's creep
+P_REX_K0 = PARAMS.slot("1/s", "TC: Arrhenius prefactor of the heel's softening (JMAK rate)")
+P_REX_Q_K = PARAMS.slot("K", "TC: activation temperature of the heel's softening (Q/R)")
+P_REX_N = PARAMS.slot("1", "judge: Avrami exponent of the heel's softening")
+P_REX_SOFT_FRAC = PARAMS.slot("1", "judge: strength of a fully softened heel over the wire's")
+P_CREEP_K0 = PARAMS.slot("1/s", "TC: Arrhenius prefactor of the wire's creep under the tip")
+P_CREEP_Q_K = PARAMS.slot("K", "TC: activation temperature of that creep (Q/R)")
+P_CREEP_N = PARAMS.slot("1", "TC: stress exponent of that creep")
 # set by firmware_sim.model.pack_supply (appended here, after the derived slots)
 P_INV_I_MAX_A = PARAMS.slot("A", "inverter: current limit, in every feedback mode")
 # direct welding's bounded physics (firmware_sim.model._pack_direct_bounds)
@@ -298,8 +306,9 @@ S_T_WIRE_PEAK = STATE.slot(
 S_T_EL_PEAK = STATE.slot(
     "°C",
     {
-        "thermocompression": "peak temperature of the tip/wire interface (missing wire: the tip)",
         "direct": "peak temperature of the electrode faces (at most their melting point)",
+        "thermocompression": "peak temperature of the tip/wire face, the mean of tip and wire "
+        "(missing wire: the tip); the tip's own peak is S_T_TIP_PEAK",
         "resistor": "ambient: not followed",
     },
 )
@@ -326,6 +335,8 @@ S_R_EC1 = STATE.slot("Ω", "direct: resistance of the contact of electrode 1, he
 S_R_EC2 = STATE.slot("Ω", "direct: resistance of the contact of electrode 2, held")
 S_R_B1 = STATE.slot("Ω", "direct: bulk resistance of wire 1, held")
 S_R_B2 = STATE.slot("Ω", "direct: bulk resistance of wire 2, held")
+S_REX_TAU = STATE.slot("1", "TC: the heel's softening rate integrated over time (JMAK k·t)")
+S_T_TIP_PEAK = STATE.slot("°C", "TC: peak temperature of the tip itself (its own node)")
 S_INV_INTEG = STATE.slot(
     "A, V or √W", "inverter: the feedback's integral, in its mode's linearised unit"
 )

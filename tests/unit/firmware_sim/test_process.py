@@ -61,21 +61,87 @@ def test_too_much_heat_over_deforms_or_cuts() -> None:
 
 
 def test_calibration_point_cui_2021() -> None:
-    # 2.1 V across the tip, 24 ms, 12 N -> about 1.17 N, 83.7 % of the wire (within ±30 %).
+    """Cui2021 (Welding in the World 65, abstract: the orthogonal experiment's optimum): 2.1 V
+    across the tip, 24 ms, 12 N give 1.1723 N, 83.7 % of the as-received wire. Within ±10 %."""
     sch = load_schedule(TC_INV)
     assert (sch.supply.weld1_voltage_v, sch.supply.weld1_ms, sch.head.force_n) == (2.1, 24.0, 12.0)
     res = simulate(TC_INV)
     o = res.outcome
     assert o.mean_weld_voltage_v == pytest.approx(2.1, rel=0.05)
     assert o.weld_time_ms == pytest.approx(25.0, abs=0.5)  # 1 ms up-slope + 24 ms weld
-    assert o.jbf_n == pytest.approx(1.17, rel=0.30)
-    assert o.jbf_pct_of_wire == pytest.approx(83.7, rel=0.30)
+    assert o.jbf_n == pytest.approx(1.17, rel=0.10)
+    assert o.jbf_pct_of_wire == pytest.approx(83.7, rel=0.10)
     assert o.wire_strength_n == pytest.approx(1.40, rel=0.03)
     assert o.defect == "none"
     # the force head held the firing force through the weld
     f = res.clean[:, K.OUT_FORCE]
     on = res.clean[:, K.OUT_CURRENT] > 10.0
     assert np.all(np.abs(f[on] - 12.0) < 1.0)
+
+
+@pytest.fixture(scope="module")
+def tc_times() -> dict[float, object]:
+    return {ms: simulate(TC_INV, f"supply.weld1_ms={ms}").outcome for ms in (16, 24, 48, 96)}
+
+
+def test_cui_2021_optimum_is_an_optimum_in_each_factor(tc_times) -> None:
+    """Cui2021's optimum (2.1 V, 24 ms, 12 N) is the best level of each factor of its orthogonal
+    experiment, and its joint force first rose, then fell with the welding voltage (abstract).
+    The paper's other levels are not recorded here: the model's neighbours (±0.3 V, 16 and
+    48 ms, ±4 N) must each give a weaker joint, by at least 5 %."""
+    best = tc_times[24].jbf_n
+    for override in (
+        "supply.weld1_voltage_v=1.8",
+        "supply.weld1_voltage_v=2.4",
+        "head.force_n=8",
+        "head.force_n=16",
+    ):
+        assert simulate(TC_INV, override).outcome.jbf_n < 0.95 * best, override
+    assert tc_times[16].jbf_n < 0.95 * best and tc_times[48].jbf_n < 0.95 * best
+
+
+def test_fracture_moves_from_the_interface_to_the_heel_as_the_voltage_rises() -> None:
+    """Cui2021 (abstract): with rising welding voltage the fracture mode changed from
+    interfacial fracture to (partial) pull-out of the wire; below the optimum the bond is what
+    breaks, above it the wire's heel."""
+    cold = simulate(TC_INV, "supply.weld1_voltage_v=1.8").outcome
+    hot = simulate(TC_INV, "supply.weld1_voltage_v=2.4").outcome
+    assert (cold.fracture, hot.fracture) == ("interface", "heel")
+
+
+def test_thermocompression_over_welds_with_time_at_the_same_voltage(tc_times) -> None:
+    """Past its optimum a joint weakens with time at temperature, as with heat: the heel
+    softens (recrystallisation and grain growth, JMAK with Cu's 123 kJ/mol, Vandermeer2004)
+    and the wire creeps thinner under the tip (Cu power-law creep, FrostAshby1982). At 2.1 V
+    a 96 ms weld (Sunstone's and Amada's order for enamelled wire, ~100 ms) must lose at least
+    15 % of the 24 ms joint, the softened share must grow, and no defect flags it (it is an
+    over-weld by time, not by heat)."""
+    short, long = tc_times[24], tc_times[96]
+    assert long.jbf_n < 0.85 * short.jbf_n
+    assert tc_times[48].heel_softened_fraction > short.heel_softened_fraction + 0.1
+    assert long.heel_softened_fraction > tc_times[48].heel_softened_fraction + 0.1
+    assert long.energy_j > 3.0 * short.energy_j
+
+
+def test_setdown_keeps_growing_slowly_with_time_at_temperature(tc_times) -> None:
+    """Creep goes on while force and heat last: set-down grows from 24 to 48 to 96 ms, by
+    less than the plastic flattening of the first 24 ms (a few points, not tens)."""
+    sd = [tc_times[ms].setdown_pct for ms in (24, 48, 96)]
+    assert sd[0] < sd[1] < sd[2], sd
+    assert 1.0 < sd[2] - sd[0] < 10.0, sd
+
+
+def test_the_hot_tip_runs_where_polyurethane_enamel_is_stripped() -> None:
+    """Hot-tip thermocompression of PU enamel runs the tip at about 350-500 °C; solderable PU
+    strips from about 370-390 °C (IEC60851-4 solderability; Elektrisola: PU solderable at
+    370 °C, class-155 PU from 390 °C). At Cui2021's point the tip's own peak is in that range,
+    its face on the wire above 370 °C, and the tip is hotter than its face, which is hotter
+    than the wire and the interface below it."""
+    o = simulate(TC_INV).outcome
+    assert 350.0 <= o.peak_tip_temp_c <= 500.0
+    assert o.peak_electrode_temp_c >= 370.0
+    assert o.peak_tip_temp_c > o.peak_electrode_temp_c > o.peak_wire_temp_c
+    assert o.peak_wire_temp_c > o.peak_interface_temp_c > 300.0
 
 
 def test_cd_thermocompression_schedule_makes_a_good_joint() -> None:
@@ -147,8 +213,33 @@ def test_copper_resistance_rises_with_alpha() -> None:
         ratios.append((dt_k, bulk))
     r0 = ratios[0][1]
     for dt_k, r in ratios[1:]:
-        assert r / r0 == pytest.approx(1.0 + 0.00393 * dt_k, rel=1e-9)
+        # linear about 20 °C, where materials.toml states resistivity and its coefficient
+        expect = (1.0 + 0.00393 * (t0 + dt_k - 20.0)) / (1.0 + 0.00393 * (t0 - 20.0))
+        assert r / r0 == pytest.approx(expect, rel=1e-9)
     assert t0 == 25.0
+
+
+@pytest.mark.parametrize("ambient_c", [20.0, 60.0])
+def test_resistance_is_stated_at_20_c_whatever_the_ambient(ambient_c: float) -> None:
+    """materials.toml: values at 20 °C, R(T) = R20·(1 + α·(T − 20)); the tip's cold resistance
+    is stated at 20 °C too. On a 60 °C bench the kernel's cold values are those at 60 °C."""
+    amb = f"sim.ambient_c={ambient_c}"
+    cu = load_materials().get("wires", "Cu")
+    rise = ambient_c - 20.0
+    direct = prepare(load_schedule(DIRECT, ["process.wire=Cu", amb])).params
+    assert direct[K.P_DW_RHO0] == pytest.approx(1.72e-8 * (1.0 + cu.temp_coeff_per_k * rise))
+    sch = load_schedule(TC_INV, [amb])
+    tc = prepare(sch).params
+    mo = load_materials().get("electrodes", "Mo")
+    r20 = sch.process.tip.cold_resistance_mohm * 1e-3
+    assert tc[K.P_TIP_R0_OHM] == pytest.approx(r20 * (1.0 + mo.temp_coeff_per_k * rise))
+    assert tc[K.P_WIRE_RHO0] == pytest.approx(1.72e-8 * (1.0 + cu.temp_coeff_per_k * rise))
+    # and hot: the kernel's line through its ambient value is the 20 °C line
+    for temp_c in (300.0, 700.0):
+        r = tc[K.P_TIP_R0_OHM] * (1.0 + tc[K.P_TIP_ALPHA] * (temp_c - ambient_c))
+        assert r == pytest.approx(r20 * (1.0 + mo.temp_coeff_per_k * (temp_c - 20.0)))
+        rho = direct[K.P_DW_RHO0] * (1.0 + direct[K.P_DW_ALPHA] * (temp_c - ambient_c))
+        assert rho == pytest.approx(1.72e-8 * (1.0 + cu.temp_coeff_per_k * (temp_c - 20.0)))
 
 
 @pytest.mark.parametrize("path", [TC_INV, DIRECT])

@@ -60,19 +60,24 @@ def test_nothing_but_stop_is_accepted_while_welding() -> None:
 
 
 def test_the_simulated_tip_wears_with_every_weld_and_a_dressing_renews_it() -> None:
+    from drivers.config.materials import load_materials
     from firmware_sim import kernel as K
+    from firmware_sim.model import at_ambient
     from firmware_sim.panel import ControlPanel
     from firmware_sim.station import Station
 
     sched = load_schedule(TC_INV)
     tip = sched.process.tip
     st = Station(sched, wear=True)
-    assert st.weld.params[K.P_TIP_R0_OHM] == pytest.approx(tip.cold_resistance_mohm * 1e-3)
+    # the tip's resistance is stated at 20 °C, the kernel's at the ambient (materials.toml)
+    mo = load_materials().get("electrodes", sched.process.electrode)
+    at_t0 = at_ambient(mo.temp_coeff_per_k, st.weld.params[K.P_T0_C])
+    assert st.weld.params[K.P_TIP_R0_OHM] == pytest.approx(tip.cold_resistance_mohm * 1e-3 * at_t0)
     st.welds_since_dressing = 1000  # as after 1000 welds fired since the last dressing
     part = st._new_weld(sched)  # the next part under the electrode
     worn_mohm = tip.cold_resistance_mohm + 1000 * tip.wear_mohm_per_weld
-    assert part.params[K.P_TIP_R0_OHM] == pytest.approx(worn_mohm * 1e-3)
+    assert part.params[K.P_TIP_R0_OHM] == pytest.approx(worn_mohm * 1e-3 * at_t0)
     reply = ControlPanel(st, []).apply({"op": "dress"})
     assert reply["ok"] and reply["welds_since_dressing"] == 0
     fresh = st._new_weld(sched)
-    assert fresh.params[K.P_TIP_R0_OHM] == pytest.approx(tip.cold_resistance_mohm * 1e-3)
+    assert fresh.params[K.P_TIP_R0_OHM] == pytest.approx(tip.cold_resistance_mohm * 1e-3 * at_t0)
