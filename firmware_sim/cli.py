@@ -203,7 +203,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             view.add_row(*(c.replace("**", "") for c in row.cells()))
         Console().print(view)
     if args.plots:
-        from firmware_sim.validation_plots import write_plots
+        from firmware_sim.validation.plots import write_plots
 
         for path in write_plots(Path(args.plots)):
             print(f"wrote {path}")
@@ -214,6 +214,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 PROG_ENV = "MICROWELD_PROG"  # how `microweld` named the command it handed over
+
+
+def _add_validate(sub: argparse._SubParsersAction, progs: dict[str, str]) -> None:
+    """Add `validate` to the simulator's command line."""
+    va = sub.add_parser(
+        "validate",
+        prog=progs.get("validate"),
+        help="hold the physics to published data and closed forms (docs/VALIDATION.md)",
+    )
+    va.add_argument("--only", action="append", metavar="CHECK", help="run only this check")
+    va.add_argument("--plots", metavar="DIR", help="also write the validation plots into DIR")
+    va.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown (as the doc holds it)"
+    )
+    va.set_defaults(func=cmd_validate)
 
 
 def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser:
@@ -291,17 +306,7 @@ def build_parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser
         help="inject a fault, e.g. drop_reply_every=5, supply=not_charged",
     )
     st.set_defaults(func=cmd_station)
-    va = sub.add_parser(
-        "validate",
-        prog=progs.get("validate"),
-        help="hold the physics to published data and closed forms (docs/VALIDATION.md)",
-    )
-    va.add_argument("--only", action="append", metavar="CHECK", help="run only this check")
-    va.add_argument("--plots", metavar="DIR", help="also write the validation plots into DIR")
-    va.add_argument(
-        "--markdown", action="store_true", help="print the table as Markdown (as the doc holds it)"
-    )
-    va.set_defaults(func=cmd_validate)
+    _add_validate(sub, progs)
     return ap
 
 

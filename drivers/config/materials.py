@@ -9,13 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, overload
 
-from pydantic import (
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from drivers.config.files import materials_path
