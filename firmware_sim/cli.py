@@ -149,6 +149,17 @@ def cmd_station(args: argparse.Namespace) -> int:
     return 0 if stopped_by is None else 128 + stopped_by
 
 
+def _progress(done: int, count: int) -> None:
+    """Say how far a run of count welds is: one line redrawn on a terminal; off a terminal (a
+    log, a parent reading a pipe) a line of its own every 10 welds and at the end."""
+    tty = sys.stderr.isatty()
+    if tty:
+        end = "\n" if done == count else ""
+        print(f"\rsimulated {done}/{count}", end=end, file=sys.stderr, flush=True)
+    elif done % 10 == 0 or done == count:
+        print(f"simulated {done}/{count}", file=sys.stderr, flush=True)
+
+
 def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:
     """Run count welds (seeds seed, seed+1, ...) and write them all to DIR/welds.npz."""
     from firmware_sim.model import prepare
@@ -162,8 +173,7 @@ def _simulate_many(schedule: Schedule, args: argparse.Namespace) -> int:
         res = run(prepare(schedule, seed=args.seed + k))
         waves[f"weld_{k:04d}"] = res.measured
         results.append({"seed": args.seed + k, **res.summary()})
-        print(f"\rsimulated {k + 1}/{args.count}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        _progress(k + 1, args.count)
     save: Any = np.savez_compressed  # (numpy's stub takes **arrays for its keyword flags)
     save(out / "welds.npz", **waves)
     meta = {

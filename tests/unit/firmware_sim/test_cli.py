@@ -95,3 +95,13 @@ def test_simulate_finds_a_schedule_by_name_as_run_does(tmp_path: Path) -> None:
         env.setenv("MICROWELD_CONFIG_DIR", str(mine))
         assert schedule_path("mine") == mine / "schedules" / "mine.toml"
         assert result["schedule_hash"] == load_schedule(schedule_path("mine")).digest()
+
+
+def test_a_run_of_welds_says_its_progress_in_lines_off_a_terminal(tmp_path: Path) -> None:
+    # a log or a parent reading the pipe (teach --simulate) gets whole lines, not a counter
+    # redrawn with carriage returns on one line
+    out = _simulate(tmp_path, "--count", "12")
+    assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("simulated")]
+    assert lines == ["simulated 10/12", "simulated 12/12"]
