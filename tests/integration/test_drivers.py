@@ -176,13 +176,13 @@ def test_cd_station_fires() -> None:
     with station(str(TC_CD), "--clock", "lockstep", "--no-rtu") as run:
         supply, head = drivers(run, "tcp", cd=True)
         stream = run.stream()
-        assert supply.charge_voltage_v == pytest.approx(120.0)
+        assert supply.charge_voltage_v == pytest.approx(89.0)
         head.approach()
         step_until(stream, lambda: head.at_force == 1)
         supply.arm()
         assert supply.fire()
         step_until(stream, lambda: supply.status()["weld_done"])
-        assert supply.last_energy_j > 4.0  # the schedule's pulse puts about 5 J into the tip
+        assert supply.last_energy_j > 3.0  # the schedule's pulse puts about 3.7 J into the tip
         stream.close()
         supply.link.close()
 

@@ -106,7 +106,7 @@ def test_bank_energy_is_the_load_plus_what_missed_it(overrides: tuple[str, ...])
 
 def test_shipped_cd_schedule_ledger_and_width() -> None:
     """On the shipped thermocompression schedule (a hot, changing load) the ledger holds too,
-    and the supply reaches the tip with a third of the bank (14.4 Ws, see its comment)."""
+    and the supply reaches the tip with under half of the bank (7.7 Ws, see its comment)."""
     weld = prepare(load_schedule(TC_CD))
     res = run(weld)
     bank = weld.schedule.supply.energy_ws
