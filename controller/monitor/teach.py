@@ -59,8 +59,11 @@ def teach(
     """Build a window from good welds: mean ± k·σ per feature and per envelope point.
 
     Traces are sampled every dt_s from the current start; the envelope keeps, per step of
-    step_ms, the widest band of its samples, widened by one step on each side so that a weld
-    starting a sample early or late (the onset is steep) is not failed for it.
+    step_ms, the widest band of its samples, widened in time on each side: by one step, so that
+    a weld starting a sample early or late (the onset is steep) is not failed for it, and by
+    k·σ of the burn-through's time where the welds have one, so that a part whose enamel gives
+    way early or late within the spread the window allows (burn_through_ms) is not failed for
+    the steep set-down and resistance that follow it.
     """
     if len(features) < min_count:
         raise TeachError(f"{len(features)} welds given; teaching needs at least {min_count}")
@@ -78,6 +81,10 @@ def teach(
         mean, sd = float(np.mean(good)), float(np.std(good, ddof=1))
         spread = max(k_sigma * sd, 1e-3 * abs(mean), 1e-9)
         limits[feat] = Limit(min=float(f"{mean - spread:.6g}"), max=float(f"{mean + spread:.6g}"))
+    slack = 1
+    if "burn_through_ms" in limits:
+        burn = [float(f["burn_through_ms"]) for f in features]  # type: ignore[arg-type]
+        slack += math.ceil(k_sigma * float(np.std(burn, ddof=1)) / step_ms)
     bands: dict[str, Band] = {}
     for ch in CHANNELS:
         rows = [t[ch] for t in traces if ch in t]
@@ -94,8 +101,7 @@ def teach(
         spread = np.maximum(k_sigma * sd, 0.02 * np.abs(mean).max() + 1e-12)
         lo = (mean - spread).reshape(-1, per).min(axis=1)
         hi = (mean + spread).reshape(-1, per).max(axis=1)
-        lo = np.minimum(lo, np.minimum(np.roll(lo, 1), np.roll(lo, -1)))
-        hi = np.maximum(hi, np.maximum(np.roll(hi, 1), np.roll(hi, -1)))
+        lo, hi = _widened(lo, slack, np.min), _widened(hi, slack, np.max)
         lo[0], hi[0] = min(lo[0], lo[1] if len(lo) > 1 else lo[0], 0.0), hi[:2].max()
         # 6 significant figures: far below any band width, and the file stays readable
         bands[ch] = Band(lo=[float(f"{x:.6g}") for x in lo], hi=[float(f"{x:.6g}") for x in hi])
@@ -110,6 +116,12 @@ def teach(
         limits=limits,
         envelope=Envelope(step_ms=step_ms, **bands),
     )
+
+
+def _widened(band: np.ndarray, steps: int, pick: Callable[..., np.ndarray]) -> np.ndarray:
+    """Return band with each point the min (or max) of its neighbours within steps."""
+    padded = np.pad(band, steps, mode="edge")
+    return pick(np.lib.stride_tricks.sliding_window_view(padded, 2 * steps + 1), axis=1)
 
 
 def monitor_settings(schedule: Schedule) -> MonitorSettings:

@@ -61,8 +61,8 @@ def cycle(tmp: Path, window: Window, *station_args: str) -> tuple[CycleResult, Q
     ("physics", "reason"),
     [
         ("process.missing_wire=true", "setdown_um 0."),
-        ("supply.weld1_voltage_v=1.4", "burn_through_ms 2"),  # enamel residue: late
-        ("supply.weld1_voltage_v=3.3", "setdown_um 8"),  # over-deformation
+        ("supply.weld1_voltage_v=1.75", "burn_through_ms 2"),  # enamel residue: late (24 ms)
+        ("supply.weld1_voltage_v=2.7", "setdown_um"),  # over-deformation (above), not yet a cut
     ],
 )
 def test_defects_fail_with_the_right_reason_over_the_protocols(

@@ -294,3 +294,30 @@ def test_a_clipped_channel_fails_the_weld_naming_it() -> None:
     result = monitor.finish()
     assert result.verdict == "FAIL"
     assert result.reasons == ["saturated: force_n, voltage_v at the stream's full scale"]
+
+
+def test_the_envelope_allows_the_burn_throughs_spread_in_time() -> None:
+    """Set-down steps up at burn-through, whose time spreads from part to part (σ 0.4 ms here).
+    A part whose burn-through is 3σ early is inside the window's burn_through_ms limit (±4σ),
+    so the envelope must not fail it for the steep step that follows: it is widened in time by
+    k·σ of the burn-through. (Pointwise bands alone failed such a part: the shipped window
+    failed a drawn part with the thinnest enamel of its grade, and the strongest joint.)"""
+    rng = np.random.default_rng(3)
+    t_ms = np.arange(0.0, 20.0, 0.02)
+
+    def trace(burn_ms: float) -> dict[str, np.ndarray]:
+        setdown = 20.0 + 35.0 / (1.0 + np.exp(-(t_ms - burn_ms) / 0.1))
+        return {"setdown_um": setdown + rng.normal(0.0, 0.2, t_ms.size)}
+
+    burns = rng.normal(10.0, 0.4, 30)
+    feats = [{"burn_through_ms": float(b)} for b in burns]
+    window = teach("w", "s", ["a"] * 30, feats, [trace(b) for b in burns], 4.0, 0.1, TC_SETTINGS)
+    early = float(burns.mean() - 3.0 * burns.std(ddof=1))
+    limit = window.limits["burn_through_ms"]
+    assert limit.min <= early <= limit.max
+    band = window.envelope.setdown_um
+    assert band is not None
+    steps = trace(early)["setdown_um"][: len(band.lo) * 5].reshape(-1, 5)
+    assert np.all(steps.min(axis=1) >= np.array(band.lo)) and np.all(
+        steps.max(axis=1) <= np.array(band.hi)
+    )
