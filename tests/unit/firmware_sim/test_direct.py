@@ -122,7 +122,7 @@ def test_fukumoto_window_shape(sweep) -> None:
     edges are held loosely: the window (a defect-free joint at half the peak or more) opens
     between 200 and 350 A (published: joints from 250 A) and closes between 550 and 900 A
     (published: 800 A, the top of the range, already past the peak). The model's window is
-    narrower than the published range (about 270 to 650 A): its lumped crossing heats as I²
+    narrower than the published range (about 300 to 650 A): its lumped crossing heats as I²
     with Ni's resistivity rising sevenfold to melting.
     """
     amps = [a for a in SWEEP_A if a <= 1000]
