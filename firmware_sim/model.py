@@ -122,8 +122,6 @@ def _pack_model(p: np.ndarray, m: ProcessModel, load_mohm: float) -> None:
     p[K.P_BOND_EPS_REF] = m.bond_strain_ref
     p[K.P_BOND_STRENGTH_PA] = m.bond_strength_mpa * 1e6
     p[K.P_HEEL_KNEE] = m.heel_knee_pct / 100.0
-    p[K.P_HEEL_ANNEAL_C] = m.heel_anneal_c
-    p[K.P_HEEL_ANNEAL_SPAN_C] = m.heel_anneal_span_c
     p[K.P_OVERDEFORM_FRAC] = m.overdeform_pct / 100.0
     p[K.P_CUT_FRAC] = m.cut_pct / 100.0
 
@@ -227,7 +225,7 @@ def _pack_direct(p: np.ndarray, mats: Materials, name: str, m: ProcessModel, par
     """Write the crossed wires' contacts (their films as this part's) and the electrodes into
     the parameters."""
     wire = mats.get("wires", name)
-    p[K.P_DW_RHO0] = wire.resistivity_at_ohm_m(p[K.P_T0_C])  # the kernel counts from ambient
+    # (its resistivity at ambient, P_DW_RHO0, is _pack_direct_bounds': on its piecewise line)
     p[K.P_DW_ALPHA] = alpha_about_ambient(wire.temp_coeff_per_k, p[K.P_T0_C])
     p[K.P_DW_HARDNESS0_PA] = 3.0 * wire.yield_mpa * 1e6
     p[K.P_FILM_RHO_OHM_M2] = m.film_resistivity_nohm_m2 * 1e-9 * part.film_factor
@@ -251,13 +249,17 @@ def _pack_direct_bounds(p: np.ndarray, mats: Materials, wire_name: str, el_name:
     and melting, its boiling point, and the electrodes' melting and boiling."""
     wire = mats.get("wires", wire_name)
     t0, tm = p[K.P_T0_C], p[K.P_WIRE_TM]
-    rho0, alpha = wire.resistivity_ohm_m, wire.temp_coeff_per_k
+    rho20, alpha = wire.resistivity_ohm_m, wire.temp_coeff_per_k  # stated at 20 °C
     # Without data the linear law runs to the melting point (no Curie point, no jump on melting).
     tc = wire.curie_c if wire.curie_c is not None else tm
-    rho_c = wire.resistivity_curie_ohm_m or rho0 * (1.0 + alpha * (tc - t0))
-    rho_sm = wire.resistivity_solid_melt_ohm_m or rho_c + rho0 * alpha * (tm - tc)
+    rho_c = wire.resistivity_curie_ohm_m or rho20 * (1.0 + alpha * (tc - 20.0))
+    rho_sm = wire.resistivity_solid_melt_ohm_m or rho_c + rho20 * alpha * (tm - tc)
+    slope_lo = (rho_c - rho20) / (tc - 20.0)
+    # The kernel counts from ambient: the 20 °C value moved to t0 along the line below the Curie
+    # point (which meets the data at 20 °C and at the Curie point; without them, R20·(1 + α·ΔT)).
+    p[K.P_DW_RHO0] = rho20 + slope_lo * (t0 - 20.0)
     p[K.P_DW_T_CURIE] = tc
-    p[K.P_DW_SLOPE_LO] = (rho_c - rho0) / (tc - t0)
+    p[K.P_DW_SLOPE_LO] = slope_lo
     p[K.P_DW_RHO_CURIE] = rho_c
     p[K.P_DW_SLOPE_HI] = (rho_sm - rho_c) / (tm - tc) if tm > tc else 0.0
     p[K.P_DW_RHO_SMELT] = rho_sm

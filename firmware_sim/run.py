@@ -65,7 +65,7 @@ class Outcome:
     wire_diameter_mm: float
     enamel_um: float
     peak_tip_temp_c: float  # TC: the hot tip's own node; direct and resistor: ambient
-    heel_softened_fraction: float  # TC: share of the heel softened by time at temperature
+    heel_softened_fraction: float  # share of the heel softened by time at temperature
     fracture: str  # where a pull test breaks it: "interface" (the bond), "heel" (the wire), ""
 
 
@@ -77,15 +77,10 @@ def _heel_factor(p: np.ndarray, setdown_frac: float, soft: float) -> float:
     return g * soft
 
 
-def _peak_softening(p: np.ndarray, t_wire_peak: float) -> float:
-    # Direct welding's heel: a few ms at temperature, judged by the peak (its full 40 % loss).
-    x = (t_wire_peak - p[K.P_HEEL_ANNEAL_C]) / p[K.P_HEEL_ANNEAL_SPAN_C]
-    return 1.0 - 0.4 * min(max(x, 0.0), 1.0)
-
-
 def softened_share(p: np.ndarray, s: np.ndarray) -> float:
-    """Return the share of the thermocompression heel softened (JMAK: 1 - exp(-(k·t)^n), its
-    Arrhenius rate k integrated over the wire's temperature history); 0 without kinetics."""
+    """Return the share of the heel softened (JMAK: 1 - exp(-(k·t)^n), its Arrhenius rate k
+    integrated over the wire's temperature history: under the tip in thermocompression, beside
+    the crossing in direct welding); 0 without kinetics."""
     tau = s[K.S_REX_TAU]
     return 1.0 - math.exp(-(tau ** p[K.P_REX_N])) if tau > 0.0 else 0.0
 
@@ -95,7 +90,7 @@ def _direct_jbf(weld: Weld, frac: float) -> tuple[float, float]:
     2 d; the joint breaks at the weaker.
 
     The weaker of the bonded area at the bond's strength and the wire beside the joint: its
-    breaking force thinned by set-down past the knee, softened by its peak temperature, and
+    breaking force thinned by set-down past the knee, softened by its time at temperature, and
     short of the metal the junction lost (expelled or boiled: a crater in its section). The
     area in contact is the larger of the indentation's footprint (π d δ / 2) and what the force
     holds at the junction's hottest (F / H(T), the interface's hot hardness), at most the
@@ -109,7 +104,7 @@ def _direct_jbf(weld: Weld, frac: float) -> tuple[float, float]:
     held = p[K.P_HEAD_FORCE_N] / hot_h
     area = min(max(math.pi * d * s[K.S_SETDOWN_M] / 2.0, held), d * d)
     f_bond = s[K.S_BOND] * p[K.P_BOND_STRENGTH_PA] * area
-    soft = _peak_softening(p, s[K.S_T_WIRE_PEAK])
+    soft = 1.0 - (1.0 - p[K.P_REX_SOFT_FRAC]) * softened_share(p, s)
     f_heel = weld.wire_strength_n * _heel_factor(p, frac, soft)
     return f_bond, f_heel * (1.0 - s[K.S_J_LOST])
 
@@ -118,7 +113,6 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
     """Return the weld's ground truth from the kernel's final state and its clean waveform."""
     p, s = weld.params, weld.state
     kind = int(p[K.P_PROCESS_KIND])
-    tc = kind == K.PROC_THERMOCOMPRESSION
     t0 = p[K.P_T0_C]
     d = p[K.P_WIRE_D_M]
     missing = p[K.P_MISSING_WIRE] > 0.5
@@ -177,7 +171,7 @@ def judge(weld: Weld, clean: np.ndarray) -> Outcome:
         wire_diameter_mm=float(weld.part.wire_diameter_mm),
         enamel_um=float(weld.part.enamel_um),
         peak_tip_temp_c=float(max(s[K.S_T_TIP_PEAK], t0)),  # its slot starts at 0
-        heel_softened_fraction=float(softened_share(p, s) if tc else 0.0),
+        heel_softened_fraction=float(softened_share(p, s) if kind != K.PROC_RESISTOR else 0.0),
         fracture=fracture,
     )
 

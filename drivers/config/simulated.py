@@ -70,12 +70,6 @@ class ProcessModel(Strict):
         le=100.0,
         description="set-down below which the wire heel keeps full strength, %",
     )
-    heel_anneal_c: float = Field(
-        600.0, ge=0.0, le=3000.0, description="wire temperature where the heel starts to soften, °C"
-    )
-    heel_anneal_span_c: float = Field(
-        400.0, gt=0.0, le=3000.0, description="span over which the heel loses 40 % strength, °C"
-    )
     overdeform_pct: float = Field(
         80.0, gt=0.0, le=200.0, description="set-down above which the joint is over-deformed, %"
     )
@@ -126,8 +120,9 @@ class ProcessModel(Strict):
     wire_fin_length_mm: float = Field(
         1.0, gt=0.0, le=100.0, description="diffusion length along the wire out of the joint, mm"
     )
-    # time at temperature (thermocompression); the activation energies, the Avrami and stress
-    # exponents and the softened strength are the wire's materials data
+    # time at temperature (the heel's softening: thermocompression and direct; creep: TC); the
+    # activation energies, the Avrami and stress exponents and the softened strength are the
+    # wire's materials data
     heel_softening_half_ms: float = Field(
         40.0,
         gt=0.0,

@@ -51,6 +51,8 @@ from firmware_sim.kernel.layout import (
     P_H_METAL,
     P_JUNCTION_LEN_M,
     P_MISSING_WIRE,
+    P_REX_K0,
+    P_REX_Q_K,
     P_T0_C,
     P_WIRE_CAP_PER_M,
     P_WIRE_D_M,
@@ -78,6 +80,7 @@ from firmware_sim.kernel.layout import (
     S_R_EC2,
     S_R_FAY,
     S_R_LOAD,
+    S_REX_TAU,
     S_S_WIRE,
     S_SETDOWN_M,
     S_T,
@@ -85,6 +88,10 @@ from firmware_sim.kernel.layout import (
     S_T_IF_PEAK,
     S_T_WIRE_PEAK,
 )
+
+# Below this rise over ambient the heel's softening does not move in a weld's time (as in
+# thermo.py: its rate is ~1e-9 of its value at 1000 °C there): skip the exp.
+_KINETIC_RISE_K = 150.0
 
 
 @njit(**_INLINE)
@@ -267,6 +274,15 @@ def _expel(p: np.ndarray, s: np.ndarray, force: float, cap: float, lat: float) -
     s[S_S_WIRE] = min(s[S_S_WIRE] + dm * math.pi * d / 4.0, 2.0 * d)
 
 
+@njit(**_INLINE)
+def _soften_heel(p: np.ndarray, s: np.ndarray, dt: float, tw: float) -> None:
+    """Integrate the heel's softening (grain growth of the wire beside the crossing, JMAK's
+    additivity rule: its Arrhenius rate over the wire's temperature tw °C); judge turns the
+    integral into the softened share. Nothing without the wire's kinetics (P_REX_K0 = 0)."""
+    if tw > p[P_T0_C] + _KINETIC_RISE_K and p[P_REX_K0] > 0.0:
+        s[S_REX_TAU] += p[P_REX_K0] * math.exp(-p[P_REX_Q_K] / (tw + _KELVIN)) * dt
+
+
 @njit(**_JIT)
 def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: float) -> None:
     t0 = p[P_T0_C]
@@ -339,6 +355,7 @@ def _direct_step(p: np.ndarray, s: np.ndarray, dt: float, i2dt: float, force: fl
     tf2 = _face_temp(p, te2, q24 + 0.5 * r_ec2 * p_ec, a_e2)
     t1 = _temp(s[S_H1], cap, tmw, lat, t0)
     t2 = _temp(s[S_H2], cap, tmw, lat, t0)
+    _soften_heel(p, s, dt, tj)
     s[S_T_IF_PEAK] = max(s[S_T_IF_PEAK], tj)
     s[S_T_WIRE_PEAK] = max(s[S_T_WIRE_PEAK], max(tj, max(t1, t2)))
     s[S_T_EL_PEAK] = max(s[S_T_EL_PEAK], max(tf1, tf2))
