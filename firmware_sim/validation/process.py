@@ -89,9 +89,10 @@ FORCE_N = 39.2  # 4 kgf
 SWEEP_A = (100, 200, 250, 300, 400, 500, 600, 700, 800, 1000, 1500, 2500)
 
 
-def direct_cc(amps: float) -> Schedule:
-    """Return the shipped direct schedule on a constant-current inverter, 10 ms at 4 kgf."""
-    sch = schedule_of(DIRECT_CD, (f"head.force_n={FORCE_N}",))
+def direct_cc(amps: float, weld_ms: float = 10.0, force_n: float = FORCE_N) -> Schedule:
+    """Return the shipped direct schedule on a constant-current inverter (8 V of headroom): a
+    1 ms up-slope and weld_ms in all at amps (A), force_n (N, default 4 kgf)."""
+    sch = schedule_of(DIRECT_CD, (f"head.force_n={force_n}",))
     inv = InverterSettings(
         mode="current",
         bus_voltage_v=48.0,
@@ -100,10 +101,10 @@ def direct_cc(amps: float) -> Schedule:
         resistance_mohm=0.3,
         squeeze_ms=5.0,
         up1_ms=1.0,
-        weld1_ms=9.0,
+        weld1_ms=weld_ms - 1.0,
         hold_ms=10.0,
         weld1_current_a=amps,
-        current_limit_a=5000.0,
+        current_limit_a=5000.0,  # the sweep's top (2.5 kA) within what the supply holds
     )
     return sch.model_copy(update={"supply": inv})
 

@@ -17,36 +17,17 @@ import numpy as np
 import pytest
 
 from drivers.config.materials import load_materials
-from drivers.config.schedule import InverterSettings, Schedule, load_schedule
+from drivers.config.schedule import load_schedule
 from firmware_sim import kernel as K
 from firmware_sim.kernel.direct import _rho_wire
 from firmware_sim.model import prepare
 from firmware_sim.run import Result, run
+from firmware_sim.validation.process import SWEEP_A
+from firmware_sim.validation.process import direct_cc as cc_schedule
 from tests.helpers.paths import DIRECT
 
-FORCE_N = 39.2  # 4 kgf
-SWEEP_A = (100, 200, 250, 300, 400, 500, 600, 700, 800, 1000, 1500, 2500)
 NI = load_materials().get("wires", "Ni")
 CUCRZR = load_materials().get("electrodes", "CuCrZr")
-
-
-def cc_schedule(amps: float, weld_ms: float = 10.0, force_n: float = FORCE_N) -> Schedule:
-    """Return the shipped direct schedule on a constant-current inverter (8 V of headroom)."""
-    sch = load_schedule(DIRECT, [f"head.force_n={force_n}"])
-    inv = InverterSettings(
-        mode="current",
-        bus_voltage_v=48.0,
-        turns_ratio=6.0,
-        inductance_uh=0.5,
-        resistance_mohm=0.3,
-        squeeze_ms=5.0,
-        up1_ms=1.0,
-        weld1_ms=weld_ms - 1.0,
-        hold_ms=10.0,
-        weld1_current_a=amps,
-        current_limit_a=5000.0,  # the sweep's top (2.5 kA) within what the supply holds
-    )
-    return sch.model_copy(update={"supply": inv})
 
 
 def weld_cc(amps: float) -> Result:
