@@ -8,6 +8,11 @@ from typing import Any
 import numpy as np
 
 from controller.qa.record import WeldRecord
+from drivers.config.schedule import load_schedule
+from tests.helpers.paths import TC_INV
+
+# the shipped schedule's own hash, as a weld of it is logged (teach --from-log compares them)
+TC_INV_HASH = load_schedule(TC_INV).digest()
 
 
 def weld_record(k: int = 0, verdict: str = "PASS", **fields: Any) -> WeldRecord:
@@ -18,7 +23,7 @@ def weld_record(k: int = 0, verdict: str = "PASS", **fields: Any) -> WeldRecord:
         part_id=f"P{k:04d}",
         lot="L7",
         schedule="tc_inverter_cu100_pb200",
-        schedule_hash="06bc7de91ec45eb4",
+        schedule_hash=TC_INV_HASH,
         window="tc_inverter_cu100_pb200",
         window_hash="abcd",
         electrode_count=100 + k,

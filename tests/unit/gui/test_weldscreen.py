@@ -65,9 +65,11 @@ def test_the_live_setdown_is_scaled_to_the_weld_not_the_retract(
     lo, hi = y_range(screen, SETDOWN)
     in_pulse = (rows[:, 0] >= events["current on"]) & (rows[:, 0] <= events["current end"])
     weld_sd = rows[in_pulse, 1 + SETDOWN]
-    # the weld's set-down (28 to 58 µm) whole, and most of the plot's height
+    # the weld's set-down (28 to 58 µm) whole, and a good part of the plot's height (the view
+    # also holds the window's envelope, widened in time about burn-through: 0 to 66 µm); with
+    # the retract in view (below -200 µm) it would be a tenth
     assert lo <= float(weld_sd.min()) and float(weld_sd.max()) <= hi, (lo, hi)
-    assert float(weld_sd.max() - weld_sd.min()) >= 0.4 * (hi - lo), (lo, hi)
+    assert float(weld_sd.max() - weld_sd.min()) >= 0.3 * (hi - lo), (lo, hi)
     assert lo > -50.0, (lo, hi)
 
 
